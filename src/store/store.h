@@ -1,0 +1,253 @@
+/*
+ * store.h -- persistence behind one interface (STYLE H10).
+ *
+ * Callers see plain structs and these functions; the SQL lives in one file
+ * per backend (store_sqlite.c now, store_pg.c later).  Every function is
+ * safe to call from several threads at once: a backend keeps a small pool
+ * of connections.  Every function returns SCEP_OK or a negative scep_err
+ * (SCEP_E_NOTFOUND, SCEP_E_EXISTS for uniqueness, SCEP_E_STORE otherwise).
+ *
+ * Strings in the structs are fixed-size arrays so that a row is one flat
+ * object: no ownership to track.  Byte blobs (DER) are owned by the struct
+ * and freed by the matching _clear function.
+ *
+ * Times are Unix seconds (int64_t).  IDs are int64_t > 0.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_NAME_MAX		128
+#define STORE_TEXT_MAX		1024
+#define STORE_SERIAL_MAX	64	/* upper-case hex, no leading zeros */
+#define STORE_HASH_LEN		32	/* HMAC-SHA256 / SHA-256 */
+
+enum endpoint_type {
+	EP_CLIENT_SCEP		= 1,	/* "Client certificate SCEP" */
+	EP_DEVICE_SCEP		= 2,	/* "Device certificate SCEP" */
+	EP_CLIENT_INTUNE	= 3,	/* "Client certificate Intune SCEP" */
+	EP_DEVICE_INTUNE	= 4,	/* "Device certificate Intune SCEP" */
+};
+
+/* A CA or RA identity: certificate in the store, key in a file (0600). */
+struct store_ca {
+	int64_t		 id;
+	char		 name[STORE_NAME_MAX];
+	char		 key_path[STORE_TEXT_MAX];	/* or PKCS#11 URI later */
+	uint8_t		*cert_der;	/* owned */
+	size_t		 cert_len;
+	int64_t		 created_at;
+};
+
+enum ra_state { RA_ACTIVE = 1, RA_NEXT = 2, RA_RETIRED = 3 };
+
+struct store_ra {
+	int64_t		 id;
+	int64_t		 ca_id;		/* issuing CA */
+	int		 state;		/* enum ra_state */
+	int		 usage;		/* 1 sign+encrypt, 2 sign, 3 encrypt */
+	char		 key_path[STORE_TEXT_MAX];
+	uint8_t		*cert_der;	/* owned */
+	size_t		 cert_len;
+	int64_t		 created_at;
+};
+
+/* Certificate profile of an endpoint (spec 12.1 rules). */
+struct store_profile {
+	int		 min_rsa_bits;		/* 2048 */
+	int		 allow_ec;		/* P-256/P-384 */
+	int		 term_days;		/* validity */
+	int		 server_auth;		/* device: add serverAuth EKU */
+	int		 renewal;		/* RenewalReq accepted */
+	int		 renewal_window_days;	/* renew only this close to expiry;
+						 * 0 = any time while valid */
+	int		 copy_sans;		/* copy SANs from the CSR */
+};
+
+struct store_endpoint {
+	int64_t		 id;
+	char		 name[STORE_NAME_MAX];
+	char		 uri_ext[STORE_NAME_MAX];	/* /scep/<uri_ext> */
+	int		 type;			/* enum endpoint_type */
+	int64_t		 ca_id;
+	int64_t		 ra_id;			/* 0: CA-direct */
+	struct store_profile profile;
+	int		 getcacert_chain;	/* 1: PKCS#7 chain, 0: single */
+	int		 getcert_chain;		/* 1: full chain in GetCert */
+	int		 manual_approval;
+	int		 legacy;		/* single DES / MD5 allowed */
+	int		 enabled;
+	int		 delegation_general;	/* 1 General, 0 Customized */
+	int64_t		 org_id;		/* Intune types; else 0 */
+	int64_t		 dept_id;
+	int64_t		 created_at;
+	int64_t		 deleted_at;		/* 0 = live */
+};
+
+struct store_account {
+	int64_t		 id;
+	int64_t		 endpoint_id;
+	char		 name[STORE_NAME_MAX];
+	int64_t		 org_id;
+	int64_t		 dept_id;
+	int		 enabled;
+	int64_t		 expires_at;		/* 0 = never */
+	int64_t		 max_enrollments;	/* 0 = unlimited */
+	int64_t		 enrollments;
+	uint8_t		 challenge_hash[STORE_HASH_LEN];	/* keyed hash */
+	int64_t		 created_at;
+};
+
+enum req_status {
+	REQ_PENDING	= 1,
+	REQ_ISSUED	= 2,
+	REQ_REJECTED	= 3,
+	REQ_FAILED	= 4,
+};
+
+/* One enrollment transaction (spec 10, 14). */
+struct store_request {
+	int64_t		 id;
+	int64_t		 endpoint_id;
+	int64_t		 account_id;		/* 0 = none (renewal) */
+	char		 transid[256];
+	uint8_t		 key_fp[STORE_HASH_LEN];	/* SHA-256 of the SPKI */
+	int		 msgtype;
+	int		 status;		/* enum req_status */
+	char		 serial[STORE_SERIAL_MAX];	/* when issued */
+	char		 reason[STORE_TEXT_MAX];	/* when rejected */
+	uint8_t		*csr_der;		/* owned */
+	size_t		 csr_len;
+	uint8_t		*signer_der;		/* owned: reply recipient */
+	size_t		 signer_len;
+	int64_t		 created_at;
+	int64_t		 updated_at;
+};
+
+enum cert_status { CERT_VALID = 1, CERT_REVOKED = 2 };
+
+struct store_cert {
+	char		 serial[STORE_SERIAL_MAX];
+	int64_t		 ca_id;
+	int64_t		 endpoint_id;
+	int64_t		 account_id;
+	int64_t		 request_id;
+	int64_t		 org_id;
+	int64_t		 dept_id;
+	char		 subject[STORE_TEXT_MAX];	/* RFC 2253 */
+	uint8_t		 key_fp[STORE_HASH_LEN];
+	int64_t		 not_before;
+	int64_t		 not_after;
+	int		 status;		/* enum cert_status */
+	int64_t		 revoked_at;
+	int		 revoke_reason;		/* CRLReason */
+	uint8_t		*der;			/* owned */
+	size_t		 der_len;
+	int64_t		 created_at;
+};
+
+/* One enrollment outcome, for the audit trail (issue 3 chains them). */
+struct store_event {
+	int64_t		 id;
+	int64_t		 ts;
+	char		 kind[16];		/* "enroll", "admin" */
+	char		 actor[STORE_NAME_MAX];	/* admin name or client addr */
+	char		 action[64];		/* "PKCSReq", "endpoint.create" */
+	int64_t		 endpoint_id;
+	int64_t		 account_id;
+	char		 transid[256];
+	char		 client_addr[64];
+	char		 result[16];		/* "SUCCESS" "FAILURE" "PENDING" */
+	int		 failinfo;		/* -1 none */
+	char		 reason[STORE_TEXT_MAX];
+	char		 serial[STORE_SERIAL_MAX];
+	char		 details[STORE_TEXT_MAX];	/* JSON, no secrets */
+};
+
+struct store;
+
+/* Open (creating and migrating if needed) the store at "dsn": a path to an
+ * SQLite file, or "sqlite:PATH".  *out is take. */
+int	store_open(const char *dsn, struct store **out);
+void	store_close(struct store *);	/* accepts NULL */
+
+void	store_ca_clear(struct store_ca *);
+void	store_ra_clear(struct store_ra *);
+void	store_request_clear(struct store_request *);
+void	store_cert_clear(struct store_cert *);
+
+/* Settings: small key/value pairs ("default_endpoint", "crl_number"). */
+int	store_setting_get(struct store *, const char *key, char *val,
+	    size_t valsz);
+int	store_setting_set(struct store *, const char *key, const char *val);
+
+int	store_ca_insert(struct store *, struct store_ca *);	/* sets id */
+int	store_ca_get(struct store *, int64_t id, struct store_ca *);
+int	store_ra_insert(struct store *, struct store_ra *);	/* sets id */
+int	store_ra_get(struct store *, int64_t id, struct store_ra *);
+/* RAs of a CA in a given state, up to max; *n set to the count. */
+int	store_ra_list(struct store *, int64_t ca_id, int state,
+	    struct store_ra *out, size_t max, size_t *n);
+int	store_ra_set_state(struct store *, int64_t id, int state);
+
+int	store_endpoint_insert(struct store *, struct store_endpoint *);
+int	store_endpoint_update(struct store *, const struct store_endpoint *);
+int	store_endpoint_get(struct store *, int64_t id, struct store_endpoint *);
+/* Live (not deleted) endpoint by URI extension. */
+int	store_endpoint_by_ext(struct store *, const char *uri_ext,
+	    struct store_endpoint *);
+int	store_endpoint_delete(struct store *, int64_t id, int64_t now);
+/* Monotonic counter bumped by every endpoint/RA/CA change, so a cache can
+ * tell cheaply that it is stale. */
+int	store_config_version(struct store *, int64_t *version);
+
+int	store_account_insert(struct store *, struct store_account *);
+int	store_account_update(struct store *, const struct store_account *);
+int	store_account_get(struct store *, int64_t id, struct store_account *);
+int	store_account_by_challenge(struct store *,
+	    const uint8_t hash[STORE_HASH_LEN], struct store_account *);
+
+/* Requests.  store_request_find: the latest request of (endpoint, transid).
+ */
+int	store_request_insert(struct store *, struct store_request *);
+int	store_request_get(struct store *, int64_t id, struct store_request *);
+int	store_request_find(struct store *, int64_t endpoint_id,
+	    const char *transid, struct store_request *);
+/* Change status (and serial or reason) only if the current status is
+ * "from": returns SCEP_E_NOTFOUND when another caller got there first. */
+int	store_request_transition(struct store *, int64_t id, int from,
+	    int to, const char *serial, const char *reason, int64_t now);
+/* Pending requests, newest first. */
+int	store_request_list_pending(struct store *, struct store_request *out,
+	    size_t max, size_t *n);
+
+/*
+ * Record an issued certificate, durably, together with the request's
+ * transition to REQ_ISSUED and the account's enrollment count, in one
+ * transaction.  SCEP_E_EXISTS when the serial is taken (the caller draws a
+ * new one) or the request is no longer in state "from".
+ */
+int	store_cert_issue(struct store *, const struct store_cert *,
+	    int64_t request_id, int from_status, int64_t now);
+int	store_cert_get(struct store *, const char *serial, struct store_cert *);
+int	store_cert_revoke(struct store *, const char *serial, int reason,
+	    int64_t now);
+/* Revoked certificates of a CA, for the CRL: callback per entry. */
+int	store_cert_revoked_each(struct store *, int64_t ca_id,
+	    int (*fn)(void *arg, const char *serial, int64_t revoked_at,
+	    int reason), void *arg);
+
+int	store_event_append(struct store *, struct store_event *);
+/* Events, oldest first, after id "after"; up to max. */
+int	store_event_list(struct store *, int64_t after,
+	    struct store_event *out, size_t max, size_t *n);
+
+/* Admin API tokens (stored as SHA-256 of the token). */
+int	store_token_insert(struct store *, const char *name,
+	    const uint8_t hash[STORE_HASH_LEN], int64_t now);
+int	store_token_check(struct store *, const uint8_t hash[STORE_HASH_LEN],
+	    char *name, size_t namesz);
+
+#endif /* !STORE_H */
