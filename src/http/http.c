@@ -1,0 +1,589 @@
+/*
+ * http.c -- libmicrohttpd glue: daemon setup with explicit limits, bounded
+ * request accumulation, dispatch through the route table, and the response.
+ *
+ * Limits (STYLE H7): connection count, per-connection memory (holds the
+ * request line and headers, so it also bounds GET PKIOperation), timeout,
+ * and a per-route body cap checked against Content-Length before anything
+ * is read, and again while reading (chunked bodies).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "http.h"
+#include "log.h"
+#include "scep_limits.h"
+
+#define HTTP_MAX_LISTEN	8
+
+struct http_server {
+	struct MHD_Daemon	*d[HTTP_MAX_LISTEN];
+	size_t			 nd;
+	const struct http_route	*routes;
+	size_t			 nroutes;
+	int			 tls;
+};
+
+/* Per-request state, created by the URI callback (which sees the raw,
+ * still escaped request target) and freed by the completion callback. */
+struct reqstate {
+	char			*uri;		/* raw target, owned */
+	const struct http_route	*route;
+	uint8_t			*body;		/* owned */
+	size_t			 len, cap;
+	int			 started;	/* first call done */
+	int			 toobig;
+	int			 nobody;	/* body on a route without R_BODY */
+};
+
+static atomic_uint_fast64_t reqcounter;
+static uint32_t reqprefix;
+
+/* Called by libmicrohttpd before parsing: its return value becomes the
+ * connection's per-request pointer. */
+static void *
+uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct reqstate *rs;
+	size_t n;
+
+	(void)cls;
+	(void)conn;
+	if ((rs = calloc(1, sizeof(*rs))) == NULL)
+		return NULL;
+	n = strlen(uri);
+	if ((rs->uri = malloc(n + 1)) == NULL) {
+		free(rs);
+		return NULL;
+	}
+	memcpy(rs->uri, uri, n + 1);
+	return rs;
+}
+
+static void
+completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct reqstate *rs = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (rs == NULL)
+		return;
+	free(rs->uri);
+	free(rs->body);
+	free(rs);
+	*con_cls = NULL;
+}
+
+static const struct http_route *
+route_find(struct http_server *s, const char *method, const char *path)
+{
+	const struct http_route *r;
+	size_t i, n;
+
+	for (i = 0; i < s->nroutes; i++) {
+		r = &s->routes[i];
+		if (r->method != NULL && strcmp(r->method, method) != 0)
+			continue;
+		n = strlen(r->path);
+		if (r->flags & R_PREFIX) {
+			if (strncmp(path, r->path, n) == 0)
+				return r;
+		} else if (strcmp(path, r->path) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static int
+queue(struct MHD_Connection *conn, struct http_resp *resp)
+{
+	struct MHD_Response *mr;
+	size_t i;
+	int ret;
+
+	mr = MHD_create_response_from_buffer(resp->body_len, resp->body,
+	    MHD_RESPMEM_MUST_FREE);
+	if (mr == NULL) {
+		free(resp->body);
+		resp->body = NULL;
+		return MHD_NO;
+	}
+	resp->body = NULL;	/* now owned by mr */
+	if (resp->content_type[0] != '\0')
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    resp->content_type);
+	/* spec 2.6: no caching of any SCEP or API answer by proxies. */
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+	for (i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(mr, resp->headers[i].name,
+		    resp->headers[i].value);
+	ret = MHD_queue_response(conn, (unsigned int)resp->status, mr);
+	MHD_destroy_response(mr);
+	return ret;
+}
+
+static int
+queue_text(struct MHD_Connection *conn, int status, const char *text)
+{
+	struct http_resp resp;
+
+	memset(&resp, 0, sizeof(resp));
+	if (http_resp_set(&resp, status, "text/plain", text, strlen(text)) != 0)
+		return MHD_NO;
+	return queue(conn, &resp);
+}
+
+static void
+fill_client(struct MHD_Connection *conn, struct http_req *req)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL) {
+		snprintf(req->client_addr, sizeof(req->client_addr), "unknown");
+		return;
+	}
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, req->client_addr,
+		    sizeof(req->client_addr));
+		req->loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, req->client_addr,
+		    sizeof(req->client_addr));
+		req->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	}
+}
+
+static enum MHD_Result
+access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct reqstate *rs = *con_cls;
+	struct http_req req;
+	struct http_resp resp;
+	const char *cl, *q;
+	char *path = NULL;
+	unsigned long long clen;
+	size_t plen;
+	int ret;
+
+	(void)url;
+	(void)version;
+	if (rs == NULL)
+		return MHD_NO;
+	if (!rs->started) {
+		/* First call for this request: route it and check the
+		 * declared length before reading anything. */
+		q = strchr(rs->uri, '?');
+		plen = q != NULL ? (size_t)(q - rs->uri) : strlen(rs->uri);
+		if ((path = strndup(rs->uri, plen)) == NULL)
+			return MHD_NO;
+		rs->route = route_find(s, method, path);
+		free(path);
+		path = NULL;
+		if (rs->route == NULL) {
+			/* Unknown path: 404, method mismatch included. */
+			return queue_text(conn, 404, "not found\n");
+		}
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL) {
+			char *end = NULL;
+
+			errno = 0;
+			clen = strtoull(cl, &end, 10);
+			if (errno != 0 || end == cl || *end != '\0')
+				return queue_text(conn, 400,
+				    "bad Content-Length\n");
+			if (!(rs->route->flags & R_BODY) && clen > 0)
+				return queue_text(conn, 413,
+				    "no body accepted here\n");
+			if (clen > rs->route->maxbody)
+				return queue_text(conn, 413,
+				    "request body too large\n");
+		}
+		rs->started = 1;
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (!(rs->route->flags & R_BODY)) {
+			rs->nobody = 1;
+			return MHD_YES;
+		}
+		if (rs->toobig || n > rs->route->maxbody - rs->len) {
+			rs->toobig = 1;		/* keep draining */
+			return MHD_YES;
+		}
+		if (rs->len + n > rs->cap) {
+			size_t ncap = rs->cap < 4096 ? 4096 : rs->cap;
+			uint8_t *nb;
+
+			while (ncap < rs->len + n)
+				ncap *= 2;
+			if (ncap > rs->route->maxbody)
+				ncap = rs->route->maxbody;
+			if ((nb = realloc(rs->body, ncap)) == NULL)
+				return MHD_NO;
+			rs->body = nb;
+			rs->cap = ncap;
+		}
+		memcpy(rs->body + rs->len, upload_data, n);
+		rs->len += n;
+		return MHD_YES;
+	}
+	if (rs->toobig)
+		return queue_text(conn, 413, "request body too large\n");
+	if (rs->nobody)
+		return queue_text(conn, 413, "no body accepted here\n");
+
+	/* The whole request is here: dispatch. */
+	memset(&req, 0, sizeof(req));
+	memset(&resp, 0, sizeof(resp));
+	q = strchr(rs->uri, '?');
+	plen = q != NULL ? (size_t)(q - rs->uri) : strlen(rs->uri);
+	if ((path = strndup(rs->uri, plen)) == NULL)
+		return MHD_NO;
+	req.method = method;
+	req.path = path;
+	req.query = q != NULL ? q + 1 : "";
+	req.body = rs->body;
+	req.body_len = rs->len;
+	req.conn = conn;
+	req.tls = s->tls;
+	fill_client(conn, &req);
+	snprintf(req.request_id, sizeof(req.request_id), "%08x%012llx",
+	    (unsigned int)reqprefix,
+	    (unsigned long long)atomic_fetch_add(&reqcounter, 1));
+	if (rs->route->fn(rs->route->arg, &req, &resp) != 0 ||
+	    resp.status == 0) {
+		free(resp.body);
+		memset(&resp, 0, sizeof(resp));
+		log_error("request_id=%s path=\"%s\" msg=\"handler failed\"",
+		    req.request_id, path);
+		(void)http_resp_text(&resp, 500, "internal error\n");
+	}
+	/* libcrypto's error queue is per thread and outlives the request:
+	 * drain it so it never leaks into the next request's log. */
+	ERR_clear_error();
+	free(path);
+	ret = queue(conn, &resp);
+	free(resp.body);
+	return ret;
+}
+
+static int
+parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	char host[256];
+	const char *colon;
+	unsigned long port;
+	char *end = NULL;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	if (spec[0] == '[') {		/* [::1]:8080 */
+		const char *rb = strchr(spec, ']');
+
+		if (rb == NULL || rb[1] != ':')
+			return -1;
+		hl = (size_t)(rb - spec - 1);
+		colon = rb + 1;
+		if (hl >= sizeof(host))
+			return -1;
+		memcpy(host, spec + 1, hl);
+	} else {
+		if ((colon = strrchr(spec, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - spec);
+		if (hl >= sizeof(host))
+			return -1;
+		memcpy(host, spec, hl);
+	}
+	host[hl] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || end == colon + 1 || *end != '\0' || port > 65535)
+		return -1;
+	if (hl == 0 || strcmp(host, "*") == 0)
+		snprintf(host, sizeof(host), "0.0.0.0");
+	if (strchr(host, ':') != NULL) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+			return -1;
+		*sslen = sizeof(*in6);
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		if (strcmp(host, "localhost") == 0)
+			snprintf(host, sizeof(host), "127.0.0.1");
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+			return -1;
+		*sslen = sizeof(*in);
+	}
+	return 0;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	log_debug("component=mhd msg=\"%s\"", buf);
+}
+
+int
+http_start(const struct http_config *cfg, const struct http_route *routes,
+    size_t nroutes, struct http_server **out)
+{
+	struct http_server *s = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	unsigned int flags, threads;
+	long ncpu;
+	size_t i;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
+	s->routes = routes;
+	s->nroutes = nroutes;
+	s->tls = cfg->tls_cert_pem != NULL;
+	if (RAND_bytes((unsigned char *)&reqprefix, sizeof(reqprefix)) != 1)
+		reqprefix = (uint32_t)getpid();
+	threads = cfg->threads;
+	if (threads == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = ncpu > 0 ? (unsigned int)ncpu : 2;
+	}
+	for (i = 0; i < HTTP_MAX_LISTEN && cfg->listen[i] != NULL; i++) {
+		if (parse_listen(cfg->listen[i], &ss, &sslen) != 0) {
+			log_error("msg=\"bad listen address\" listen=\"%s\"",
+			    cfg->listen[i]);
+			goto fail;
+		}
+		flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		    MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+		if (ss.ss_family == AF_INET6)
+			flags |= MHD_USE_IPv6;
+		if (cfg->tls_cert_pem != NULL)
+			flags |= MHD_USE_TLS;
+		s->d[s->nd] = MHD_start_daemon(flags, 0, NULL, NULL,
+		    access_cb, s,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		    MHD_OPTION_THREAD_POOL_SIZE, threads,
+		    MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit ?
+		    cfg->connection_limit : (unsigned int)HTTP_CONNECTION_LIMIT,
+		    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_sec ?
+		    cfg->timeout_sec : (unsigned int)HTTP_TIMEOUT_SEC,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		    (size_t)HTTP_MEMORY_LIMIT,
+		    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+		    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		    cfg->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT :
+		    MHD_OPTION_END, cfg->tls_cert_pem,
+		    MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
+		    MHD_OPTION_END);
+		if (s->d[s->nd] == NULL) {
+			log_error("msg=\"cannot listen\" listen=\"%s\" "
+			    "error=\"%s\"", cfg->listen[i], strerror(errno));
+			goto fail;
+		}
+		log_info("msg=\"listening\" listen=\"%s\" threads=%u tls=%s",
+		    cfg->listen[i], threads, cfg->tls_cert_pem ? "yes" : "no");
+		s->nd++;
+	}
+	if (s->nd == 0) {
+		log_error("msg=\"no listen address\"");
+		goto fail;
+	}
+	*out = s;
+	return 0;
+ fail:
+	http_stop(s);
+	return -1;
+}
+
+void
+http_stop(struct http_server *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nd; i++)
+		MHD_stop_daemon(s->d[i]);
+	free(s);
+}
+
+/* ---- request accessors ---- */
+
+const char *
+http_req_header(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_req_cookie(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+int
+http_req_query_raw(const struct http_req *req, const char *name,
+    const char **val)
+{
+	const char *p = req->query, *end, *eq;
+	size_t nl = strlen(name), plen, klen;
+
+	while (p != NULL && *p != '\0') {
+		end = strchr(p, '&');
+		plen = end != NULL ? (size_t)(end - p) : strlen(p);
+		eq = memchr(p, '=', plen);
+		klen = eq != NULL ? (size_t)(eq - p) : plen;
+		if (klen == nl && strncasecmp(p, name, nl) == 0) {
+			*val = eq != NULL ? eq + 1 : p + plen;
+			return (int)(eq != NULL ? plen - klen - 1 : 0);
+		}
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return -1;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+http_req_query(const struct http_req *req, const char *name, char *buf,
+    size_t bufsz)
+{
+	const char *v;
+	int n, i, hi, lo;
+	size_t o = 0;
+
+	if ((n = http_req_query_raw(req, name, &v)) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char c = v[i];
+
+		if (c == '%' && i + 2 < n && (hi = hexval(v[i + 1])) >= 0 &&
+		    (lo = hexval(v[i + 2])) >= 0) {
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (o + 1 >= bufsz)
+			return -2;
+		buf[o++] = c;
+	}
+	buf[o] = '\0';
+	return (int)o;
+}
+
+/* ---- response helpers ---- */
+
+int
+http_resp_take(struct http_resp *resp, int status, const char *ctype,
+    uint8_t *body, size_t len)
+{
+	free(resp->body);
+	resp->status = status;
+	snprintf(resp->content_type, sizeof(resp->content_type), "%s",
+	    ctype != NULL ? ctype : "");
+	resp->body = body;
+	resp->body_len = len;
+	return 0;
+}
+
+int
+http_resp_set(struct http_resp *resp, int status, const char *ctype,
+    const void *body, size_t len)
+{
+	uint8_t *b;
+
+	if ((b = malloc(len > 0 ? len : 1)) == NULL)
+		return -1;
+	if (len > 0)
+		memcpy(b, body, len);
+	return http_resp_take(resp, status, ctype, b, len);
+}
+
+int
+http_resp_text(struct http_resp *resp, int status, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= sizeof(buf))
+		n = (int)sizeof(buf) - 1;
+	return http_resp_set(resp, status, "text/plain", buf, (size_t)n);
+}
+
+int
+http_resp_header(struct http_resp *resp, const char *name, const char *value)
+{
+	if (resp->nheaders >= HTTP_MAX_HEADERS_OUT ||
+	    strlen(name) >= sizeof(resp->headers[0].name) ||
+	    strlen(value) >= sizeof(resp->headers[0].value))
+		return -1;
+	snprintf(resp->headers[resp->nheaders].name,
+	    sizeof(resp->headers[0].name), "%s", name);
+	snprintf(resp->headers[resp->nheaders].value,
+	    sizeof(resp->headers[0].value), "%s", value);
+	resp->nheaders++;
+	return 0;
+}

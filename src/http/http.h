@@ -1,0 +1,105 @@
+/*
+ * http.h -- the HTTP edge (libmicrohttpd).  It knows HTTP, not SCEP or SQL:
+ * it accumulates a bounded request into a struct http_req, hands it to a
+ * handler from the route table, and sends the struct http_resp back.
+ *
+ * Handlers (SCEP in scep_http.c, the admin API in src/api/, static console
+ * files) fill an http_resp; they never touch libmicrohttpd.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_MAX_HEADERS_OUT	12
+
+struct http_req {
+	const char	*method;	/* "GET", "POST", ... (borrowed) */
+	const char	*path;		/* without the query (borrowed) */
+	const char	*query;		/* raw, still escaped; "" if none */
+	const uint8_t	*body;		/* borrowed; NULL when empty */
+	size_t		 body_len;
+	char		 client_addr[64];	/* "127.0.0.1" */
+	int		 tls;		/* arrived over TLS */
+	int		 loopback;	/* peer is a loopback address */
+	char		 request_id[24];	/* also logged and audited */
+	void		*conn;		/* opaque (libmicrohttpd connection) */
+};
+
+struct http_resp {
+	int		 status;
+	char		 content_type[96];
+	uint8_t		*body;		/* owned (malloc), freed by the edge */
+	size_t		 body_len;
+	size_t		 nheaders;
+	struct {
+		char	 name[48];
+		char	 value[512];
+	}		 headers[HTTP_MAX_HEADERS_OUT];
+};
+
+/* Request header by name (case-insensitive); NULL when absent. */
+const char	*http_req_header(const struct http_req *, const char *name);
+/* Cookie value by name; NULL when absent. */
+const char	*http_req_cookie(const struct http_req *, const char *name);
+/*
+ * First query parameter "name" (case-insensitive), percent-decoded with
+ * '+' kept as '+' (spec 2.4), into buf.  Returns its length, -1 when
+ * absent, -2 when it does not fit.
+ */
+int	http_req_query(const struct http_req *, const char *name, char *buf,
+	    size_t bufsz);
+/*
+ * Raw (still escaped) value of query parameter "name": *val points into
+ * req->query.  Returns its length or -1 when absent.
+ */
+int	http_req_query_raw(const struct http_req *, const char *name,
+	    const char **val);
+
+/* Response helpers.  All return 0, or -1 when out of memory (the edge then
+ * answers 500). */
+int	http_resp_set(struct http_resp *, int status, const char *ctype,
+	    const void *body, size_t len);		/* copies body */
+int	http_resp_take(struct http_resp *, int status, const char *ctype,
+	    uint8_t *body, size_t len);			/* takes body */
+int	http_resp_text(struct http_resp *, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));	/* text/plain */
+int	http_resp_header(struct http_resp *, const char *name,
+	    const char *value);
+
+/* A route handler: fill resp and return 0 (any status), or -1 for 500. */
+typedef int	(*http_handler_fn)(void *arg, const struct http_req *,
+		    struct http_resp *);
+
+/* Route flags */
+#define R_PREFIX	0x01	/* path matches as a prefix */
+#define R_BODY		0x02	/* a body is accepted (up to maxbody) */
+
+struct http_route {
+	const char	*method;	/* NULL = any */
+	const char	*path;
+	unsigned int	 flags;
+	size_t		 maxbody;
+	http_handler_fn	 fn;
+	void		*arg;
+};
+
+struct http_server;
+
+struct http_config {
+	const char	*listen[8];	/* "ADDR:PORT", NULL-terminated */
+	const char	*tls_cert_pem;	/* PEM text (not path), or NULL */
+	const char	*tls_key_pem;
+	unsigned int	 threads;	/* 0 = number of CPUs */
+	unsigned int	 connection_limit;
+	unsigned int	 timeout_sec;
+};
+
+/* Start serving "routes" (first match wins; the table must outlive the
+ * server).  *out is take. */
+int	http_start(const struct http_config *, const struct http_route *routes,
+	    size_t nroutes, struct http_server **out);
+void	http_stop(struct http_server *);	/* accepts NULL */
+
+#endif /* !HTTP_H */

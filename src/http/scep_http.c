@@ -1,0 +1,164 @@
+/*
+ * scep_http.c -- the SCEP HTTP binding (RFC 8894 section 4, spec 2):
+ * endpoint selection from the path, operation from the query string,
+ * the PKIOperation message from a POST body or a GET message= value.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "log.h"
+#include "scep.h"
+#include "scep_http.h"
+#include "svc.h"
+
+/*
+ * "/scep/<ext>[/anything]" -> ext.  spec 2.1: everything after the
+ * extension is ignored, so /scep/x/pkiclient.exe and
+ * /scep/x/cgi-bin/pkiclient.exe reach the same endpoint.
+ */
+static int
+path_ext(const char *path, char *ext, size_t extsz)
+{
+	const char *p = path + strlen(SCEP_HTTP_PREFIX), *e;
+	size_t n;
+
+	e = strchr(p, '/');
+	n = e != NULL ? (size_t)(e - p) : strlen(p);
+	if (n == 0 || n >= extsz || n > HTTP_MAX_URI_EXT)
+		return -1;
+	memcpy(ext, p, n);
+	ext[n] = '\0';
+	return 0;
+}
+
+static int
+send_result(struct http_resp *resp, struct svc_result *res)
+{
+	int r;
+
+	if (res->http_status == 200 || (res->body != NULL &&
+	    res->content_type != NULL)) {
+		r = http_resp_take(resp, res->http_status, res->content_type,
+		    res->body, res->body_len);
+		res->body = NULL;
+		return r;
+	}
+	r = http_resp_text(resp, res->http_status ? res->http_status : 500,
+	    "%s\n", res->error ? res->error : "error");
+	if (res->http_status == 503)
+		(void)http_resp_header(resp, "Retry-After", "5");
+	return r;
+}
+
+int
+scep_http_handle(void *arg, const struct http_req *req, struct http_resp *resp)
+{
+	struct svc *s = arg;
+	struct store_endpoint ep;
+	struct svc_result res;
+	char ext[HTTP_MAX_URI_EXT + 1], op[32];
+	uint8_t *der = NULL;
+	size_t derlen = 0;
+	const char *raw;
+	int r, n, is_post;
+
+	memset(&res, 0, sizeof(res));
+	is_post = strcmp(req->method, "POST") == 0;
+	if (!is_post && strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0)
+		return http_resp_text(resp, 405, "method not allowed\n");
+
+	if (strncmp(req->path, SCEP_HTTP_PREFIX,
+	    strlen(SCEP_HTTP_PREFIX)) == 0) {
+		if (path_ext(req->path, ext, sizeof(ext)) != 0)
+			return http_resp_text(resp, 404, "no such endpoint\n");
+		r = svc_endpoint_lookup(s, ext, &ep);
+	} else
+		r = svc_endpoint_lookup(s, NULL, &ep);	/* /cgi-bin/... */
+	if (r == SCEP_E_NOTFOUND)
+		return http_resp_text(resp, 404, "no such endpoint\n");
+	if (r != SCEP_OK)
+		return http_resp_text(resp, 503, "store unavailable\n");
+
+	/* spec 2.2: names and values case-insensitive, first occurrence. */
+	n = http_req_query(req, "operation", op, sizeof(op));
+	if (is_post) {
+		/* spec 2.3: a POST with a body is a PKIOperation even when
+		 * operation= is missing or misspelt. */
+		if (n < 0 || strcasecmp(op, "PKIOperation") != 0)
+			log_info("request_id=%s msg=\"POST without "
+			    "operation=PKIOperation, treated as one\" "
+			    "operation=\"%.31s\"", req->request_id,
+			    n >= 0 ? op : "");
+		if (req->body_len == 0)
+			return http_resp_text(resp, 400, "empty body\n");
+		r = svc_pkioperation(s, &ep, req->body, req->body_len,
+		    req->client_addr, req->request_id, &res);
+	} else if (n < 0) {
+		return http_resp_text(resp, 400, "missing operation\n");
+	} else if (strcasecmp(op, "GetCACaps") == 0) {
+		r = svc_getcacaps(s, &ep, &res);
+	} else if (strcasecmp(op, "GetCACert") == 0) {
+		r = svc_getcacert(s, &ep, &res);
+	} else if (strcasecmp(op, "GetNextCACert") == 0) {
+		r = svc_getnextcacert(s, &ep, &res);
+	} else if (strcasecmp(op, "PKIOperation") == 0) {
+		/* spec 2.4: decode from the raw, still escaped value. */
+		if ((n = http_req_query_raw(req, "message", &raw)) <= 0)
+			return http_resp_text(resp, 400, "missing message\n");
+		r = scep_get_message_decode(raw, (size_t)n, &der, &derlen);
+		if (r != SCEP_OK)
+			return http_resp_text(resp, r == SCEP_E_TOOBIG ? 414 :
+			    400, "undecodable message: %s\n",
+			    scep_strerror(r));
+		r = svc_pkioperation(s, &ep, der, derlen, req->client_addr,
+		    req->request_id, &res);
+		free(der);
+	} else {
+		return http_resp_text(resp, 400, "unknown operation\n");
+	}
+	(void)r;
+	r = send_result(resp, &res);
+	svc_result_clear(&res);
+	return r;
+}
+
+/* GET /crl/<ca-id>.crl: the CRL distribution point issued certificates
+ * carry. */
+int
+scep_http_crl(void *arg, const struct http_req *req, struct http_resp *resp)
+{
+	struct svc *s = arg;
+	struct svc_result res;
+	const char *p = req->path + strlen(SCEP_HTTP_CRL_PREFIX);
+	char *end = NULL;
+	long long id;
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	id = strtoll(p, &end, 10);
+	if (end == p || id <= 0 || strcmp(end, ".crl") != 0)
+		return http_resp_text(resp, 404, "no such CRL\n");
+	(void)svc_crl(s, (int64_t)id, &res);
+	r = send_result(resp, &res);
+	svc_result_clear(&res);
+	return r;
+}
+
+int
+scep_http_health(void *arg, const struct http_req *req, struct http_resp *resp)
+{
+	struct svc *s = arg;
+	char v[8];
+	int r;
+
+	(void)req;
+	/* Ready when the store answers. */
+	r = store_setting_get(svc_store(s), "default_endpoint", v, sizeof(v));
+	if (r != SCEP_OK && r != SCEP_E_NOTFOUND && r != SCEP_E_TOOBIG)
+		return http_resp_text(resp, 503, "store unavailable\n");
+	return http_resp_text(resp, 200, "ok\n");
+}

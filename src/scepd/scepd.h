@@ -1,0 +1,8 @@
+/* scepd.h -- the daemon's subcommands. */
+#ifndef SCEPD_H
+#define SCEPD_H
+
+int	cmd_init(int argc, char **argv);
+int	cmd_serve(int argc, char **argv);
+
+#endif /* !SCEPD_H */

@@ -1,0 +1,265 @@
+/*
+ * serve.c -- `scepd serve`: read the configuration, open the store, load
+ * nothing secret until an endpoint needs it, mount the routes and serve
+ * until SIGTERM or SIGINT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <sodium.h>
+
+#include "api.h"
+#include "config.h"
+#include "http.h"
+#include "keyops.h"
+#include "log.h"
+#include "scep_http.h"
+#include "scep_limits.h"
+#include "scepd.h"
+#include "store.h"
+#include "svc.h"
+#include "web.h"
+
+/* PEM files for TLS are small; refuse anything absurd. */
+#define SERVE_MAX_PEM	(256 * 1024)
+
+static void
+serve_usage(FILE *f)
+{
+	fprintf(f,
+"usage: scepd serve --data-dir DIR [options]\n"
+"\n"
+"Settings come from DIR/scepd.conf, then SCEPD_* environment variables,\n"
+"then these flags (each flag overrides the same setting before it):\n"
+"  --data-dir DIR        data directory made by `scepd init` (required;\n"
+"                        or SCEPD_DATA_DIR)\n"
+"  --listen ADDR:PORT    listen address, repeatable (listen =; SCEPD_LISTEN)\n"
+"                        default 127.0.0.1:8080; [::1]:8080 for IPv6\n"
+"  --url URL             public base URL (url =; SCEPD_URL)\n"
+"  --store DSN           sqlite:PATH (store =; SCEPD_STORE)\n"
+"  --tls-cert FILE       serve HTTPS with this PEM certificate chain\n"
+"  --tls-key FILE        ... and this PEM key (tls_cert/tls_key =;\n"
+"                        SCEPD_TLS_CERT/SCEPD_TLS_KEY)\n"
+"  --threads N           worker threads, 0 = one per CPU (threads =)\n"
+"  --log-level LEVEL     error|warn|info|debug (log_level =)\n");
+}
+
+static int
+read_file(const char *path, char **out, size_t max)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	*out = NULL;
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if ((buf = malloc(max + 1)) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	n = fread(buf, 1, max + 1, f);
+	fclose(f);
+	if (n > max) {
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return (int)n;
+}
+
+static int
+read_secret(const char *dir, uint8_t *key, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/secret.key", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
+		log_error("msg=\"secret.key must be mode 0600\" path=\"%s\"",
+		    path);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, key, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data-dir",	required_argument, NULL, 'd' },
+		{ "listen",	required_argument, NULL, 'l' },
+		{ "url",	required_argument, NULL, 'u' },
+		{ "store",	required_argument, NULL, 's' },
+		{ "tls-cert",	required_argument, NULL, 'c' },
+		{ "tls-key",	required_argument, NULL, 'k' },
+		{ "threads",	required_argument, NULL, 't' },
+		{ "log-level",	required_argument, NULL, 'v' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct {
+		const char	*key;
+		const char	*val;
+	} flags[32];
+	size_t nflags = 0, i, nflag_listen = 0;
+	const char *dir = getenv("SCEPD_DATA_DIR");
+	char path[PATH_MAX], *tls_cert = NULL, *tls_key = NULL;
+	struct config cfg;
+	struct svc_config scfg;
+	struct store *st = NULL;
+	struct keyops *ko = NULL;
+	struct svc *sv = NULL;
+	struct api *api = NULL;
+	struct web *web = NULL;
+	struct http_server *hs = NULL;
+	struct http_config hc;
+	sigset_t set;
+	int c, sig, rc = 1;
+
+	memset(&scfg, 0, sizeof(scfg));
+	memset(&hc, 0, sizeof(hc));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		const char *key = NULL;
+
+		switch (c) {
+		case 'd': dir = optarg; continue;
+		case 'l': key = "listen"; nflag_listen++; break;
+		case 'u': key = "url"; break;
+		case 's': key = "store"; break;
+		case 'c': key = "tls_cert"; break;
+		case 'k': key = "tls_key"; break;
+		case 't': key = "threads"; break;
+		case 'v': key = "log_level"; break;
+		case 'h': serve_usage(stdout); return 0;
+		default: serve_usage(stderr); return 2;
+		}
+		if (nflags == sizeof(flags) / sizeof(flags[0]))
+			return 2;
+		flags[nflags].key = key;
+		flags[nflags++].val = optarg;
+	}
+	if (dir == NULL || optind != argc) {
+		serve_usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0)
+		return 1;
+	config_defaults(&cfg, dir);
+	snprintf(path, sizeof(path), "%s/scepd.conf", dir);
+	if (config_read_file(&cfg, path) != 0 || config_read_env(&cfg) != 0)
+		return 2;
+	if (nflag_listen > 0)
+		cfg.nlisten = 0;	/* flags replace, not add */
+	for (i = 0; i < nflags; i++)
+		if (config_set(&cfg, flags[i].key, flags[i].val) != 0) {
+			fprintf(stderr, "scepd serve: bad value for %s\n",
+			    flags[i].key);
+			return 2;
+		}
+	if (cfg.nlisten == 0)
+		(void)config_set(&cfg, "listen", "127.0.0.1:8080");
+	log_set_level(cfg.log_level);
+	log_set_json(cfg.log_json);
+
+	if (read_secret(dir, scfg.challenge_key,
+	    sizeof(scfg.challenge_key)) != 0) {
+		log_error("msg=\"cannot read secret.key\" data_dir=\"%s\"", dir);
+		goto out;
+	}
+	if ((cfg.tls_cert[0] != '\0') != (cfg.tls_key[0] != '\0')) {
+		log_error("msg=\"tls_cert and tls_key go together\"");
+		goto out;
+	}
+	if (cfg.tls_cert[0] != '\0' &&
+	    (read_file(cfg.tls_cert, &tls_cert, SERVE_MAX_PEM) < 0 ||
+	    read_file(cfg.tls_key, &tls_key, SERVE_MAX_PEM) < 0)) {
+		log_error("msg=\"cannot read TLS certificate or key\"");
+		goto out;
+	}
+	if (store_open(cfg.store, &st) != SCEP_OK) {
+		log_error("msg=\"cannot open the store\" store=\"%s\"",
+		    cfg.store);
+		goto out;
+	}
+	scfg.base_url = cfg.url;
+	if (keyops_new(&ko) != SCEP_OK || svc_new(&scfg, st, ko, &sv) !=
+	    SCEP_OK || api_new(sv, &api) != SCEP_OK ||
+	    web_new(&web) != SCEP_OK)
+		goto out;
+
+	{
+		/* The route table (STYLE H9): first match wins. */
+		const struct http_route routes[] = {
+			{ NULL, SCEP_HTTP_PREFIX, R_PREFIX | R_BODY,
+			    SCEP_MAX_POST_BODY, scep_http_handle, sv },
+			{ NULL, SCEP_HTTP_DEFAULT, R_BODY,
+			    SCEP_MAX_POST_BODY, scep_http_handle, sv },
+			{ NULL, "/cgi-bin/pkiclient.exe/", R_PREFIX | R_BODY,
+			    SCEP_MAX_POST_BODY, scep_http_handle, sv },
+			{ "GET", SCEP_HTTP_CRL_PREFIX, R_PREFIX, 0,
+			    scep_http_crl, sv },
+			{ "GET", "/healthz", 0, 0, scep_http_health, sv },
+			{ NULL, "/api/", R_PREFIX | R_BODY, API_MAX_BODY,
+			    api_handle, api },
+			{ "GET", "/", R_PREFIX, 0, web_handle, web },
+		};
+
+		for (i = 0; i < cfg.nlisten && i < 7; i++)
+			hc.listen[i] = cfg.listen[i];
+		hc.tls_cert_pem = tls_cert;
+		hc.tls_key_pem = tls_key;
+		hc.threads = cfg.threads;
+		hc.connection_limit = cfg.connection_limit;
+		hc.timeout_sec = cfg.timeout_sec;
+
+		/* Signals are taken synchronously by this thread only: block
+		 * them before the worker threads start. */
+		signal(SIGPIPE, SIG_IGN);
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		if (http_start(&hc, routes, sizeof(routes) / sizeof(routes[0]),
+		    &hs) != 0)
+			goto out;
+		log_info("msg=\"scepd ready\" url=\"%s\" store=\"%s\"", cfg.url,
+		    cfg.store);
+		if (sigwait(&set, &sig) == 0)
+			log_info("msg=\"stopping\" signal=%d", sig);
+		http_stop(hs);
+		hs = NULL;
+	}
+	rc = 0;
+ out:
+	http_stop(hs);
+	web_free(web);
+	api_free(api);
+	svc_free(sv);
+	keyops_free(ko);
+	store_close(st);
+	if (tls_key != NULL) {
+		OPENSSL_cleanse(tls_key, strlen(tls_key));
+		free(tls_key);
+	}
+	free(tls_cert);
+	return rc;
+}

@@ -1,0 +1,54 @@
+/*
+ * svc_int.h -- internals shared by the service's files; not for callers.
+ */
+#ifndef SVC_INT_H
+#define SVC_INT_H
+
+#include <pthread.h>
+
+#include <openssl/provider.h>
+
+#include "svc.h"
+
+#define SVC_MAX_RA	16	/* RA identities of one CA, all states */
+#define SVC_MAX_CA	64	/* CAs with a cached CRL */
+
+struct svc_crl_cache {
+	int64_t		 ca_id;
+	uint8_t		*der;		/* owned */
+	size_t		 der_len;
+	time_t		 made;
+	char		 gen[32];	/* revocation generation it reflects */
+};
+
+struct svc {
+	struct svc_config	 cfg;
+	char			*base_url;	/* owned copy */
+	struct store		*store;		/* borrowed */
+	struct keyops		*keys;		/* borrowed */
+	pthread_mutex_t		 lock;		/* providers and CRL cache */
+	OSSL_PROVIDER		*legacy;
+	OSSL_PROVIDER		*deflt;
+	struct svc_crl_cache	 crl[SVC_MAX_CA];
+	size_t			 ncrl;
+};
+
+int	svc_legacy_enable(struct svc *);
+int	svc_crl_der(struct svc *, int64_t ca_id, time_t now, uint8_t **out,
+	    size_t *out_len);
+int	svc_crl_invalidate(struct svc *);
+
+/* Issue the certificate for request "rq" (status PENDING) of endpoint
+ * "ep" from "csr".  On success *cert_out (take) is the new certificate,
+ * already durably in the store. */
+struct scep_csr;
+int	svc_issue(struct svc *, const struct store_endpoint *,
+	    struct store_request *rq, const struct scep_csr *csr,
+	    int64_t account_id, int64_t org_id, int64_t dept_id,
+	    X509 **cert_out);
+
+/* Record one audit event (errors are logged, not returned: an audit
+ * failure must not be silent, but also must not turn into a crash). */
+int	svc_event(struct svc *, struct store_event *);
+
+#endif /* !SVC_INT_H */

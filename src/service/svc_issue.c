@@ -1,0 +1,267 @@
+/*
+ * svc_issue.c -- issuing a certificate for a recorded request, and the
+ * operator actions on requests and certificates: approve, reject, revoke.
+ *
+ * Durability rule (issue 2): the certificate is committed to the store,
+ * together with the request's transition, before anyone sees it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/x509v3.h>
+
+#include "ca_gen.h"
+#include "log.h"
+#include "scep.h"
+#include "svc.h"
+#include "svc_int.h"
+
+/* Serial collisions at 128 random bits are astronomically unlikely; the
+ * store's unique constraint makes them harmless, and we redraw. */
+#define ISSUE_SERIAL_TRIES	4
+/* Backdate notBefore a little for clients whose clocks run behind. */
+#define ISSUE_BACKDATE		300
+
+static void
+name_text(X509_NAME *n, char *buf, size_t bufsz)
+{
+	BIO *b;
+	int len;
+
+	buf[0] = '\0';
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0 &&
+	    (len = BIO_read(b, buf, (int)bufsz - 1)) > 0)
+		buf[len] = '\0';
+	BIO_free(b);
+}
+
+int
+svc_issue(struct svc *s, const struct store_endpoint *ep,
+    struct store_request *rq, const struct scep_csr *csr, int64_t account_id,
+    int64_t org_id, int64_t dept_id, X509 **cert_out)
+{
+	struct issue_tmpl t;
+	struct store_cert sc;
+	X509 *cert = NULL;
+	unsigned char *der = NULL;
+	uint8_t serial[16];
+	char crl_url[STORE_TEXT_MAX], *hex = NULL;
+	BIGNUM *bn = NULL;
+	time_t now = time(NULL);
+	int tries, r = SCEP_E_INTERNAL, len;
+
+	*cert_out = NULL;
+	memset(&t, 0, sizeof(t));
+	t.kind = ep->type == EP_CLIENT_SCEP || ep->type == EP_CLIENT_INTUNE ?
+	    ISSUE_CLIENT : ISSUE_DEVICE;
+	t.server_auth = ep->profile.server_auth;
+	t.subject = X509_REQ_get_subject_name(csr->req);
+	t.sans = ep->profile.copy_sans ? csr->sans : NULL;
+	t.pubkey = csr->pubkey;
+	t.legacy = ep->legacy;
+	t.not_before = now - ISSUE_BACKDATE;
+	t.not_after = now + (time_t)(ep->profile.term_days > 0 ?
+	    ep->profile.term_days : 365) * 86400;
+	if (s->cfg.base_url != NULL && s->cfg.base_url[0] != '\0') {
+		snprintf(crl_url, sizeof(crl_url), "%s/crl/%lld.crl",
+		    s->cfg.base_url, (long long)ep->ca_id);
+		t.crl_url = crl_url;
+	}
+	for (tries = 0; tries < ISSUE_SERIAL_TRIES; tries++) {
+		X509_free(cert);
+		cert = NULL;
+		if ((r = ca_serial_random(serial)) != SCEP_OK)
+			goto out;
+		t.serial = serial;
+		t.serial_len = sizeof(serial);
+		if ((r = keyops_issue(s->keys, ep->ca_id, &t, &cert)) !=
+		    SCEP_OK)
+			goto out;
+
+		memset(&sc, 0, sizeof(sc));
+		BN_free(bn);
+		OPENSSL_free(hex);
+		hex = NULL;
+		if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL ||
+		    (hex = BN_bn2hex(bn)) == NULL) {
+			r = SCEP_E_NOMEM;
+			goto out;
+		}
+		snprintf(sc.serial, sizeof(sc.serial), "%s", hex);
+		sc.ca_id = ep->ca_id;
+		sc.endpoint_id = ep->id;
+		sc.account_id = account_id;
+		sc.request_id = rq->id;
+		sc.org_id = org_id;
+		sc.dept_id = dept_id;
+		name_text(X509_get_subject_name(cert), sc.subject,
+		    sizeof(sc.subject));
+		memcpy(sc.key_fp, rq->key_fp, sizeof(sc.key_fp));
+		/* keyops may cut notAfter to the CA's: read it back. */
+		{
+			time_t nb, na;
+
+			if (ca_asn1_time_get(X509_get0_notBefore(cert), &nb) !=
+			    SCEP_OK || ca_asn1_time_get(X509_get0_notAfter(cert),
+			    &na) != SCEP_OK) {
+				r = SCEP_E_INTERNAL;
+				goto out;
+			}
+			sc.not_before = (int64_t)nb;
+			sc.not_after = (int64_t)na;
+		}
+		sc.status = CERT_VALID;
+		sc.created_at = (int64_t)now;
+		OPENSSL_free(der);
+		der = NULL;
+		if ((len = i2d_X509(cert, &der)) <= 0) {
+			r = SCEP_E_INTERNAL;
+			goto out;
+		}
+		sc.der = der;
+		sc.der_len = (size_t)len;
+		r = store_cert_issue(s->store, &sc, rq->id, REQ_PENDING, now);
+		if (r != SCEP_E_EXISTS)
+			break;
+		/* A taken serial, or the request moved on meanwhile. */
+		{
+			struct store_request cur;
+
+			memset(&cur, 0, sizeof(cur));
+			if (store_request_get(s->store, rq->id, &cur) ==
+			    SCEP_OK && cur.status != REQ_PENDING) {
+				store_request_clear(&cur);
+				break;
+			}
+			store_request_clear(&cur);
+		}
+	}
+	if (r != SCEP_OK)
+		goto out;
+	snprintf(rq->serial, sizeof(rq->serial), "%s", hex);
+	rq->status = REQ_ISSUED;
+	*cert_out = cert;
+	cert = NULL;
+ out:
+	if (r != SCEP_OK)
+		log_error("msg=\"issuance failed\" request=%lld err=\"%s\"",
+		    (long long)rq->id, scep_strerror(r));
+	OPENSSL_free(der);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	X509_free(cert);
+	return r;
+}
+
+static void
+admin_event(struct svc *s, const char *actor, const char *action,
+    int64_t endpoint_id, const char *transid, const char *serial,
+    const char *result, const char *reason)
+{
+	struct store_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.kind, sizeof(ev.kind), "admin");
+	snprintf(ev.actor, sizeof(ev.actor), "%s", actor ? actor : "");
+	snprintf(ev.action, sizeof(ev.action), "%s", action);
+	ev.endpoint_id = endpoint_id;
+	snprintf(ev.transid, sizeof(ev.transid), "%s", transid ? transid : "");
+	snprintf(ev.serial, sizeof(ev.serial), "%s", serial ? serial : "");
+	snprintf(ev.result, sizeof(ev.result), "%s", result);
+	snprintf(ev.reason, sizeof(ev.reason), "%s", reason ? reason : "");
+	ev.failinfo = -1;
+	(void)svc_event(s, &ev);
+}
+
+int
+svc_request_approve(struct svc *s, int64_t request_id, const char *actor,
+    char *serial_out, size_t serialsz)
+{
+	struct store_request rq;
+	struct store_endpoint ep;
+	struct store_account acct;
+	struct scep_csr *csr = NULL;
+	X509 *cert = NULL;
+	int r;
+
+	memset(&rq, 0, sizeof(rq));
+	memset(&ep, 0, sizeof(ep));
+	memset(&acct, 0, sizeof(acct));
+	if ((r = store_request_get(s->store, request_id, &rq)) != SCEP_OK)
+		goto out;
+	if (rq.status != REQ_PENDING) {
+		r = SCEP_E_EXISTS;
+		goto out;
+	}
+	if ((r = store_endpoint_get(s->store, rq.endpoint_id, &ep)) != SCEP_OK)
+		goto out;
+	if ((r = svc_load_endpoint_keys(s, &ep)) != SCEP_OK)
+		goto out;
+	if ((r = scep_csr_decode(rq.csr_der, rq.csr_len, &csr)) != SCEP_OK)
+		goto out;
+	if (rq.account_id > 0 &&
+	    store_account_get(s->store, rq.account_id, &acct) != SCEP_OK)
+		memset(&acct, 0, sizeof(acct));
+	r = svc_issue(s, &ep, &rq, csr, rq.account_id, acct.org_id,
+	    acct.dept_id, &cert);
+	if (r == SCEP_OK && serial_out != NULL)
+		snprintf(serial_out, serialsz, "%s", rq.serial);
+	admin_event(s, actor, "request.approve", rq.endpoint_id, rq.transid,
+	    r == SCEP_OK ? rq.serial : NULL, r == SCEP_OK ? "SUCCESS" :
+	    "FAILURE", r == SCEP_OK ? NULL : scep_strerror(r));
+ out:
+	X509_free(cert);
+	scep_csr_free(csr);
+	store_request_clear(&rq);
+	return r;
+}
+
+int
+svc_request_reject(struct svc *s, int64_t request_id, const char *actor,
+    const char *reason)
+{
+	struct store_request rq;
+	int r;
+
+	memset(&rq, 0, sizeof(rq));
+	if ((r = store_request_get(s->store, request_id, &rq)) != SCEP_OK)
+		goto out;
+	r = store_request_transition(s->store, request_id, REQ_PENDING,
+	    REQ_REJECTED, NULL, reason && *reason ? reason :
+	    "rejected by an administrator", (int64_t)time(NULL));
+	if (r == SCEP_E_NOTFOUND)
+		r = SCEP_E_EXISTS;	/* no longer pending */
+	admin_event(s, actor, "request.reject", rq.endpoint_id, rq.transid,
+	    NULL, r == SCEP_OK ? "SUCCESS" : "FAILURE", reason);
+ out:
+	store_request_clear(&rq);
+	return r;
+}
+
+int
+svc_cert_revoke(struct svc *s, const char *serial, int reason,
+    const char *actor)
+{
+	struct store_cert c;
+	char why[64];
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if ((r = store_cert_get(s->store, serial, &c)) != SCEP_OK)
+		goto out;
+	if ((r = store_cert_revoke(s->store, c.serial, reason,
+	    (int64_t)time(NULL))) != SCEP_OK)
+		goto out;
+	if ((r = svc_crl_invalidate(s)) != SCEP_OK)
+		goto out;
+	snprintf(why, sizeof(why), "CRLReason %d", reason);
+	admin_event(s, actor, "certificate.revoke", c.endpoint_id, NULL,
+	    c.serial, "SUCCESS", why);
+ out:
+	store_cert_clear(&c);
+	return r;
+}

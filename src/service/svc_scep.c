@@ -1,0 +1,937 @@
+/*
+ * svc_scep.c -- SCEP operations of one endpoint: GetCACaps, GetCACert,
+ * GetNextCACert and the PKIOperation pipeline of spec section 8.
+ *
+ * The protocol core turns bytes into a struct scep_msg and back; keyops
+ * does everything that needs a private key; the store keeps transactions,
+ * certificates and the audit trail.  This file holds the rules.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "ca_gen.h"
+#include "log.h"
+#include "scep.h"
+#include "svc.h"
+#include "svc_int.h"
+
+/* Everything one PKIOperation needs on its way through. */
+struct op {
+	struct svc			*s;
+	const struct store_endpoint	*ep;
+	struct scep_msg			*msg;		/* borrowed */
+	const char			*client_addr;
+	const char			*request_id;
+	int64_t				 sign_ra;	/* 0: CA signs */
+	int				 cipher_nid;	/* request's */
+	struct store_event		 ev;
+};
+
+static const char *
+msgtype_name(int t)
+{
+	switch (t) {
+	case SCEP_MSG_PKCSREQ:		return "PKCSReq";
+	case SCEP_MSG_RENEWALREQ:	return "RenewalReq";
+	case SCEP_MSG_CERTPOLL:		return "CertPoll";
+	case SCEP_MSG_GETCERT:		return "GetCert";
+	case SCEP_MSG_GETCRL:		return "GetCRL";
+	case SCEP_MSG_CERTREP:		return "CertRep";
+	default:			return "unknown";
+	}
+}
+
+static unsigned int
+endpoint_algs(const struct store_endpoint *ep)
+{
+	return SCEP_ALG_DEFAULT | (ep->legacy ? SCEP_ALG_LEGACY : 0);
+}
+
+/*
+ * The identity that signs replies: the endpoint's active RA, or the CA
+ * itself for a CA-direct endpoint (no RA, or GetCACert sends the single
+ * CA certificate, in which case clients expect the CA to sign, spec 4.3).
+ */
+static int64_t
+signing_ra(struct svc *s, const struct store_endpoint *ep)
+{
+	struct store_ra ra;
+	int64_t id = 0;
+
+	if (!ep->getcacert_chain || ep->ra_id == 0)
+		return 0;
+	memset(&ra, 0, sizeof(ra));
+	if (store_ra_get(s->store, ep->ra_id, &ra) == SCEP_OK &&
+	    ra.state == RA_ACTIVE)
+		id = ra.id;
+	store_ra_clear(&ra);
+	if (id == 0) {
+		struct store_ra list[1];
+		size_t n = 0;
+
+		memset(list, 0, sizeof(list));
+		if (store_ra_list(s->store, ep->ca_id, RA_ACTIVE, list, 1,
+		    &n) == SCEP_OK && n == 1)
+			id = list[0].id;
+		if (n == 1)
+			store_ra_clear(&list[0]);
+	}
+	return id;
+}
+
+/* The staged successor RA (RA_NEXT) of a CA, or 0. */
+static int64_t
+next_ra(struct svc *s, int64_t ca_id)
+{
+	struct store_ra list[1];
+	size_t n = 0;
+	int64_t id = 0;
+
+	memset(list, 0, sizeof(list));
+	if (store_ra_list(s->store, ca_id, RA_NEXT, list, 1, &n) == SCEP_OK &&
+	    n == 1) {
+		id = list[0].id;
+		store_ra_clear(&list[0]);
+	}
+	return id;
+}
+
+int
+svc_getcacaps(struct svc *s, const struct store_endpoint *ep,
+    struct svc_result *res)
+{
+	struct scep_caps caps;
+	char buf[512];
+	int n;
+
+	memset(res, 0, sizeof(*res));
+	memset(&caps, 0, sizeof(caps));
+	caps.algs = endpoint_algs(ep);
+	caps.renewal = ep->profile.renewal;
+	caps.next_ca = next_ra(s, ep->ca_id) != 0;
+	if ((n = scep_caps_format(&caps, buf, sizeof(buf))) < 0) {
+		res->http_status = 500;
+		res->error = "caps";
+		return n;
+	}
+	if ((res->body = malloc((size_t)n + 1)) == NULL)
+		return SCEP_E_NOMEM;
+	memcpy(res->body, buf, (size_t)n);
+	res->body_len = (size_t)n;
+	res->http_status = 200;
+	res->content_type = "text/plain";
+	return SCEP_OK;
+}
+
+static int
+der_of(X509 *x, uint8_t **out, size_t *out_len)
+{
+	unsigned char *der = NULL;
+	int len;
+
+	if ((len = i2d_X509(x, &der)) <= 0)
+		return SCEP_E_INTERNAL;
+	if ((*out = malloc((size_t)len)) == NULL) {
+		OPENSSL_free(der);
+		return SCEP_E_NOMEM;
+	}
+	memcpy(*out, der, (size_t)len);
+	*out_len = (size_t)len;
+	OPENSSL_free(der);
+	return SCEP_OK;
+}
+
+/*
+ * GetCACert (spec 4): a CA-direct endpoint sends the single CA certificate;
+ * an RA endpoint sends the degenerate bag [RA, CA], RA first.
+ */
+int
+svc_getcacert(struct svc *s, const struct store_endpoint *ep,
+    struct svc_result *res)
+{
+	STACK_OF(X509) *bag = NULL;
+	X509 *ca, *ra;
+	int64_t raid;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if ((r = svc_load_endpoint_keys(s, ep)) != SCEP_OK)
+		goto fail;
+	ca = keyops_ca_cert(s->keys, ep->ca_id);
+	raid = signing_ra(s, ep);
+	if (raid == 0) {
+		if ((r = der_of(ca, &res->body, &res->body_len)) != SCEP_OK)
+			goto fail;
+		res->content_type = "application/x-x509-ca-cert";
+		res->http_status = 200;
+		return SCEP_OK;
+	}
+	ra = keyops_ra_cert(s->keys, raid);
+	if ((bag = sk_X509_new_null()) == NULL ||
+	    !sk_X509_push(bag, ra) || !sk_X509_push(bag, ca)) {
+		r = SCEP_E_NOMEM;
+		goto fail;
+	}
+	if ((r = scep_certs_only(bag, NULL, &res->body, &res->body_len)) !=
+	    SCEP_OK)
+		goto fail;
+	sk_X509_free(bag);	/* get0 certs: only the stack is ours */
+	res->content_type = "application/x-x509-ca-ra-cert";
+	res->http_status = 200;
+	return SCEP_OK;
+ fail:
+	sk_X509_free(bag);
+	res->http_status = 500;
+	res->error = "cannot build GetCACert reply";
+	return r;
+}
+
+/* GetNextCACert (spec 5): the staged RA and the CA, signed by the current
+ * signing identity; 404 when nothing is staged. */
+int
+svc_getnextcacert(struct svc *s, const struct store_endpoint *ep,
+    struct svc_result *res)
+{
+	STACK_OF(X509) *bag = NULL;
+	int64_t nid;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if ((r = svc_load_endpoint_keys(s, ep)) != SCEP_OK)
+		goto fail;
+	if ((nid = next_ra(s, ep->ca_id)) == 0) {
+		res->http_status = 404;
+		res->error = "no rollover certificate is staged";
+		return SCEP_E_NOTFOUND;
+	}
+	if ((bag = sk_X509_new_null()) == NULL ||
+	    !sk_X509_push(bag, keyops_ra_cert(s->keys, nid)) ||
+	    !sk_X509_push(bag, keyops_ca_cert(s->keys, ep->ca_id))) {
+		r = SCEP_E_NOMEM;
+		goto fail;
+	}
+	r = keyops_sign_nextca(s->keys, signing_ra(s, ep), ep->ca_id, bag,
+	    time(NULL), &res->body, &res->body_len);
+	if (r != SCEP_OK)
+		goto fail;
+	sk_X509_free(bag);
+	res->content_type = "application/x-x509-next-ca-cert";
+	res->http_status = 200;
+	return SCEP_OK;
+ fail:
+	sk_X509_free(bag);
+	res->http_status = 500;
+	res->error = "cannot build GetNextCACert reply";
+	return r;
+}
+
+/* ---- PKIOperation ---- */
+
+int
+svc_event(struct svc *s, struct store_event *ev)
+{
+	int r;
+
+	if (ev->ts == 0)
+		ev->ts = (int64_t)time(NULL);
+	if ((r = store_event_append(s->store, ev)) != SCEP_OK)
+		log_error("msg=\"cannot record audit event\" action=%s "
+		    "transid=\"%s\" err=\"%s\"", ev->action, ev->transid,
+		    scep_strerror(r));
+	return r;
+}
+
+/* The reply digest: the request's, but never MD5 (spec 9.1). */
+static int
+reply_md(const struct scep_msg *m)
+{
+	if (m == NULL || m->md_nid == NID_md5 || m->md_nid == NID_undef)
+		return NID_sha256;
+	return m->md_nid;
+}
+
+/*
+ * Sign and encode a CertRep, record the outcome, fill res.  "payload" is
+ * the certs-only DER for SUCCESS.
+ */
+static int
+reply(struct op *o, int status, int failinfo, const char *text,
+    const uint8_t *payload, size_t payload_len, struct svc_result *res)
+{
+	struct scep_reply rp;
+	int r;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.status = status;
+	rp.failinfo = failinfo;
+	rp.failtext = status == SCEP_STATUS_FAILURE ? text : NULL;
+	rp.transid = o->msg->transid;
+	rp.transid_len = o->msg->transid_len;
+	rp.recipient_nonce = o->msg->sender_nonce;
+	rp.recipient_nonce_len = o->msg->sender_nonce_len;
+	if (RAND_bytes(rp.sender_nonce, sizeof(rp.sender_nonce)) != 1)
+		return SCEP_E_INTERNAL;
+	rp.md_nid = reply_md(o->msg);
+	rp.cipher_nid = o->cipher_nid != NID_undef ? o->cipher_nid :
+	    NID_aes_128_cbc;
+	rp.recipient = o->msg->signer;
+	rp.payload = payload;
+	rp.payload_len = payload_len;
+	rp.now = time(NULL);
+	r = keyops_sign_certrep(o->s->keys, o->sign_ra, o->ep->ca_id, &rp,
+	    NULL, &res->body, &res->body_len);
+
+	snprintf(o->ev.result, sizeof(o->ev.result), "%s",
+	    status == SCEP_STATUS_SUCCESS ? "SUCCESS" :
+	    status == SCEP_STATUS_PENDING ? "PENDING" : "FAILURE");
+	o->ev.failinfo = status == SCEP_STATUS_FAILURE ? failinfo : -1;
+	if (text != NULL && o->ev.reason[0] == '\0')
+		snprintf(o->ev.reason, sizeof(o->ev.reason), "%s", text);
+	if (r != SCEP_OK) {
+		snprintf(o->ev.result, sizeof(o->ev.result), "ERROR");
+		snprintf(o->ev.reason, sizeof(o->ev.reason),
+		    "cannot sign reply: %s", scep_strerror(r));
+	}
+	(void)svc_event(o->s, &o->ev);
+	log_info("request_id=%s endpoint=%s op=PKIOperation msgtype=%s "
+	    "transid=\"%s\" result=%s failinfo=%s reason=\"%s\" serial=%s "
+	    "cipher=%s digest=%s client=%s", o->request_id, o->ep->uri_ext,
+	    o->ev.action, o->msg->transid, o->ev.result,
+	    status == SCEP_STATUS_FAILURE ? scep_failinfo_name(failinfo) : "-",
+	    o->ev.reason, o->ev.serial[0] ? o->ev.serial : "-",
+	    o->cipher_nid != NID_undef ? OBJ_nid2sn(o->cipher_nid) : "-",
+	    OBJ_nid2sn(o->msg->md_nid != NID_undef ? o->msg->md_nid : NID_sha256),
+	    o->client_addr);
+	if (r != SCEP_OK) {
+		res->http_status = 500;
+		res->error = "cannot sign reply";
+		return r;
+	}
+	res->http_status = 200;
+	res->content_type = "application/x-pki-message";
+	return SCEP_OK;
+}
+
+static int
+fail(struct op *o, int failinfo, const char *text, struct svc_result *res)
+{
+	return reply(o, SCEP_STATUS_FAILURE, failinfo, text, NULL, 0, res);
+}
+
+/* SUCCESS with a degenerate bag: "cert" first (spec 9.2), then the
+ * issuing CA when "chain" is set. */
+static int
+reply_cert(struct op *o, X509 *cert, int chain, struct svc_result *res)
+{
+	STACK_OF(X509) *bag = NULL;
+	uint8_t *p7 = NULL;
+	size_t p7len = 0;
+	int r;
+
+	if ((bag = sk_X509_new_null()) == NULL || !sk_X509_push(bag, cert) ||
+	    (chain && !sk_X509_push(bag, keyops_ca_cert(o->s->keys,
+	    o->ep->ca_id)))) {
+		sk_X509_free(bag);
+		return SCEP_E_NOMEM;
+	}
+	r = scep_certs_only(bag, NULL, &p7, &p7len);
+	sk_X509_free(bag);
+	if (r != SCEP_OK)
+		return r;
+	r = reply(o, SCEP_STATUS_SUCCESS, 0, NULL, p7, p7len, res);
+	free(p7);
+	return r;
+}
+
+/* Decrypt the envelope with every identity of the endpoint's CA. */
+static int
+open_envelope(struct op *o, uint8_t **inner, size_t *inner_len)
+{
+	struct store_ra ras[SVC_MAX_RA];
+	int64_t ids[SVC_MAX_RA * 3];
+	size_t n, i, nids = 0;
+	int st, r;
+
+	if (o->msg->content == NULL)
+		return SCEP_E_MALFORMED;
+	for (st = RA_ACTIVE; st <= RA_RETIRED; st++) {
+		n = 0;
+		memset(ras, 0, sizeof(ras));
+		if ((r = store_ra_list(o->s->store, o->ep->ca_id, st, ras,
+		    SVC_MAX_RA, &n)) != SCEP_OK)
+			return r;
+		for (i = 0; i < n; i++) {
+			ids[nids++] = ras[i].id;
+			store_ra_clear(&ras[i]);
+		}
+	}
+	return keyops_decrypt(o->s->keys, ids, nids, o->ep->ca_id,
+	    o->msg->content, o->msg->content_len, endpoint_algs(o->ep),
+	    inner, inner_len, &o->cipher_nid);
+}
+
+static void
+serial_hex(const ASN1_INTEGER *ai, char *buf, size_t bufsz)
+{
+	BIGNUM *bn;
+	char *hex;
+
+	buf[0] = '\0';
+	if ((bn = ASN1_INTEGER_to_BN(ai, NULL)) == NULL)
+		return;
+	if ((hex = BN_bn2hex(bn)) != NULL) {
+		snprintf(buf, bufsz, "%s", hex);
+		OPENSSL_free(hex);
+	}
+	BN_free(bn);
+}
+
+static int
+key_fp(EVP_PKEY *k, uint8_t fp[STORE_HASH_LEN])
+{
+	return scep_key_fingerprint(k, fp);
+}
+
+/*
+ * Is "signer" a certificate issued by this endpoint's CA?  (Then the
+ * request is a renewal, whatever its messageType says: sscep, certmonger
+ * and Cisco renew with a PKCSReq signed by the old certificate, spec 13.)
+ */
+static int
+issued_by_us(struct op *o, X509 *signer)
+{
+	X509 *ca = keyops_ca_cert(o->s->keys, o->ep->ca_id);
+
+	if (ca == NULL || X509_check_issued(ca, signer) != X509_V_OK)
+		return 0;
+	return X509_verify(signer, X509_get0_pubkey(ca)) == 1;
+}
+
+/* Key policy of the endpoint's profile (spec 12.1). */
+static const char *
+key_policy(const struct store_endpoint *ep, const struct scep_csr *csr)
+{
+	int min = ep->profile.min_rsa_bits > 0 ? ep->profile.min_rsa_bits :
+	    2048;
+
+	if (csr->key_type == EVP_PKEY_RSA) {
+		if (csr->key_bits < min)
+			return "RSA key too small for this endpoint";
+		return NULL;
+	}
+	if (csr->key_type == EVP_PKEY_EC && ep->profile.allow_ec &&
+	    (csr->ec_nid == NID_X9_62_prime256v1 ||
+	    csr->ec_nid == NID_secp384r1))
+		return NULL;
+	return "key type not allowed for this endpoint";
+}
+
+static int
+load_cert(const uint8_t *der, size_t len, X509 **out)
+{
+	const unsigned char *p = der;
+
+	*out = d2i_X509(NULL, &p, (long)len);
+	return *out != NULL ? SCEP_OK : SCEP_E_MALFORMED;
+}
+
+static int
+der_dup(X509 *x, uint8_t **out, size_t *len)
+{
+	return der_of(x, out, len);
+}
+
+/*
+ * An earlier request with this transactionID (spec 10): the same key and
+ * signer is a re-send and gets the same answer; another key while the
+ * transaction is live is refused.  Returns 1 when it answered.
+ */
+static int
+resend(struct op *o, const struct store_request *prev,
+    const uint8_t fp[STORE_HASH_LEN], struct svc_result *res, int *rc)
+{
+	struct store_cert c;
+	X509 *cert = NULL;
+	uint8_t *sder = NULL;
+	size_t slen = 0;
+	int same_signer;
+
+	if (memcmp(prev->key_fp, fp, STORE_HASH_LEN) != 0) {
+		if (prev->status == REQ_PENDING || time(NULL) - prev->updated_at
+		    < SVC_RESEND_WINDOW) {
+			*rc = fail(o, SCEP_FAIL_BADREQUEST,
+			    "transactionID already used with a different key",
+			    res);
+			return 1;
+		}
+		return 0;
+	}
+	if (der_dup(o->msg->signer, &sder, &slen) != SCEP_OK)
+		return 0;
+	same_signer = slen == prev->signer_len &&
+	    memcmp(sder, prev->signer_der, slen) == 0;
+	free(sder);
+	if (!same_signer)
+		return 0;
+	switch (prev->status) {
+	case REQ_PENDING:
+		snprintf(o->ev.reason, sizeof(o->ev.reason),
+		    "re-sent request still pending (request %lld)",
+		    (long long)prev->id);
+		*rc = reply(o, SCEP_STATUS_PENDING, 0, NULL, NULL, 0, res);
+		return 1;
+	case REQ_ISSUED:
+		memset(&c, 0, sizeof(c));
+		if (store_cert_get(o->s->store, prev->serial, &c) != SCEP_OK ||
+		    load_cert(c.der, c.der_len, &cert) != SCEP_OK) {
+			store_cert_clear(&c);
+			return 0;
+		}
+		store_cert_clear(&c);
+		snprintf(o->ev.serial, sizeof(o->ev.serial), "%s",
+		    prev->serial);
+		snprintf(o->ev.reason, sizeof(o->ev.reason),
+		    "re-sent request: same certificate returned");
+		*rc = reply_cert(o, cert, 1, res);
+		X509_free(cert);
+		return 1;
+	case REQ_REJECTED:
+		*rc = fail(o, SCEP_FAIL_BADREQUEST, prev->reason[0] ?
+		    prev->reason : "request was rejected", res);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* PKCSReq / RenewalReq (spec 12, 13). */
+static int
+enroll(struct op *o, struct svc_result *res)
+{
+	struct store_account acct;
+	struct store_request rq, prev;
+	struct store_cert old;
+	struct scep_csr *csr = NULL;
+	X509 *cert = NULL;
+	uint8_t *inner = NULL, fp[STORE_HASH_LEN], hash[STORE_HASH_LEN];
+	size_t inner_len = 0;
+	const char *why;
+	char serial[STORE_SERIAL_MAX];
+	int64_t account_id = 0, org_id = 0, dept_id = 0;
+	int renewal, r, rc = SCEP_OK;
+	time_t now = time(NULL);
+
+	memset(&acct, 0, sizeof(acct));
+	memset(&rq, 0, sizeof(rq));
+	memset(&prev, 0, sizeof(prev));
+	memset(&old, 0, sizeof(old));
+
+	if ((r = open_envelope(o, &inner, &inner_len)) != SCEP_OK) {
+		rc = fail(o, scep_err_failinfo(r), r == SCEP_E_BADALG ?
+		    "content encryption algorithm not accepted" :
+		    "cannot decrypt the request envelope", res);
+		goto out;
+	}
+	if ((r = scep_csr_decode(inner, inner_len, &csr)) != SCEP_OK) {
+		rc = fail(o, r == SCEP_E_BADSIG ? SCEP_FAIL_BADMSGCHECK :
+		    SCEP_FAIL_BADREQUEST, r == SCEP_E_BADSIG ?
+		    "PKCS#10 signature does not verify" :
+		    r == SCEP_E_BADKEY ? "key type or size not accepted" :
+		    "malformed PKCS#10 request", res);
+		goto out;
+	}
+	if ((why = key_policy(o->ep, csr)) != NULL) {
+		rc = fail(o, SCEP_FAIL_BADREQUEST, why, res);
+		goto out;
+	}
+	/* The reply is encrypted to the signer: it must be able to take key
+	 * transport (spec 6.4, 9.2: pwri is not implemented). */
+	if (EVP_PKEY_get_base_id(X509_get0_pubkey(o->msg->signer)) !=
+	    EVP_PKEY_RSA) {
+		rc = fail(o, SCEP_FAIL_BADALG,
+		    "signer key cannot receive an encrypted reply (RSA needed)",
+		    res);
+		goto out;
+	}
+	if (key_fp(csr->pubkey, fp) != SCEP_OK) {
+		rc = SCEP_E_INTERNAL;
+		goto out;
+	}
+
+	renewal = o->msg->type == SCEP_MSG_RENEWALREQ ||
+	    issued_by_us(o, o->msg->signer);
+
+	/* Re-sent request (same transactionID): same answer. */
+	r = store_request_find(o->s->store, o->ep->id, o->msg->transid, &prev);
+	if (r == SCEP_OK && resend(o, &prev, fp, res, &rc))
+		goto out;
+	if (r != SCEP_OK && r != SCEP_E_NOTFOUND) {
+		rc = fail(o, SCEP_FAIL_BADREQUEST, "store unavailable", res);
+		goto out;
+	}
+
+	if (renewal) {
+		/* spec 13: the signer must be a live certificate of ours. */
+		if (!o->ep->profile.renewal) {
+			rc = fail(o, SCEP_FAIL_BADREQUEST,
+			    "renewal is disabled on this endpoint", res);
+			goto out;
+		}
+		if (!issued_by_us(o, o->msg->signer)) {
+			rc = fail(o, SCEP_FAIL_BADCERTID,
+			    "renewal signer was not issued by this CA", res);
+			goto out;
+		}
+		serial_hex(X509_get0_serialNumber(o->msg->signer), serial,
+		    sizeof(serial));
+		if (store_cert_get(o->s->store, serial, &old) != SCEP_OK ||
+		    old.endpoint_id != o->ep->id) {
+			rc = fail(o, SCEP_FAIL_BADCERTID,
+			    "renewal signer is not a certificate of this "
+			    "endpoint", res);
+			goto out;
+		}
+		if (old.status != CERT_VALID) {
+			rc = fail(o, SCEP_FAIL_BADCERTID,
+			    "renewal signer certificate is revoked", res);
+			goto out;
+		}
+		if (now < old.not_before || now >= old.not_after) {
+			rc = fail(o, SCEP_FAIL_BADCERTID,
+			    "renewal signer certificate is expired", res);
+			goto out;
+		}
+		if (o->ep->profile.renewal_window_days > 0 &&
+		    old.not_after - now >
+		    (int64_t)o->ep->profile.renewal_window_days * 86400) {
+			rc = fail(o, SCEP_FAIL_BADREQUEST,
+			    "outside the renewal window", res);
+			goto out;
+		}
+		if (X509_NAME_cmp(X509_REQ_get_subject_name(csr->req),
+		    X509_get_subject_name(o->msg->signer)) != 0) {
+			rc = fail(o, SCEP_FAIL_BADREQUEST,
+			    "renewal must keep the subject", res);
+			goto out;
+		}
+		account_id = old.account_id;
+		org_id = old.org_id;
+		dept_id = old.dept_id;
+		if (account_id > 0) {
+			if (store_account_get(o->s->store, account_id,
+			    &acct) != SCEP_OK || !acct.enabled ||
+			    (acct.expires_at != 0 && now >= acct.expires_at)) {
+				rc = fail(o, SCEP_FAIL_BADREQUEST,
+				    "account disabled or expired", res);
+				goto out;
+			}
+		}
+		snprintf(o->ev.details, sizeof(o->ev.details),
+		    "{\"request_id\":\"%s\",\"renewal_of\":\"%s\"}",
+		    o->request_id, serial);
+	} else {
+		/* spec 12.1: a self-signed signer must hold the CSR key. */
+		if (EVP_PKEY_eq(X509_get0_pubkey(o->msg->signer),
+		    csr->pubkey) != 1) {
+			rc = fail(o, SCEP_FAIL_BADREQUEST,
+			    "signer key differs from the requested key", res);
+			goto out;
+		}
+		if (csr->challenge == NULL || csr->challenge_len == 0) {
+			rc = fail(o, SCEP_FAIL_BADREQUEST,
+			    "challenge password missing", res);
+			goto out;
+		}
+		svc_challenge_hash(&o->s->cfg, csr->challenge,
+		    csr->challenge_len, hash);
+		r = store_account_by_challenge(o->s->store, hash, &acct);
+		if (r != SCEP_OK || acct.endpoint_id != o->ep->id) {
+			rc = fail(o, SCEP_FAIL_BADREQUEST,
+			    r == SCEP_OK || r == SCEP_E_NOTFOUND ?
+			    "wrong challenge password" : "store unavailable",
+			    res);
+			goto out;
+		}
+		o->ev.account_id = acct.id;
+		if (!acct.enabled) {
+			rc = fail(o, SCEP_FAIL_BADREQUEST, "account disabled",
+			    res);
+			goto out;
+		}
+		if (acct.expires_at != 0 && now >= acct.expires_at) {
+			rc = fail(o, SCEP_FAIL_BADREQUEST, "account expired",
+			    res);
+			goto out;
+		}
+		if (acct.max_enrollments > 0 &&
+		    acct.enrollments >= acct.max_enrollments) {
+			rc = fail(o, SCEP_FAIL_BADREQUEST,
+			    "account has used all its enrollments", res);
+			goto out;
+		}
+		account_id = acct.id;
+		org_id = acct.org_id;
+		dept_id = acct.dept_id;
+	}
+	o->ev.account_id = account_id;
+
+	/* Record the transaction before anything is issued. */
+	rq.endpoint_id = o->ep->id;
+	rq.account_id = account_id;
+	snprintf(rq.transid, sizeof(rq.transid), "%s", o->msg->transid);
+	memcpy(rq.key_fp, fp, sizeof(fp));
+	rq.msgtype = o->msg->type;
+	rq.status = REQ_PENDING;
+	rq.csr_der = inner;
+	rq.csr_len = inner_len;
+	if ((r = der_of(o->msg->signer, &rq.signer_der, &rq.signer_len)) !=
+	    SCEP_OK) {
+		rq.csr_der = NULL;
+		rc = r;
+		goto out;
+	}
+	rq.created_at = rq.updated_at = now;
+	r = store_request_insert(o->s->store, &rq);
+	rq.csr_der = NULL;	/* still owned by "inner" */
+	if (r != SCEP_OK) {
+		rc = fail(o, SCEP_FAIL_BADREQUEST, "store unavailable", res);
+		goto out;
+	}
+
+	if (o->ep->manual_approval) {
+		snprintf(o->ev.reason, sizeof(o->ev.reason),
+		    "waiting for approval (request %lld)", (long long)rq.id);
+		rc = reply(o, SCEP_STATUS_PENDING, 0, NULL, NULL, 0, res);
+		goto out;
+	}
+	if ((r = svc_issue(o->s, o->ep, &rq, csr, account_id, org_id, dept_id,
+	    &cert)) != SCEP_OK) {
+		rc = fail(o, SCEP_FAIL_BADREQUEST, r == SCEP_E_DENIED ?
+		    "account has used all its enrollments" :
+		    "certificate could not be issued", res);
+		goto out;
+	}
+	serial_hex(X509_get0_serialNumber(cert), o->ev.serial,
+	    sizeof(o->ev.serial));
+	rc = reply_cert(o, cert, 1, res);
+ out:
+	X509_free(cert);
+	scep_csr_free(csr);
+	free(inner);
+	store_request_clear(&rq);
+	store_request_clear(&prev);
+	store_cert_clear(&old);
+	return rc;
+}
+
+/* CertPoll (spec 14): by (endpoint, transactionID), signed by the same
+ * key as the original request. */
+static int
+certpoll(struct op *o, struct svc_result *res)
+{
+	struct store_request rq;
+	struct store_cert c;
+	X509 *orig = NULL, *cert = NULL;
+	uint8_t a[STORE_HASH_LEN], b[STORE_HASH_LEN];
+	int r, rc;
+
+	memset(&rq, 0, sizeof(rq));
+	memset(&c, 0, sizeof(c));
+	r = store_request_find(o->s->store, o->ep->id, o->msg->transid, &rq);
+	if (r != SCEP_OK) {
+		rc = fail(o, SCEP_FAIL_BADREQUEST, r == SCEP_E_NOTFOUND ?
+		    "no request with this transactionID" : "store unavailable",
+		    res);
+		goto out;
+	}
+	o->ev.account_id = rq.account_id;
+	if (load_cert(rq.signer_der, rq.signer_len, &orig) != SCEP_OK ||
+	    key_fp(X509_get0_pubkey(orig), a) != SCEP_OK ||
+	    key_fp(X509_get0_pubkey(o->msg->signer), b) != SCEP_OK ||
+	    memcmp(a, b, sizeof(a)) != 0) {
+		rc = fail(o, SCEP_FAIL_BADREQUEST,
+		    "poll not signed by the requester's key", res);
+		goto out;
+	}
+	switch (rq.status) {
+	case REQ_PENDING:
+		snprintf(o->ev.reason, sizeof(o->ev.reason),
+		    "still waiting for approval (request %lld)",
+		    (long long)rq.id);
+		rc = reply(o, SCEP_STATUS_PENDING, 0, NULL, NULL, 0, res);
+		break;
+	case REQ_ISSUED:
+		if (store_cert_get(o->s->store, rq.serial, &c) != SCEP_OK ||
+		    load_cert(c.der, c.der_len, &cert) != SCEP_OK) {
+			rc = fail(o, SCEP_FAIL_BADREQUEST,
+			    "issued certificate not found", res);
+			break;
+		}
+		snprintf(o->ev.serial, sizeof(o->ev.serial), "%s", rq.serial);
+		rc = reply_cert(o, cert, 1, res);
+		break;
+	case REQ_REJECTED:
+		rc = fail(o, SCEP_FAIL_BADREQUEST, rq.reason[0] ? rq.reason :
+		    "request was rejected", res);
+		break;
+	default:
+		rc = fail(o, SCEP_FAIL_BADREQUEST, "request failed", res);
+		break;
+	}
+ out:
+	X509_free(orig);
+	X509_free(cert);
+	store_cert_clear(&c);
+	store_request_clear(&rq);
+	return rc;
+}
+
+/* GetCert and GetCRL (spec 14): IssuerAndSerialNumber inside. */
+static int
+getcert_crl(struct op *o, struct svc_result *res)
+{
+	struct scep_ias *ias = NULL;
+	struct store_cert c;
+	X509 *cert = NULL;
+	X509_CRL *crl = NULL;
+	uint8_t *inner = NULL, *crlder = NULL, *p7 = NULL;
+	const unsigned char *p;
+	size_t inner_len = 0, crllen = 0, p7len = 0;
+	char serial[STORE_SERIAL_MAX];
+	int r, rc;
+
+	memset(&c, 0, sizeof(c));
+	if ((r = open_envelope(o, &inner, &inner_len)) != SCEP_OK) {
+		rc = fail(o, scep_err_failinfo(r),
+		    "cannot decrypt the request envelope", res);
+		goto out;
+	}
+	if ((r = scep_ias_decode(inner, inner_len, o->msg->type, &ias)) !=
+	    SCEP_OK) {
+		rc = fail(o, SCEP_FAIL_BADREQUEST,
+		    "malformed IssuerAndSerialNumber", res);
+		goto out;
+	}
+	if (X509_NAME_cmp(ias->issuer, X509_get_subject_name(
+	    keyops_ca_cert(o->s->keys, o->ep->ca_id))) != 0) {
+		rc = fail(o, SCEP_FAIL_BADCERTID, "unknown issuer", res);
+		goto out;
+	}
+	if (o->msg->type == SCEP_MSG_GETCRL) {
+		if ((r = svc_crl_der(o->s, o->ep->ca_id, time(NULL), &crlder,
+		    &crllen)) != SCEP_OK) {
+			rc = fail(o, SCEP_FAIL_BADREQUEST, "CRL unavailable",
+			    res);
+			goto out;
+		}
+		p = crlder;
+		if ((crl = d2i_X509_CRL(NULL, &p, (long)crllen)) == NULL ||
+		    scep_certs_only(NULL, crl, &p7, &p7len) != SCEP_OK) {
+			rc = SCEP_E_INTERNAL;
+			goto out;
+		}
+		rc = reply(o, SCEP_STATUS_SUCCESS, 0, NULL, p7, p7len, res);
+		goto out;
+	}
+	serial_hex(ias->serial, serial, sizeof(serial));
+	if (store_cert_get(o->s->store, serial, &c) != SCEP_OK ||
+	    c.ca_id != o->ep->ca_id ||
+	    load_cert(c.der, c.der_len, &cert) != SCEP_OK) {
+		rc = fail(o, SCEP_FAIL_BADCERTID, "no such certificate", res);
+		goto out;
+	}
+	snprintf(o->ev.serial, sizeof(o->ev.serial), "%s", serial);
+	rc = reply_cert(o, cert, o->ep->getcert_chain, res);
+ out:
+	free(inner);
+	free(crlder);
+	free(p7);
+	X509_CRL_free(crl);
+	X509_free(cert);
+	store_cert_clear(&c);
+	scep_ias_free(ias);
+	return rc;
+}
+
+int
+svc_pkioperation(struct svc *s, const struct store_endpoint *ep,
+    const uint8_t *der, size_t len, const char *client_addr,
+    const char *request_id, struct svc_result *res)
+{
+	struct scep_msg *msg = NULL;
+	struct op o;
+	int r, rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&o, 0, sizeof(o));
+	o.s = s;
+	o.ep = ep;
+	o.client_addr = client_addr;
+	o.request_id = request_id;
+	o.cipher_nid = NID_undef;
+	snprintf(o.ev.kind, sizeof(o.ev.kind), "enroll");
+	snprintf(o.ev.actor, sizeof(o.ev.actor), "%s", client_addr);
+	snprintf(o.ev.client_addr, sizeof(o.ev.client_addr), "%s",
+	    client_addr);
+	o.ev.endpoint_id = ep->id;
+	o.ev.failinfo = -1;
+
+	if (ep->legacy && svc_legacy_enable(s) != SCEP_OK) {
+		res->http_status = 500;
+		res->error = "legacy algorithms unavailable";
+		return SCEP_E_CONFIG;
+	}
+	if ((r = svc_load_endpoint_keys(s, ep)) != SCEP_OK) {
+		res->http_status = 503;
+		res->error = "CA keys unavailable";
+		return r;
+	}
+	o.sign_ra = signing_ra(s, ep);
+
+	r = scep_msg_decode(der, len, endpoint_algs(ep), &msg);
+	if (r != SCEP_OK && msg == NULL) {
+		/* Not attributable: an HTTP error (spec 2.5). */
+		res->http_status = r == SCEP_E_TOOBIG ? 413 : 400;
+		res->error = scep_strerror(r);
+		log_info("request_id=%s endpoint=%s op=PKIOperation result=400 "
+		    "reason=\"%s\" client=%s", request_id, ep->uri_ext,
+		    scep_strerror(r), client_addr);
+		return r;
+	}
+	o.msg = msg;
+	snprintf(o.ev.transid, sizeof(o.ev.transid), "%s", msg->transid);
+	snprintf(o.ev.action, sizeof(o.ev.action), "%s",
+	    msgtype_name(msg->type));
+	snprintf(o.ev.details, sizeof(o.ev.details), "{\"request_id\":\"%s\"}",
+	    request_id);
+	if (r != SCEP_OK) {
+		/* Attributable but broken: a signed FAILURE (spec 8 step 4). */
+		rc = fail(&o, scep_err_failinfo(r), scep_strerror(r), res);
+		goto out;
+	}
+	switch (msg->type) {
+	case SCEP_MSG_PKCSREQ:
+	case SCEP_MSG_RENEWALREQ:
+		rc = enroll(&o, res);
+		break;
+	case SCEP_MSG_CERTPOLL:
+		rc = certpoll(&o, res);
+		break;
+	case SCEP_MSG_GETCERT:
+	case SCEP_MSG_GETCRL:
+		rc = getcert_crl(&o, res);
+		break;
+	default:
+		/* RFC 8894 3.2.1.2: unknown types are errors. */
+		rc = fail(&o, SCEP_FAIL_BADREQUEST, "unknown messageType", res);
+		break;
+	}
+ out:
+	scep_msg_free(msg);
+	return rc;
+}
