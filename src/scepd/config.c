@@ -91,15 +91,6 @@ config_set(struct config *c, const char *key, const char *v)
 			return -1;
 		return 0;
 	}
-	if (strcmp(key, "log_format") == 0) {
-		if (strcmp(v, "json") == 0)
-			c->log_json = 1;
-		else if (strcmp(v, "logfmt") == 0)
-			c->log_json = 0;
-		else
-			return -1;
-		return 0;
-	}
 	return -2;
 }
 
@@ -179,7 +170,6 @@ config_read_env(struct config *c)
 		{ "SCEPD_CONNECTION_LIMIT",	"connection_limit" },
 		{ "SCEPD_TIMEOUT",		"timeout" },
 		{ "SCEPD_LOG_LEVEL",		"log_level" },
-		{ "SCEPD_LOG_FORMAT",		"log_format" },
 	};
 	const char *v;
 	size_t i;

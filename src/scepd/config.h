@@ -23,7 +23,6 @@ struct config {
 	unsigned int	 connection_limit;
 	unsigned int	 timeout_sec;
 	int		 log_level;
-	int		 log_json;
 };
 
 /* Defaults for a data directory. */

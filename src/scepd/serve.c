@@ -178,7 +178,6 @@ cmd_serve(int argc, char **argv)
 	if (cfg.nlisten == 0)
 		(void)config_set(&cfg, "listen", "127.0.0.1:8080");
 	log_set_level(cfg.log_level);
-	log_set_json(cfg.log_json);
 
 	if (read_secret(dir, scfg.challenge_key,
 	    sizeof(scfg.challenge_key)) != 0) {

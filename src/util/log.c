@@ -13,7 +13,6 @@
 #include "log.h"
 
 static int log_level = LOG_LVL_INFO;
-static int log_json;
 
 static const char *const lvlname[] = { "error", "warn", "info", "debug" };
 
@@ -21,12 +20,6 @@ void
 log_set_level(int level)
 {
 	log_level = level;
-}
-
-void
-log_set_json(int on)
-{
-	log_json = on;
 }
 
 void

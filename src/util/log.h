@@ -10,7 +10,6 @@
 enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void	log_set_level(int level);
-void	log_set_json(int on);
 void	log_msg(int level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Log and then drain libcrypto's per-thread error queue (STYLE H2). */
