@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "http.h"
 #include "log.h"
 #include "scep.h"
@@ -41,10 +43,10 @@ send_result(struct http_resp *resp, struct svc_result *res)
 
 	if (res->http_status == 200 || (res->body != NULL &&
 	    res->content_type != NULL)) {
-		r = http_resp_take(resp, res->http_status, res->content_type,
+		/* The service's buffers come from OPENSSL_malloc (the core's
+		 * allocator); the edge frees with free(): copy. */
+		return http_resp_set(resp, res->http_status, res->content_type,
 		    res->body, res->body_len);
-		res->body = NULL;
-		return r;
 	}
 	r = http_resp_text(resp, res->http_status ? res->http_status : 500,
 	    "%s\n", res->error ? res->error : "error");
@@ -116,7 +118,7 @@ scep_http_handle(void *arg, const struct http_req *req, struct http_resp *resp)
 			    scep_strerror(r));
 		r = svc_pkioperation(s, &ep, der, derlen, req->client_addr,
 		    req->request_id, &res);
-		free(der);
+		OPENSSL_free(der);
 	} else {
 		return http_resp_text(resp, 400, "unknown operation\n");
 	}

@@ -80,7 +80,7 @@ svc_get_config(struct svc *s)
 void
 svc_result_clear(struct svc_result *r)
 {
-	free(r->body);
+	OPENSSL_free(r->body);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -334,7 +334,7 @@ svc_crl_der(struct svc *s, int64_t ca_id, time_t now, uint8_t **out,
 	slot->made = now;
 	snprintf(slot->gen, sizeof(slot->gen), "%s", gen);
  copy:
-	if ((*out = malloc(slot->der_len)) == NULL) {
+	if ((*out = OPENSSL_malloc(slot->der_len)) == NULL) {
 		r = SCEP_E_NOMEM;
 		goto out;
 	}

@@ -44,7 +44,7 @@ struct keyops	*svc_keyops(struct svc *);
 struct svc_result {
 	int		 http_status;	/* 200, or 400/404/500/503 */
 	const char	*content_type;	/* static string */
-	uint8_t		*body;		/* take (malloc) */
+	uint8_t		*body;		/* take (OPENSSL_malloc) */
 	size_t		 body_len;
 	const char	*error;		/* static, for the log and text body */
 };

@@ -119,7 +119,7 @@ svc_getcacaps(struct svc *s, const struct store_endpoint *ep,
 		res->error = "caps";
 		return n;
 	}
-	if ((res->body = malloc((size_t)n + 1)) == NULL)
+	if ((res->body = OPENSSL_malloc((size_t)n + 1)) == NULL)
 		return SCEP_E_NOMEM;
 	memcpy(res->body, buf, (size_t)n);
 	res->body_len = (size_t)n;
@@ -136,13 +136,8 @@ der_of(X509 *x, uint8_t **out, size_t *out_len)
 
 	if ((len = i2d_X509(x, &der)) <= 0)
 		return SCEP_E_INTERNAL;
-	if ((*out = malloc((size_t)len)) == NULL) {
-		OPENSSL_free(der);
-		return SCEP_E_NOMEM;
-	}
-	memcpy(*out, der, (size_t)len);
+	*out = der;		/* OPENSSL_malloc'd, like every buffer here */
 	*out_len = (size_t)len;
-	OPENSSL_free(der);
 	return SCEP_OK;
 }
 
@@ -344,7 +339,7 @@ reply_cert(struct op *o, X509 *cert, int chain, struct svc_result *res)
 	if (r != SCEP_OK)
 		return r;
 	r = reply(o, SCEP_STATUS_SUCCESS, 0, NULL, p7, p7len, res);
-	free(p7);
+	OPENSSL_free(p7);
 	return r;
 }
 
@@ -475,7 +470,7 @@ resend(struct op *o, const struct store_request *prev,
 		return 0;
 	same_signer = slen == prev->signer_len &&
 	    memcmp(sder, prev->signer_der, slen) == 0;
-	free(sder);
+	OPENSSL_free(sder);
 	if (!same_signer)
 		return 0;
 	switch (prev->status) {
@@ -698,6 +693,8 @@ enroll(struct op *o, struct svc_result *res)
 	rq.created_at = rq.updated_at = now;
 	r = store_request_insert(o->s->store, &rq);
 	rq.csr_der = NULL;	/* still owned by "inner" */
+	OPENSSL_free(rq.signer_der);	/* ours, not the store's */
+	rq.signer_der = NULL;
 	if (r != SCEP_OK) {
 		rc = fail(o, SCEP_FAIL_BADREQUEST, "store unavailable", res);
 		goto out;
@@ -722,7 +719,7 @@ enroll(struct op *o, struct svc_result *res)
  out:
 	X509_free(cert);
 	scep_csr_free(csr);
-	free(inner);
+	OPENSSL_free(inner);
 	store_request_clear(&rq);
 	store_request_clear(&prev);
 	store_cert_clear(&old);
@@ -848,9 +845,9 @@ getcert_crl(struct op *o, struct svc_result *res)
 	snprintf(o->ev.serial, sizeof(o->ev.serial), "%s", serial);
 	rc = reply_cert(o, cert, o->ep->getcert_chain, res);
  out:
-	free(inner);
-	free(crlder);
-	free(p7);
+	OPENSSL_free(inner);
+	OPENSSL_free(crlder);
+	OPENSSL_free(p7);
 	X509_CRL_free(crl);
 	X509_free(cert);
 	store_cert_clear(&c);
