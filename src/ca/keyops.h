@@ -27,9 +27,16 @@ struct keyops;
 int	keyops_new(struct keyops **out);
 void	keyops_free(struct keyops *);	/* accepts NULL */
 
-/* Load a CA or RA identity: PEM key file (must be mode 0600, not group or
- * world readable) and its DER certificate.  Replaces an earlier load of the
- * same id. */
+/*
+ * Load a CA or RA identity: PEM key file (must be mode 0600, not group or
+ * world readable: SCEP_E_CONFIG) and its DER certificate (at most
+ * CA_MAX_CERT_DER bytes, no trailing bytes).  Replaces an earlier load of
+ * the same id; certificates returned earlier by keyops_ca_cert() and
+ * keyops_ra_cert() stay valid until keyops_free().
+ * A CA must pass ca_import_check() (CA:TRUE, keyCertSign, key matches).
+ * An RA must match its key, must not be a CA, and must be issued by the
+ * CA "ca_id", which must already be loaded (SCEP_E_NOTFOUND otherwise).
+ */
 int	keyops_load_ca(struct keyops *, int64_t ca_id, const char *key_path,
 	    const uint8_t *cert_der, size_t cert_len);
 int	keyops_load_ra(struct keyops *, int64_t ra_id, int64_t ca_id,
@@ -42,7 +49,8 @@ X509	*keyops_ra_cert(struct keyops *, int64_t ra_id);
 /*
  * Decrypt a pkcsPKIEnvelope with the RA identities "ra_ids" (and the CA key
  * of "ca_id" when ca_id != 0: CA-direct, or a client that encrypted to the
- * CA).  See scep_env_decrypt() for the rest.
+ * CA).  See scep_env_decrypt() for the rest.  Every id named must be
+ * loaded (SCEP_E_NOTFOUND); at most 16 keys in all (SCEP_E_TOOBIG).
  */
 int	keyops_decrypt(struct keyops *, const int64_t *ra_ids, size_t nra,
 	    int64_t ca_id, const uint8_t *env, size_t env_len,
@@ -69,14 +77,43 @@ struct issue_tmpl {
 	const char	*crl_url;	/* borrowed, may be NULL */
 	const uint8_t	*serial;	/* borrowed: big-endian, positive */
 	size_t		 serial_len;	/* 16..20 */
+	int		 legacy;	/* endpoint legacy switch: RSA 1024
+					 * subject keys accepted */
 };
 
-/* Issue with the CA key of "ca_id" (sha256WithRSA / ecdsa-with-SHA256).
- * *out (take) is the new certificate. */
+/*
+ * Issue with the CA key of "ca_id" (sha256WithRSA / ecdsa-with-SHA256, or
+ * ecdsa-with-SHA384 for a P-384 CA).  *out (take) is the new certificate.
+ *
+ * Hard limits re-checked here, whatever the caller decided:
+ *  - kind is ISSUE_CLIENT or ISSUE_DEVICE; server_auth only for a device;
+ *  - subject key RSA 2048..8192 (1024.. with "legacy") or EC P-256/P-384
+ *    (SCEP_E_BADKEY otherwise: DSA, Ed25519, other curves ...);
+ *  - 0 <= not_before < not_after, at most ISSUE_MAX_DAYS apart;
+ *    not_after is cut to the CA's notAfter (a certificate never outlives
+ *    its issuer), so read the validity back from the certificate;
+ *  - serial 16..20 bytes, first byte 0x01..0x7f (positive, and minimally
+ *    encoded, so the certificate carries exactly serial_len bytes);
+ *  - at most SCEP_MAX_RDNS subject RDNs and SCEP_MAX_SANS SANs; an empty
+ *    subject needs a SAN (which is then critical, RFC 5280 4.2.1.6);
+ *  - SANs: only dNSName, iPAddress, rfc822Name, URI and the Microsoft UPN
+ *    otherName are copied, other types are dropped; a copied value that is
+ *    not printable ASCII (UPN: UTF-8 without controls) or is longer than
+ *    1024 bytes is refused (SCEP_E_MALFORMED);
+ *  - crl_url: http://, https:// or ldap://, printable ASCII, <= 2048.
+ * Violations of these limits give SCEP_E_DENIED unless stated otherwise.
+ * Extensions are built here, never copied from a CSR: basicConstraints
+ * critical CA:FALSE; keyUsage critical digitalSignature + keyEncipherment
+ * (RSA) or digitalSignature + keyAgreement (EC); extendedKeyUsage clientAuth
+ * + emailProtection (client) or clientAuth (+ serverAuth) (device); SKI;
+ * AKI (key id of the CA); subjectAltName; cRLDistributionPoints.
+ * SCEP_E_NOTFOUND when ca_id is not loaded.
+ */
 int	keyops_issue(struct keyops *, int64_t ca_id, const struct issue_tmpl *,
 	    X509 **out);
 
-/* Sign a CertRep with RA "ra_id", or with the CA key when ra_id == 0. */
+/* Sign a CertRep with RA "ra_id", or with the CA key when ra_id == 0.
+ * When both are given the RA must belong to that CA (SCEP_E_CONFIG). */
 int	keyops_sign_certrep(struct keyops *, int64_t ra_id, int64_t ca_id,
 	    const struct scep_reply *, STACK_OF(X509) *extra, uint8_t **out,
 	    size_t *out_len);
@@ -92,7 +129,17 @@ struct crl_entry {
 	int		 reason;	/* CRLReason, -1 = none */
 };
 
-/* Build and sign a CRL (v2, crlNumber, AKI) for "ca_id".  *out is take. */
+/*
+ * Build and sign a CRL (v2, crlNumber, AKI, RFC 5280 5) for "ca_id".  *out
+ * is take.  Entries are sorted by serial; serial_hex is 1..40 hex digits of
+ * a positive non-zero number; a duplicate serial is SCEP_E_MALFORMED.
+ * reason is a CRLReason (RFC 5280 5.3.1): 1..6, 9, 10 add a reasonCode
+ * extension; 0 (unspecified) and -1 add none (RFC 5280: "SHOULD be absent
+ * instead of using the unspecified (0) reasonCode value"); 7 (unused), 8
+ * (removeFromCRL: delta CRLs only) and others are SCEP_E_MALFORMED.
+ * this_update < next_update, crl_number >= 0 (SCEP_E_MALFORMED), at most
+ * 1000000 entries (SCEP_E_TOOBIG).
+ */
 int	keyops_sign_crl(struct keyops *, int64_t ca_id,
 	    const struct crl_entry *entries, size_t n, int64_t crl_number,
 	    time_t this_update, time_t next_update, X509_CRL **out);
