@@ -35,6 +35,11 @@ svc_new(const struct svc_config *cfg, struct store *st, struct keyops *ko,
 	s->cfg.base_url = s->base_url;
 	s->store = st;
 	s->keys = ko;
+	if (svc_limit_new(&s->limit) != SCEP_OK) {
+		free(s->base_url);
+		free(s);
+		return SCEP_E_NOMEM;
+	}
 	pthread_mutex_init(&s->lock, NULL);
 	*out = s;
 	return SCEP_OK;
@@ -53,6 +58,7 @@ svc_free(struct svc *s)
 		OSSL_PROVIDER_unload(s->legacy);
 	if (s->deflt != NULL)
 		OSSL_PROVIDER_unload(s->deflt);
+	svc_limit_free(s->limit);
 	pthread_mutex_destroy(&s->lock);
 	OPENSSL_cleanse(&s->cfg, sizeof(s->cfg));
 	free(s->base_url);

@@ -9,6 +9,7 @@
 #include <openssl/provider.h>
 
 #include "svc.h"
+#include "svc_limit.h"
 
 #define SVC_MAX_RA	16	/* RA identities of one CA, all states */
 #define SVC_MAX_CA	64	/* CAs with a cached CRL */
@@ -29,6 +30,7 @@ struct svc {
 	pthread_mutex_t		 lock;		/* providers and CRL cache */
 	OSSL_PROVIDER		*legacy;
 	OSSL_PROVIDER		*deflt;
+	struct svc_limit	*limit;		/* challenge guessing */
 	struct svc_crl_cache	 crl[SVC_MAX_CA];
 	size_t			 ncrl;
 };

@@ -519,6 +519,7 @@ enroll(struct op *o, struct svc_result *res)
 	char serial[STORE_SERIAL_MAX];
 	int64_t account_id = 0, org_id = 0, dept_id = 0;
 	int renewal, r, rc = SCEP_OK;
+	long wait;
 	time_t now = time(NULL);
 
 	memset(&acct, 0, sizeof(acct));
@@ -637,7 +638,20 @@ enroll(struct op *o, struct svc_result *res)
 			    "signer key differs from the requested key", res);
 			goto out;
 		}
+		/* A source that keeps guessing is locked out before any
+		 * lookup (issue 8): cheap, and it cannot slow others. */
+		if ((wait = svc_limit_check(o->s->limit, o->client_addr,
+		    o->ep->id, now)) > 0) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "too many failed challenge "
+			    "attempts from this address; retry in %ld s", wait);
+			rc = fail(o, SCEP_FAIL_BADREQUEST, why, res);
+			goto out;
+		}
 		if (csr->challenge == NULL || csr->challenge_len == 0) {
+			(void)svc_limit_record(o->s->limit, o->client_addr,
+			    o->ep->id, 0, now);
 			rc = fail(o, SCEP_FAIL_BADREQUEST,
 			    "challenge password missing", res);
 			goto out;
@@ -646,12 +660,24 @@ enroll(struct op *o, struct svc_result *res)
 		    csr->challenge_len, hash);
 		r = store_account_by_challenge(o->s->store, hash, &acct);
 		if (r != SCEP_OK || acct.endpoint_id != o->ep->id) {
+			int nfail = 0;
+
+			if (r == SCEP_OK || r == SCEP_E_NOTFOUND)
+				nfail = svc_limit_record(o->s->limit,
+				    o->client_addr, o->ep->id, 0, now);
+			if (nfail > SVC_LIMIT_FREE_FAILS)
+				snprintf(o->ev.reason, sizeof(o->ev.reason),
+				    "wrong challenge password (%d failures "
+				    "from this address; now locked out)",
+				    nfail);
 			rc = fail(o, SCEP_FAIL_BADREQUEST,
 			    r == SCEP_OK || r == SCEP_E_NOTFOUND ?
 			    "wrong challenge password" : "store unavailable",
 			    res);
 			goto out;
 		}
+		(void)svc_limit_record(o->s->limit, o->client_addr, o->ep->id,
+		    1, now);
 		o->ev.account_id = acct.id;
 		if (!acct.enabled) {
 			rc = fail(o, SCEP_FAIL_BADREQUEST, "account disabled",
