@@ -207,8 +207,9 @@ interop_init()
 	trap 'exit 130' INT
 	trap 'exit 143' TERM HUP
 	SCEPMSG="${SCEPMSG:-}"
-	[ -n "$SCEPMSG" ] && [ -x "$SCEPMSG" ] ||
-	    bail "SCEPMSG is not set to the built scepmsg helper"
+	if [ -z "$SCEPMSG" ] || [ ! -x "$SCEPMSG" ]; then
+		bail "SCEPMSG is not set to the built scepmsg helper"
+	fi
 	if [ -z "${SCEPD:-}" ]; then
 		if [ "${INTEROP_STANDIN:-}" = scepserver ]; then
 			STANDIN=scepserver
@@ -268,6 +269,7 @@ wait_healthz()
 	return 1
 }
 
+# shellcheck disable=SC2120
 # start_scepd [--legacy]: one scepd for this test file.  Sets BASE_URL,
 # SCEP_URL, CHALLENGE, CA_FPR (lower-case hex, no colons), CA_CERT,
 # ADMIN_TOKEN, SCEPD_URL/SCEPD_TOKEN (for scepctl), SCEPD_LOG.
@@ -356,6 +358,37 @@ stop_scepd()
 	[ -n "$SCEPD_PID" ] || return 0
 	kill_wait "$SCEPD_PID"
 	SCEPD_PID=""
+}
+
+# finish_scepd: the last assertions of a test file.  scepd must still be
+# running, must exit 0 on SIGTERM within 10 s, and its log must hold no
+# sanitizer report (the ASan/UBSan build runs these tests too).
+finish_scepd()
+{
+	local i st=0 log
+	tap_check "scepd is still running" "$(scepd_alive; echo $?)" ||
+	    return 1
+	if [ -n "$STANDIN" ]; then
+		stop_scepd
+		return 0
+	fi
+	kill -TERM "$SCEPD_PID" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$SCEPD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SCEPD_PID" 2>/dev/null; then
+		tap_result 1 "scepd exits within 10 s of SIGTERM"
+		stop_scepd
+		return 1
+	fi
+	wait "$SCEPD_PID"
+	st=$?
+	SCEPD_PID=""
+	tap_is "$st" 0 "scepd exits 0 on SIGTERM"
+	log=$(grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' \
+	    "$SCEPD_LOG" 2>/dev/null)
+	tap_is "$log" "" "scepd log holds no sanitizer report"
 }
 
 scepd_alive()

@@ -11,6 +11,7 @@
 interop_init
 need curl openssl python3 head
 
+# shellcheck disable=SC2119
 start_scepd
 W="$WORK"
 OP="$SCEP_URL?operation=PKIOperation"
