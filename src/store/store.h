@@ -6,12 +6,24 @@
  * safe to call from several threads at once: a backend keeps a small pool
  * of connections.  Every function returns SCEP_OK or a negative scep_err
  * (SCEP_E_NOTFOUND, SCEP_E_EXISTS for uniqueness, SCEP_E_STORE otherwise).
+ * Beyond those three: SCEP_E_NOTFOUND also when a row refers to a row that
+ * does not exist (an endpoint's ca_id, a request's endpoint_id ...);
+ * SCEP_E_BUSY when the database stayed locked (by another process) past
+ * the busy timeout: worth a retry later; SCEP_E_NOMEM; SCEP_E_INTERNAL for
+ * a NULL or out-of-range argument (a caller bug); SCEP_E_TOOBIG for a
+ * string not NUL-terminated within its array, or a blob over 256 KiB.
  *
  * Strings in the structs are fixed-size arrays so that a row is one flat
  * object: no ownership to track.  Byte blobs (DER) are owned by the struct
  * and freed by the matching _clear function.
  *
- * Times are Unix seconds (int64_t).  IDs are int64_t > 0.
+ * Times are Unix seconds (int64_t).  IDs are int64_t > 0; an optional
+ * reference (ra_id, account_id, org_id ...) is 0 when absent.
+ *
+ * Output structs (the last argument of the _get, _find and _by_ functions)
+ * are overwritten: they are zeroed on entry, so never pass one that still
+ * owns blobs (call its _clear first).  On error they are left zeroed, so
+ * calling _clear on them is always safe.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -164,21 +176,38 @@ struct store_event {
 	char		 reason[STORE_TEXT_MAX];
 	char		 serial[STORE_SERIAL_MAX];
 	char		 details[STORE_TEXT_MAX];	/* JSON, no secrets */
+	/* Output only (set by store_event_append and store_event_list):
+	 * the audit chain, hash = SHA-256(prev_hash || row), see
+	 * store_event_digest() in store.c. */
+	uint8_t		 prev_hash[STORE_HASH_LEN];
+	uint8_t		 hash[STORE_HASH_LEN];
 };
 
 struct store;
 
-/* Open (creating and migrating if needed) the store at "dsn": a path to an
- * SQLite file, or "sqlite:PATH".  *out is take. */
+/*
+ * Open (creating and migrating if needed) the store at "dsn": a path to an
+ * SQLite file, or "sqlite:PATH".  *out is take.  A new SQLite file is
+ * created with mode 0600.  Migrations not yet recorded in the database are
+ * applied in order, each in its own transaction; SCEP_E_CONFIG for an
+ * unknown scheme, ":memory:", or a database migrated by a newer scepd.
+ */
 int	store_open(const char *dsn, struct store **out);
-void	store_close(struct store *);	/* accepts NULL */
+/* No call may be in flight on the store.  Accepts NULL. */
+void	store_close(struct store *);
+/* Highest migration applied to the database (1 for 0001_init.sql). */
+int	store_schema_version(struct store *, int64_t *version);
 
 void	store_ca_clear(struct store_ca *);
 void	store_ra_clear(struct store_ra *);
 void	store_request_clear(struct store_request *);
 void	store_cert_clear(struct store_cert *);
 
-/* Settings: small key/value pairs ("default_endpoint", "crl_number"). */
+/* Settings: small key/value pairs ("default_endpoint", "crl_number").
+ * Keys are at most STORE_NAME_MAX - 1 bytes, values STORE_TEXT_MAX - 1.
+ * store_setting_get: SCEP_E_TOOBIG if the value does not fit in valsz.
+ * store_setting_set: SCEP_E_DENIED for "config_version", which only the
+ * store itself moves. */
 int	store_setting_get(struct store *, const char *key, char *val,
 	    size_t valsz);
 int	store_setting_set(struct store *, const char *key, const char *val);
@@ -187,7 +216,8 @@ int	store_ca_insert(struct store *, struct store_ca *);	/* sets id */
 int	store_ca_get(struct store *, int64_t id, struct store_ca *);
 int	store_ra_insert(struct store *, struct store_ra *);	/* sets id */
 int	store_ra_get(struct store *, int64_t id, struct store_ra *);
-/* RAs of a CA in a given state, up to max; *n set to the count. */
+/* RAs of a CA in a given state (0: any state), oldest first, up to max;
+ * *n set to the count.  The caller clears each of the *n entries. */
 int	store_ra_list(struct store *, int64_t ca_id, int state,
 	    struct store_ra *out, size_t max, size_t *n);
 int	store_ra_set_state(struct store *, int64_t id, int state);
@@ -199,10 +229,19 @@ int	store_endpoint_get(struct store *, int64_t id, struct store_endpoint *);
 int	store_endpoint_by_ext(struct store *, const char *uri_ext,
 	    struct store_endpoint *);
 int	store_endpoint_delete(struct store *, int64_t id, int64_t now);
-/* Monotonic counter bumped by every endpoint/RA/CA change, so a cache can
- * tell cheaply that it is stale. */
+/* store_endpoint_update and _delete: SCEP_E_NOTFOUND for a deleted
+ * endpoint.  store_endpoint_get also returns deleted endpoints. */
+/* Monotonic counter bumped by every CA, RA, endpoint and account change
+ * (insert, update, delete, RA state), in the same transaction, so a cache
+ * can tell cheaply that it is stale.  Issuing a certificate (the
+ * account's enrollment count) does not bump it: that is not
+ * configuration. */
 int	store_config_version(struct store *, int64_t *version);
 
+/* An all-zero challenge_hash means "no challenge set": it is stored as
+ * NULL, never collides and is never found by store_account_by_challenge.
+ * store_account_update writes every field except id, created_at and
+ * enrollments (which only store_cert_issue moves). */
 int	store_account_insert(struct store *, struct store_account *);
 int	store_account_update(struct store *, const struct store_account *);
 int	store_account_get(struct store *, int64_t id, struct store_account *);
@@ -210,7 +249,8 @@ int	store_account_by_challenge(struct store *,
 	    const uint8_t hash[STORE_HASH_LEN], struct store_account *);
 
 /* Requests.  store_request_find: the latest request of (endpoint, transid).
- */
+ * store_request_transition: a NULL serial or reason leaves that column as
+ * it was. */
 int	store_request_insert(struct store *, struct store_request *);
 int	store_request_get(struct store *, int64_t id, struct store_request *);
 int	store_request_find(struct store *, int64_t endpoint_id,
@@ -219,7 +259,7 @@ int	store_request_find(struct store *, int64_t endpoint_id,
  * "from": returns SCEP_E_NOTFOUND when another caller got there first. */
 int	store_request_transition(struct store *, int64_t id, int from,
 	    int to, const char *serial, const char *reason, int64_t now);
-/* Pending requests, newest first. */
+/* Pending requests, newest first, up to max.  The caller clears each. */
 int	store_request_list_pending(struct store *, struct store_request *out,
 	    size_t max, size_t *n);
 
@@ -227,24 +267,43 @@ int	store_request_list_pending(struct store *, struct store_request *out,
  * Record an issued certificate, durably, together with the request's
  * transition to REQ_ISSUED and the account's enrollment count, in one
  * transaction.  SCEP_E_EXISTS when the serial is taken (the caller draws a
- * new one) or the request is no longer in state "from".
+ * new one) or the request is no longer in state "from"; SCEP_E_NOTFOUND
+ * when the request or the account does not exist; SCEP_E_DENIED when the
+ * account (cert->account_id > 0) has reached max_enrollments.  On any
+ * error nothing is written.  request_id 0 records a certificate that
+ * belongs to no request (an RA certificate, say).  The serial must be
+ * upper-case hex without leading zeros (SCEP_E_MALFORMED otherwise).
+ * When this returns SCEP_OK the row has been synced to stable storage.
  */
 int	store_cert_issue(struct store *, const struct store_cert *,
 	    int64_t request_id, int from_status, int64_t now);
 int	store_cert_get(struct store *, const char *serial, struct store_cert *);
+/* SCEP_E_EXISTS when already revoked. */
 int	store_cert_revoke(struct store *, const char *serial, int reason,
 	    int64_t now);
-/* Revoked certificates of a CA, for the CRL: callback per entry. */
+/* Revoked certificates of a CA, for the CRL: callback per entry, ordered
+ * by revocation time.  A non-zero return from fn stops the walk and is
+ * returned.  fn runs while a pooled connection is held: it should not call
+ * back into the store. */
 int	store_cert_revoked_each(struct store *, int64_t ca_id,
 	    int (*fn)(void *arg, const char *serial, int64_t revoked_at,
 	    int reason), void *arg);
 
+/* Append atomically; sets id, prev_hash and hash (the chain is computed
+ * inside the write transaction). */
 int	store_event_append(struct store *, struct store_event *);
 /* Events, oldest first, after id "after"; up to max. */
 int	store_event_list(struct store *, int64_t after,
 	    struct store_event *out, size_t max, size_t *n);
+/* Walk the whole chain: SCEP_OK, or SCEP_E_MALFORMED with *bad_id set to
+ * the first row whose hash or link to its predecessor does not match (an
+ * altered, inserted or deleted row).  Removing the newest rows cannot be
+ * seen from inside the chain: anchor the last hash elsewhere for that. */
+int	store_event_verify(struct store *, int64_t *bad_id);
 
-/* Admin API tokens (stored as SHA-256 of the token). */
+/* Admin API tokens (stored as SHA-256 of the token).  store_token_check:
+ * SCEP_E_NOTFOUND for an unknown hash, SCEP_E_TOOBIG if the name does not
+ * fit in namesz. */
 int	store_token_insert(struct store *, const char *name,
 	    const uint8_t hash[STORE_HASH_LEN], int64_t now);
 int	store_token_check(struct store *, const uint8_t hash[STORE_HASH_LEN],
