@@ -682,6 +682,22 @@ test_root(EVP_PKEY *rsa, EVP_PKEY *ec256, EVP_PKEY *ec384, EVP_PKEY *dsa,
 	X509_free(x);
 	x = NULL;
 
+	/* RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime after. */
+	tap_ok(ca_make_root(ec256, "/CN=Long Root", CA_MAX_ROOT_DAYS, 0, &x) ==
+	    SCEP_OK && ASN1_STRING_type(X509_get0_notBefore(x)) ==
+	    V_ASN1_UTCTIME && ASN1_STRING_type(X509_get0_notAfter(x)) ==
+	    V_ASN1_UTCTIME, "root from 1970 for 30 years: UTCTime");
+	X509_free(x);
+	x = NULL;
+	tap_ok(ca_make_root(ec256, "/CN=Long Root", CA_MAX_ROOT_DAYS,
+	    2524608000 /* 2050-01-01 */ - 86400, &x) == SCEP_OK &&
+	    ASN1_STRING_type(X509_get0_notBefore(x)) == V_ASN1_UTCTIME &&
+	    ASN1_STRING_type(X509_get0_notAfter(x)) == V_ASN1_GENERALIZEDTIME &&
+	    na_of(x) == 2524608000 - 86400 + (time_t)CA_MAX_ROOT_DAYS * 86400,
+	    "root past 2049: notAfter is GeneralizedTime");
+	X509_free(x);
+	x = NULL;
+
 	tap_ok(ca_make_root(dsa, "/CN=x", 365, now, &x) == SCEP_E_BADKEY &&
 	    x == NULL, "root with DSA key refused");
 	tap_ok(ca_make_root(rsa1024, "/CN=x", 365, now, &x) == SCEP_E_BADKEY,
