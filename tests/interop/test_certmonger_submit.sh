@@ -107,10 +107,14 @@ make_client "$d" interop-submit "$CHALLENGE" || bail "cannot make a CSR"
 "$SCEPMSG" req -t pkcsreq -c "$d/csr.pem" -s "$d/self.pem" -k "$d/key.pem" \
     -r "$RA" -e aes256 -d sha256 -P -o "$d/msg.pem" >"$d/req.txt" ||
     bail "scepmsg req failed"
-submit "$d/sub" -r "$RA" -N "$CA" -p "$d/msg.pem"
+submit "$d/sub" -r "$RA" -N "$CA" -p "$d/msg.pem" -v
 rc=$?
-tap_is "$rc" 0 "scep-submit -p: certificate issued (GET PKIOperation)" ||
+tap_is "$rc" 0 "scep-submit -p: certificate issued" ||
     diag_text "$(cat "$d/sub.out" "$d/sub.err")"
+# -v logs each request line on stderr.
+tap_like "$(cut -c1-200 "$d/sub.err")" \
+    '^GET ".*[?]operation=PKIOperation&message=' \
+    "scep-submit sent the PKCSReq as GET PKIOperation"
 tap_like "$(head -n 1 "$d/sub.out")" '^-----BEGIN PKCS7-----$' \
     "scep-submit -p prints the pkcsPKIEnvelope as PEM"
 tap_is "$(cms_cipher "$d/sub.out" PEM)" aes-256-cbc \
