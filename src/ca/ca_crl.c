@@ -114,8 +114,8 @@ ca_crl_build(EVP_PKEY *ca_key, X509 *ca_cert,
 	ASN1_TIME		*tm = NULL;
 	ASN1_INTEGER		*num = NULL;
 	AUTHORITY_KEYID		*aki = NULL;
-	STACK_OF(X509_REVOKED)	*revs;
-	const EVP_MD		*md;
+	STACK_OF(X509_REVOKED)	*revs = NULL;
+	const EVP_MD		*md = NULL;
 	size_t			 i;
 	int			 k, r;
 

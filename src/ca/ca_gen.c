@@ -394,7 +394,7 @@ ca_cert_check_pair(X509 *cert, EVP_PKEY *key)
 {
 	static const unsigned char msg[] = "scepd key pair check";
 	EVP_MD_CTX	*mctx = NULL;
-	EVP_PKEY	*pub;
+	EVP_PKEY	*pub = NULL;
 	unsigned char	*sig = NULL;
 	size_t		 siglen = 0;
 	int		 r = SCEP_E_BADKEY;

@@ -29,7 +29,7 @@
 static int
 san_ascii_ok(const ASN1_STRING *s, int need)
 {
-	const unsigned char	*p;
+	const unsigned char	*p = NULL;
 	int			 i, len, found = need == 0;
 
 	if (s == NULL || ASN1_STRING_type(s) != V_ASN1_IA5STRING)
@@ -52,7 +52,7 @@ san_ascii_ok(const ASN1_STRING *s, int need)
 static int
 san_upn_ok(const ASN1_TYPE *v)
 {
-	const unsigned char	*p;
+	const unsigned char	*p = NULL;
 	unsigned long		 cp;
 	int			 len, n;
 
@@ -107,9 +107,10 @@ san_accept(const GENERAL_NAME *gn)
 static int
 sans_filter(const GENERAL_NAMES *in, GENERAL_NAMES **out)
 {
-	GENERAL_NAMES	*gens = NULL;
-	GENERAL_NAME	*gn = NULL;
-	int		 i, n, a, r = SCEP_E_NOMEM;
+	GENERAL_NAMES		*gens = NULL;
+	GENERAL_NAME		*gn = NULL;
+	const GENERAL_NAME	*src = NULL;
+	int			 i, n, a, r = SCEP_E_NOMEM;
 
 	*out = NULL;
 	if (in == NULL)
@@ -120,9 +121,7 @@ sans_filter(const GENERAL_NAMES *in, GENERAL_NAMES **out)
 		goto out;
 	for (i = 0; i < n; i++) {
 		/* get0: the template's names stay the caller's. */
-		const GENERAL_NAME *src = sk_GENERAL_NAME_value(in, i);
-
-		if (src == NULL) {
+		if ((src = sk_GENERAL_NAME_value(in, i)) == NULL) {
 			r = SCEP_E_MALFORMED;
 			goto out;
 		}

@@ -233,7 +233,7 @@ static ASN1_OCTET_STRING *key_hash(X509 *);
 ASN1_OCTET_STRING *
 ca_key_id(X509 *cert)
 {
-	const ASN1_OCTET_STRING	*ski;
+	const ASN1_OCTET_STRING	*ski = NULL;
 
 	/* get0: borrowed from cert's cached extension data. */
 	if ((ski = X509_get0_subject_key_id(cert)) != NULL)
@@ -334,8 +334,8 @@ ca_ext_crldp(X509 *x, const char *url)
 int
 ca_x509_sign(X509 **xp, EVP_PKEY *key)
 {
-	const EVP_MD		*md;
-	const unsigned char	*p;
+	const EVP_MD		*md = NULL;
+	const unsigned char	*p = NULL;
 	unsigned char		*der = NULL;
 	X509			*y = NULL;
 	int			 len;

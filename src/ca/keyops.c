@@ -94,7 +94,7 @@ ktable_clear(struct ktable *t)
 void
 keyops_free(struct keyops *ko)
 {
-	struct kident	*k, *next;
+	struct kident	*k = NULL, *next = NULL;
 
 	if (ko == NULL)
 		return;
@@ -124,7 +124,7 @@ ktable_find(const struct ktable *t, int64_t id)
 static int
 ktable_put(struct keyops *ko, struct ktable *t, struct kident *k)
 {
-	struct kident	**nv;
+	struct kident	**nv = NULL;
 	size_t		  i, ncap;
 
 	for (i = 0; i < t->n; i++) {
@@ -281,7 +281,7 @@ int
 keyops_ref(struct keyops *ko, int ra, int64_t id, EVP_PKEY **key,
     X509 **cert, int64_t *ca_id)
 {
-	struct kident	*k;
+	struct kident	*k = NULL;
 	int		 r = SCEP_E_NOTFOUND;
 
 	*key = NULL;
@@ -313,7 +313,7 @@ keyops_ref(struct keyops *ko, int ra, int64_t id, EVP_PKEY **key,
 static X509 *
 cert_get(struct keyops *ko, int ra, int64_t id)
 {
-	struct kident	*k;
+	struct kident	*k = NULL;
 	X509		*x = NULL;
 
 	if (ko == NULL || pthread_rwlock_rdlock(&ko->lock) != 0)
