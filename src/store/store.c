@@ -17,11 +17,6 @@
 #include "store.h"
 #include "store_int.h"
 
-struct store {
-	const struct store_ops	*ops;	/* borrowed: static backend table */
-	void			*be;	/* owned: backend state */
-};
-
 /*
  * DSN schemes.  "strip" says whether the backend gets the DSN without its
  * scheme ("sqlite:/var/lib/scepd.db" -> "/var/lib/scepd.db") or whole

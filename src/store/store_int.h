@@ -112,6 +112,14 @@ struct store_ops {
 		    char *name, size_t namesz);
 };
 
+/* What store.h's opaque struct store is: a backend and its state.  Here
+ * rather than in store.c so that further files of the store (more
+ * function families with their own vtables) can dispatch too. */
+struct store {
+	const struct store_ops	*ops;	/* borrowed: static backend table */
+	void			*be;	/* owned: backend state */
+};
+
 /* The backends.  store_pg_ops will join here. */
 extern const struct store_ops store_sqlite_ops;
 

@@ -353,7 +353,7 @@ c_int(struct col *c)
 static void
 c_text(struct col *c, char *buf, size_t sz)
 {
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 	int n;
 
 	p = sqlite3_column_text(c->st, c->i);
@@ -379,7 +379,7 @@ c_text(struct col *c, char *buf, size_t sz)
 static void
 c_blob_dup(struct col *c, uint8_t **out, size_t *outlen)
 {
-	const void *p;
+	const void *p = NULL;
 	int n;
 
 	p = sqlite3_column_blob(c->st, c->i);
@@ -405,7 +405,7 @@ c_blob_dup(struct col *c, uint8_t **out, size_t *outlen)
 static void
 c_hash(struct col *c, uint8_t h[STORE_HASH_LEN])
 {
-	const void *p;
+	const void *p = NULL;
 	int n;
 
 	p = sqlite3_column_blob(c->st, c->i);

@@ -825,6 +825,66 @@ test_race(struct store *s, int64_t ep_id)
 	tap_ok(consistent, "race: the row holds the winner's status");
 }
 
+/* Two threads issue for the same request with different serials. */
+struct issue_race {
+	struct store		*s;
+	pthread_barrier_t	*bar;
+	struct store_cert	 c;
+	int64_t			 rq;
+	int			 r;
+};
+
+static void *
+issue_race_main(void *arg)
+{
+	struct issue_race *ir = arg;
+
+	pthread_barrier_wait(ir->bar);
+	ir->r = store_cert_issue(ir->s, &ir->c, ir->rq, REQ_PENDING, 5500);
+	return NULL;
+}
+
+static void
+test_issue_race(struct store *s, int64_t ca_id, int64_t ep_id)
+{
+	pthread_barrier_t bar;
+	pthread_t t[2];
+	struct issue_race ir[2];
+	char tx[32], serial[32];
+	int64_t acc;
+	int i, k, ok = 0;
+
+	acc = mk_account(s, ep_id, "issue-race", 400, 0);
+	pthread_barrier_init(&bar, NULL, 2);
+	for (i = 0; i < 20; i++) {
+		snprintf(tx, sizeof(tx), "issue-race-%d", i);
+		for (k = 0; k < 2; k++) {
+			snprintf(serial, sizeof(serial), "%X", 0xA000 + i * 2 + k);
+			ir[k].s = s;
+			ir[k].bar = &bar;
+			cert_init(&ir[k].c, serial, ca_id, ep_id, acc);
+			ir[k].r = 99;
+		}
+		ir[0].rq = ir[1].rq = mk_request(s, ep_id, acc, tx);
+		for (k = 0; k < 2; k++)
+			pthread_create(&t[k], NULL, issue_race_main, &ir[k]);
+		for (k = 0; k < 2; k++)
+			pthread_join(t[k], NULL);
+		if ((ir[0].r == SCEP_OK && ir[1].r == SCEP_E_EXISTS) ||
+		    (ir[1].r == SCEP_OK && ir[0].r == SCEP_E_EXISTS))
+			ok++;
+	}
+	pthread_barrier_destroy(&bar);
+	tap_ok(ok == 20, "issue race: one certificate per request (%d/20)",
+	    ok);
+	tap_ok(enrollments(s, acc) == 20,
+	    "issue race: the loser counted nothing (%lld)",
+	    (long long)enrollments(s, acc));
+	tap_ok(raw_int("SELECT count(*) FROM certs c JOIN requests r "
+	    "ON r.id = c.request_id WHERE r.transid LIKE 'issue-race-%'") ==
+	    20, "issue race: 20 certificates for 20 requests");
+}
+
 static int
 collect_revoked(void *arg, const char *serial, int64_t at, int reason)
 {
@@ -1247,7 +1307,7 @@ main(void)
 {
 	struct store *s = NULL;
 	struct store_event *ev = NULL;
-	const char *tmp;
+	const char *tmp = NULL;
 	int64_t ca_id = 0, ep_id, ep2_id;
 
 	if ((tmp = getenv("TMPDIR")) == NULL || tmp[0] == '\0')
@@ -1287,6 +1347,7 @@ main(void)
 	test_requests(s, ep_id, ep2_id);
 	test_race(s, ep_id);
 	test_certs(s, ca_id, ep_id);
+	test_issue_race(s, ca_id, ep_id);
 	test_events(s, ev, 16);
 	test_tokens(s);
 	test_concurrency(s, ep_id);
