@@ -625,7 +625,7 @@ static int
 open_envelope(const unsigned char *env, size_t envlen, X509 *signer,
     EVP_PKEY *key, const char *certpath)
 {
-	BIO		*in = NULL, *out = NULL, *cb = NULL;
+	BIO		*out = NULL, *cb = NULL;
 	CMS_ContentInfo	*ecms = NULL, *degen = NULL;
 	STACK_OF(X509)	*certs = NULL;
 	const unsigned char *p = NULL;
@@ -678,7 +678,6 @@ open_envelope(const unsigned char *env, size_t envlen, X509 *signer,
 	}
 	rc = 0;
  out:
-	BIO_free(in);
 	BIO_free(out);
 	BIO_free(cb);
 	CMS_ContentInfo_free(ecms);
@@ -703,6 +702,7 @@ cmd_rep(int argc, char **argv)
 	size_t			 buflen = 0;
 	long			 contentlen = 0;
 	int			 c, flags, all_printable = 1, rc = 1;
+	int			 text_printable = 1;
 	int			 econtent;
 	const unsigned char	*p = NULL;
 	X509			*signer = NULL, *ca = NULL;
@@ -804,13 +804,9 @@ cmd_rep(int argc, char **argv)
 	    sizeof(failinfo), &all_printable);
 	print_str_attr(si, OID_TRANSACTIONID, "transactionID", rtxid,
 	    sizeof(rtxid), &all_printable);
-	/* failInfoText is a UTF8String (RFC 8894 3.2.1.4.1). */
-	{
-		int	 dummy = 1;
-
-		print_str_attr(si, OID_FAILINFOTEXT, "failInfoText",
-		    failtext, sizeof(failtext), &dummy);
-	}
+	/* failInfoText is a UTF8String (RFC 8894 3.2.1.4.1): not counted. */
+	print_str_attr(si, OID_FAILINFOTEXT, "failInfoText", failtext,
+	    sizeof(failtext), &text_printable);
 	printf("attrsPrintable=%s\n", all_printable ? "yes" : "no");
 	print_hex_attr(si, OID_SENDERNONCE, "senderNonce", snonce,
 	    sizeof(snonce));
