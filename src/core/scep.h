@@ -12,6 +12,14 @@
  *
  * Every function returns SCEP_OK (0) or a negative enum scep_err
  * (scep_err.h); nothing here prints, exits or aborts on bad input.
+ *
+ * Every "take" byte buffer (uint8_t **out) is allocated with
+ * OPENSSL_malloc() and must be released with OPENSSL_free(): the core
+ * allocates only through libcrypto so that one allocator hook covers it
+ * (STYLE H14).  On error *out is NULL and *out_len is 0.
+ *
+ * libcrypto errors are left on the thread's error queue for the caller to
+ * log and drain (STYLE H2); the core never clears the caller's queue.
  */
 #ifndef SCEP_H
 #define SCEP_H
@@ -125,9 +133,21 @@ int	scep_env_decrypt(const uint8_t *env, size_t env_len,
 /*
  * Encrypt "data" as CMS EnvelopedData for "recipient" (issuerAndSerial rid,
  * RSA PKCS#1 v1.5 key transport) with cipher "cipher_nid".  *out is take.
+ * Errors: SCEP_E_BADALG (cipher not one of spec 6.4, or not fetchable --
+ * single DES needs the legacy provider loaded by the caller -- or the
+ * recipient key is not RSA), SCEP_E_TOOBIG.
  */
 int	scep_env_encrypt(const uint8_t *data, size_t len, X509 *recipient,
 	    int cipher_nid, uint8_t **out, size_t *out_len);
+
+/* Key transport variants for client-side envelopes (scep_env_encrypt_ex,
+ * struct scep_request.flags): emulate Windows (OAEP) and SKI recipients. */
+#define SCEP_ENV_OAEP		0x0001u	/* RSAES-OAEP, RFC 4055 defaults
+					 * (SHA-1, MGF1-SHA-1) */
+#define SCEP_ENV_OAEP_SHA256	0x0002u	/* RSAES-OAEP, SHA-256/MGF1-SHA-256 */
+#define SCEP_ENV_RID_SKI	0x0004u	/* rid = subjectKeyIdentifier */
+int	scep_env_encrypt_ex(const uint8_t *data, size_t len, X509 *recipient,
+	    int cipher_nid, unsigned int flags, uint8_t **out, size_t *out_len);
 
 /*
  * What a CertRep says.  For SUCCESS, "payload" is the DER to encrypt (a
@@ -166,11 +186,30 @@ int	scep_certs_only(STACK_OF(X509) *certs, X509_CRL *crl, uint8_t **out,
 	    size_t *out_len);
 
 /*
+ * Client side: decode a degenerate certs-only SignedData (GetCACert RA
+ * bag, the decrypted content of a CertRep SUCCESS).  *certs (take, may be
+ * an empty stack) keeps the order of the message; *crls (take) may be NULL
+ * when the caller does not want them.  Errors: SCEP_E_MALFORMED,
+ * SCEP_E_TRAILING, SCEP_E_TOOBIG, SCEP_E_TRUNCATED.
+ */
+int	scep_certs_only_decode(const uint8_t *der, size_t len,
+	    STACK_OF(X509) **certs, STACK_OF(X509_CRL) **crls);
+
+/*
  * GetNextCACert reply (spec 5): SignedData signed by key/cert whose content
  * is a certs-only SignedData of "next".  *out is take.
  */
 int	scep_nextca_build(STACK_OF(X509) *next, EVP_PKEY *key, X509 *cert,
 	    int md_nid, time_t now, uint8_t **out, size_t *out_len);
+
+/*
+ * Client side: verify a GetNextCACert reply with the signer certificate it
+ * carries (the caller then checks *signer is the CA it trusts) and return
+ * the rollover certificates.  *next and *signer are take.
+ * Errors: as scep_msg_decode, plus those of scep_certs_only_decode.
+ */
+int	scep_nextca_decode(const uint8_t *der, size_t len, unsigned int algs,
+	    STACK_OF(X509) **next, X509 **signer);
 
 /*
  * Decode the message= value of a GET PKIOperation, as received in the raw
@@ -215,9 +254,15 @@ struct scep_ias {
 	ASN1_INTEGER	*serial;	/* owned: GetCert/GetCRL */
 	X509_NAME	*subject;	/* owned: CertPoll */
 };
+/* Errors: SCEP_E_MALFORMED, SCEP_E_TRAILING, SCEP_E_TOOBIG,
+ * SCEP_E_BADMSGTYPE (msgtype carries neither structure). */
 int	scep_ias_decode(const uint8_t *der, size_t len, int msgtype,
 	    struct scep_ias **out);
 void	scep_ias_free(struct scep_ias *);	/* accepts NULL */
+/* Client side: the DER of one of those for msgtype (issuer and serial for
+ * GetCert/GetCRL, issuer and subject for CertPoll); fields borrowed. */
+int	scep_ias_encode(const struct scep_ias *, int msgtype, uint8_t **out,
+	    size_t *out_len);
 
 /*
  * Client side (tests, scepbench, scepctl probe).  Build a request
@@ -235,8 +280,28 @@ struct scep_request {
 	const uint8_t	*inner;		/* borrowed */
 	size_t		 inner_len;
 	time_t		 now;
+	unsigned int	 flags;		/* SCEP_ENV_* and SCEP_REQ_* below;
+					 * 0 = what most clients send */
 };
+#define SCEP_REQ_SIGNER_SKI	0x0100u	/* sid = subjectKeyIdentifier */
+#define SCEP_REQ_PSS		0x0200u	/* RSASSA-PSS signature (strongSwan) */
 int	scep_request_build(const struct scep_request *, EVP_PKEY *key,
 	    X509 *cert, uint8_t **out, size_t *out_len);
+
+/*
+ * Client side: a self-signed signer certificate for "key" (what clients
+ * use for a first PKCSReq, spec 8 step 3): X.509 v3, subject and issuer
+ * CN=cn, random 64-bit serial (RAND_bytes), valid from now - 1 h for
+ * "days" days, SHA-256 signature, subjectKeyIdentifier, keyUsage
+ * digitalSignature|keyEncipherment.  *out is take.
+ */
+int	scep_selfsigned_cert(EVP_PKEY *key, const char *cn, time_t now,
+	    int days, X509 **out);
+
+/*
+ * SHA-256 over the DER SubjectPublicKeyInfo of "key": the stable key
+ * identity the service keys transactions and renewals by.
+ */
+int	scep_key_fingerprint(EVP_PKEY *key, uint8_t out[32]);
 
 #endif /* !SCEP_H */

@@ -27,6 +27,10 @@
 #define SCEP_NONCE_LEN		16	/* what we generate */
 /* Certificates carried in a request SignedData. */
 #define SCEP_MAX_CERTS		8
+/* RecipientInfos in one pkcsPKIEnvelope: each may cost a private-key
+ * operation per decryption key, so a request cannot ask for more than
+ * this many (clients send exactly one). */
+#define SCEP_MAX_RECIPIENTS	8
 /* challengePassword: PKCS#9 says 255, Intune's are longer (spec 12.2). */
 #define SCEP_MAX_CHALLENGE	(64 * 1024)
 /* failInfoText we send. */
