@@ -63,6 +63,15 @@ init_usage(FILE *f)
 "                          ca_fingerprint_sha256, admin_token, ...)\n");
 }
 
+/* "dir/name" into out; -1 when it does not fit. */
+static int
+pjoin(char *out, size_t outsz, const char *dir, const char *name)
+{
+	int n = snprintf(out, outsz, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}
+
 static int
 write_secret(const char *path, const void *buf, size_t len)
 {
@@ -241,8 +250,8 @@ cmd_init(int argc, char **argv)
 		return 1;
 	if (realpath(dir, absdir) == NULL)
 		return 1;
-	snprintf(keydir, sizeof(keydir), "%s/keys", absdir);
-	if (mkdir(keydir, 0700) != 0)
+	if (pjoin(keydir, sizeof(keydir), absdir, "keys") != 0 ||
+	    mkdir(keydir, 0700) != 0)
 		goto fail;
 
 	/* The CA. */
@@ -270,8 +279,8 @@ cmd_init(int argc, char **argv)
 			goto fail;
 		}
 	}
-	snprintf(capath, sizeof(capath), "%s/ca-1.key", keydir);
-	if (ca_key_write(capath, cakey) != SCEP_OK)
+	if (pjoin(capath, sizeof(capath), keydir, "ca-1.key") != 0 ||
+	    ca_key_write(capath, cakey) != SCEP_OK)
 		goto fail;
 	/* The RA: RSA whatever the CA is, because SCEP clients encrypt to it
 	 * with RSA key transport (spec 6.4, 15). */
@@ -279,20 +288,20 @@ cmd_init(int argc, char **argv)
 	    ca_make_ra(cakey, cacert, rakey, "/CN=scepd SCEP RA/O=scepd",
 	    CA_RA_SIGN_ENCRYPT, 2 * 365, now, &racert) != SCEP_OK)
 		goto fail;
-	snprintf(rapath, sizeof(rapath), "%s/ra-1.key", keydir);
-	if (ca_key_write(rapath, rakey) != SCEP_OK)
+	if (pjoin(rapath, sizeof(rapath), keydir, "ra-1.key") != 0 ||
+	    ca_key_write(rapath, rakey) != SCEP_OK)
 		goto fail;
-	snprintf(path, sizeof(path), "%s/ca.pem", absdir);
-	if (write_pem_cert(path, cacert) != 0)
+	if (pjoin(path, sizeof(path), absdir, "ca.pem") != 0 ||
+	    write_pem_cert(path, cacert) != 0)
 		goto fail;
-	snprintf(path, sizeof(path), "%s/ra.pem", absdir);
-	if (write_pem_cert(path, racert) != 0)
+	if (pjoin(path, sizeof(path), absdir, "ra.pem") != 0 ||
+	    write_pem_cert(path, racert) != 0)
 		goto fail;
 
 	/* The challenge key lives outside the database. */
 	randombytes_buf(key, sizeof(key));
-	snprintf(path, sizeof(path), "%s/secret.key", absdir);
-	if (write_secret(path, key, sizeof(key)) != 0)
+	if (pjoin(path, sizeof(path), absdir, "secret.key") != 0 ||
+	    write_secret(path, key, sizeof(key)) != 0)
 		goto fail;
 
 	/* Configuration. */
@@ -300,8 +309,8 @@ cmd_init(int argc, char **argv)
 	if (url != NULL)
 		(void)config_set(&cfg, "url", url);
 	(void)config_set(&cfg, "listen", listen ? listen : "127.0.0.1:8080");
-	snprintf(path, sizeof(path), "%s/scepd.conf", absdir);
-	if (config_write_file(&cfg, path) != 0)
+	if (pjoin(path, sizeof(path), absdir, "scepd.conf") != 0 ||
+	    config_write_file(&cfg, path) != 0)
 		goto fail;
 
 	/* The store. */
@@ -315,7 +324,10 @@ cmd_init(int argc, char **argv)
 		goto fail;
 	snprintf(sca.name, sizeof(sca.name), "%s", imp_cert ? "Imported CA" :
 	    "scepd Demo CA");
-	snprintf(sca.key_path, sizeof(sca.key_path), "%s", capath);
+	if (strlen(capath) >= sizeof(sca.key_path) ||
+	    strlen(rapath) >= sizeof(sra.key_path))
+		goto fail;
+	memcpy(sca.key_path, capath, strlen(capath) + 1);
 	sca.cert_der = cader;
 	sca.cert_len = caderlen;
 	sca.created_at = now;
@@ -324,7 +336,7 @@ cmd_init(int argc, char **argv)
 	sra.ca_id = sca.id;
 	sra.state = RA_ACTIVE;
 	sra.usage = CA_RA_SIGN_ENCRYPT;
-	snprintf(sra.key_path, sizeof(sra.key_path), "%s", rapath);
+	memcpy(sra.key_path, rapath, strlen(rapath) + 1);
 	sra.cert_der = rader;
 	sra.cert_len = raderlen;
 	sra.created_at = now;
@@ -390,9 +402,11 @@ cmd_init(int argc, char **argv)
 		json_str(stdout, "endpoint", ext, 1);
 		json_str(stdout, "challenge", challenge, 1);
 		json_str(stdout, "ca_fingerprint_sha256", fphex, 1);
-		snprintf(p2, sizeof(p2), "%s/ca.pem", absdir);
+		if (pjoin(p2, sizeof(p2), absdir, "ca.pem") != 0)
+			goto fail;
 		json_str(stdout, "ca_cert", p2, 1);
-		snprintf(p2, sizeof(p2), "%s/ra.pem", absdir);
+		if (pjoin(p2, sizeof(p2), absdir, "ra.pem") != 0)
+			goto fail;
 		json_str(stdout, "ra_cert", p2, 1);
 		json_str(stdout, "admin_url", cfg.url, 1);
 		json_str(stdout, "admin_user", "admin", 1);

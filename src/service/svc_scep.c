@@ -528,6 +528,8 @@ enroll(struct op *o, struct svc_result *res)
 	memset(&old, 0, sizeof(old));
 
 	if ((r = open_envelope(o, &inner, &inner_len)) != SCEP_OK) {
+		snprintf(o->ev.reason, sizeof(o->ev.reason), "envelope: %s",
+		    scep_strerror(r));
 		rc = fail(o, scep_err_failinfo(r), r == SCEP_E_BADALG ?
 		    "content encryption algorithm not accepted" :
 		    "cannot decrypt the request envelope", res);
@@ -642,11 +644,11 @@ enroll(struct op *o, struct svc_result *res)
 		 * lookup (issue 8): cheap, and it cannot slow others. */
 		if ((wait = svc_limit_check(o->s->limit, o->client_addr,
 		    o->ep->id, now)) > 0) {
-			char why[128];
+			char msg[128];
 
-			snprintf(why, sizeof(why), "too many failed challenge "
+			snprintf(msg, sizeof(msg), "too many failed challenge "
 			    "attempts from this address; retry in %ld s", wait);
-			rc = fail(o, SCEP_FAIL_BADREQUEST, why, res);
+			rc = fail(o, SCEP_FAIL_BADREQUEST, msg, res);
 			goto out;
 		}
 		if (csr->challenge == NULL || csr->challenge_len == 0) {
