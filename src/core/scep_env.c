@@ -445,6 +445,10 @@ scep_env_encrypt_ex(const uint8_t *data, size_t len, X509 *recipient,
 	if ((cms = CMS_EnvelopedData_create(c)) == NULL)
 		goto out;
 	r = SCEP_E_INTERNAL;
+	/* Created "detached"; the ciphertext belongs inside (CMS_encrypt
+	 * does the same). */
+	if (!CMS_set_detached(cms, 0))
+		goto out;
 	if ((ri = CMS_add1_recipient_cert(cms, recipient, rflags)) == NULL)
 		goto out;
 	if (oaep) {

@@ -127,7 +127,8 @@ struct scep_sattr {
 #define SCEP_SIGN_PSS		0x02u	/* RSASSA-PSS (client side only) */
 #define SCEP_SIGN_BER		0x04u	/* stream out: indefinite lengths and
 					 * a constructed eContent (tests) */
-#define SCEP_SIGN_NOSTIME	0x08u	/* no signingTime (tests) */
+#define SCEP_SIGN_NOCERTS	0x10u	/* leave the signer certificate out;
+					 * "extra" only (tests) */
 
 struct scep_signreq {
 	const uint8_t		*content;	/* borrowed; NULL: eContent

@@ -86,6 +86,8 @@ scep_sign(const struct scep_signreq *sr, uint8_t **out, size_t *out_len)
 		sflags |= CMS_USE_KEYID;
 	if (sr->flags & SCEP_SIGN_PSS)
 		sflags |= CMS_KEY_PARAM;
+	if (sr->flags & SCEP_SIGN_NOCERTS)
+		sflags |= CMS_NOCERTS;
 	r = SCEP_E_INTERNAL;
 	if ((si = CMS_add1_signer(cms, sr->cert, sr->key, md, sflags)) == NULL)
 		goto out;
@@ -99,7 +101,8 @@ scep_sign(const struct scep_signreq *sr, uint8_t **out, size_t *out_len)
 	/* More certificates (chain); CMS refuses a duplicate, so skip it. */
 	for (i = 0; sr->extra != NULL && i < sk_X509_num(sr->extra); i++) {
 		x = sk_X509_value(sr->extra, i);
-		dup = X509_cmp(x, sr->cert) == 0;
+		dup = (sr->flags & SCEP_SIGN_NOCERTS) == 0 &&
+		    X509_cmp(x, sr->cert) == 0;
 		for (j = 0; !dup && j < i; j++)
 			dup = X509_cmp(x, sk_X509_value(sr->extra, j)) == 0;
 		if (!dup && !CMS_add1_cert(cms, x))
@@ -108,14 +111,12 @@ scep_sign(const struct scep_signreq *sr, uint8_t **out, size_t *out_len)
 
 	/* signingTime: UTCTime through 2049, GeneralizedTime after
 	 * (RFC 5652 11.3; ASN1_TIME_set picks the form). */
-	if ((sr->flags & SCEP_SIGN_NOSTIME) == 0) {
-		if ((tm = ASN1_TIME_set(NULL, sr->now)) == NULL)
-			goto out;
-		/* len -1: "tm" is an ASN1_STRING (STYLE H17). */
-		if (!CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
-		    ASN1_STRING_type(tm), tm, -1))
-			goto out;
-	}
+	if ((tm = ASN1_TIME_set(NULL, sr->now)) == NULL)
+		goto out;
+	/* len -1: "tm" is an ASN1_STRING (STYLE H17). */
+	if (!CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
+	    ASN1_STRING_type(tm), tm, -1))
+		goto out;
 
 	for (k = 0; k < sr->nattrs; k++)
 		if ((r = scep_attr_add(si, sr->attrs[k].oid, sr->attrs[k].type,

@@ -36,8 +36,8 @@ scep_der_precheck(const uint8_t *der, size_t len, size_t max)
 	ERR_set_mark();
 	ret = ASN1_get_object(&p, &plen, &tag, &xclass, (long)len);
 	ERR_pop_to_mark();
-	if (ret == 0x80)
-		return len < 2 ? SCEP_E_TRUNCATED : SCEP_E_MALFORMED;
+	if (ret == 0x80)	/* a cut header is at most 6 bytes here */
+		return len < 6 ? SCEP_E_TRUNCATED : SCEP_E_MALFORMED;
 	if (xclass != V_ASN1_UNIVERSAL || tag != V_ASN1_SEQUENCE ||
 	    (ret & V_ASN1_CONSTRUCTED) == 0)
 		return SCEP_E_MALFORMED;
