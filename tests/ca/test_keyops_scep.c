@@ -146,7 +146,7 @@ main(void)
 	uint8_t			 nonce[SCEP_NONCE_LEN], serial[CA_SERIAL_LEN];
 	int64_t			 ras[17];
 	const char		*td;
-	int			 r, cipher = 0;
+	int			 r, cipher = 0, req_cipher = 0;
 
 	now = time(NULL);
 	memset(ras, 0, sizeof(ras));
@@ -244,6 +244,7 @@ main(void)
 	tap_ok(r == SCEP_OK && innerlen == csrlen &&
 	    memcmp(inner, csr, csrlen) == 0 && cipher == NID_aes_128_cbc,
 	    "CA-direct keyops_decrypt (r=%d)", r);
+	req_cipher = cipher;		/* the reply uses the request's */
 	OPENSSL_free(inner);
 	inner = NULL;
 	ras[0] = 10;
@@ -278,7 +279,7 @@ main(void)
 	rep.recipient_nonce_len = m->sender_nonce_len;
 	RAND_bytes(rep.sender_nonce, SCEP_NONCE_LEN);
 	rep.md_nid = NID_sha256;
-	rep.cipher_nid = cipher;
+	rep.cipher_nid = req_cipher;
 	rep.recipient = m->signer;
 	rep.payload = payload;
 	rep.payload_len = paylen;
@@ -305,7 +306,8 @@ main(void)
 		r = rm->content == NULL ? SCEP_E_MALFORMED :
 		    scep_env_decrypt(rm->content, rm->content_len, &ckp, 1,
 		    SCEP_ALG_DEFAULT, &dec, &declen, &cipher);
-		tap_ok(r == SCEP_OK, "client opens the reply envelope (r=%d)",
+		tap_ok(r == SCEP_OK && cipher == req_cipher,
+		    "client opens the reply envelope, request's cipher (r=%d)",
 		    r);
 		r = dec == NULL ? SCEP_E_MALFORMED :
 		    scep_certs_only_decode(dec, declen, &got, NULL);
