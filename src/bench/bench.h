@@ -89,6 +89,7 @@ struct bench {
 	const char	*url;
 	const char	*challenge;
 	const char	*ca_path;
+	const char	*key_cache;	/* PEM file of pool keys, or NULL */
 	enum bench_op	 op;
 	int		 concurrency;
 	double		 duration;	/* > 0: timed run */
@@ -118,6 +119,7 @@ struct bench {
 	struct bench_req *reqs;
 	long		 nreqs;
 	double		 prep_keys_s;
+	int		 keys_loaded;	/* taken from key_cache */
 	double		 prep_reqs_s;
 	int		 legacy_loaded;	/* legacy provider (DES replies) */
 
@@ -137,6 +139,8 @@ struct bench {
 	long		 ok;
 	long		 fails[BF__MAX];
 	long		 duplicates;
+	_Atomic int	 reply_cipher;	/* NID of the CertRep envelopes */
+	_Atomic int	 reply_cipher_mixed;	/* not all the same */
 	char		 fail_example[BF__MAX][160];
 };
 

@@ -10,6 +10,7 @@
  * senderNonce (RFC 8894 3.2.1.1, 3.2.1.5), which servers key
  * transactions by.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,8 +303,8 @@ make_key(struct bench *b, long i)
 	char cn[64];
 	int r;
 
-	k->key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)b->key_bits);
-	if (k->key == NULL)
+	if (k->key == NULL && (k->key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+	    (size_t)b->key_bits)) == NULL)
 		return SCEP_E_INTERNAL;
 	/* Distinct per run and key: some servers index by CN. */
 	snprintf(cn, sizeof(cn), "scepbench-%ld-%ld-%ld", (long)getpid(),
@@ -312,6 +313,70 @@ make_key(struct bench *b, long i)
 	    != SCEP_OK)
 		return r;
 	return make_csr(b, k->key, cn, &k->csr, &k->csr_len);
+}
+
+/*
+ * --key-cache: RSA key generation dominates the preparation, and keys
+ * need not be fresh between runs (each run makes new signer certificates,
+ * CSRs with new subjects, transactionIDs and nonces).  Take the keys of
+ * the right size from the file, then generate the rest.
+ */
+static void
+cache_load(struct bench *b)
+{
+	BIO *bio = NULL;
+	EVP_PKEY *k = NULL;
+
+	if (b->key_cache == NULL ||
+	    (bio = BIO_new_file(b->key_cache, "r")) == NULL) {
+		ERR_clear_error();
+		return;
+	}
+	while (b->keys_loaded < b->nkeys &&
+	    (k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) != NULL) {
+		if (EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA &&
+		    EVP_PKEY_get_bits(k) == b->key_bits)
+			b->keys[b->keys_loaded++].key = k;
+		else
+			EVP_PKEY_free(k);
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+}
+
+/* Write the whole pool back (0600) when it grew. */
+static void
+cache_save(struct bench *b)
+{
+	BIO *bio = NULL;
+	char tmp[4096];
+	int i, fd, ok = 1;
+
+	if (b->key_cache == NULL || b->keys_loaded >= b->nkeys)
+		return;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", b->key_cache) >=
+	    (int)sizeof(tmp))
+		return;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
+	    < 0)
+		return;
+	if ((bio = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
+		close(fd);
+		return;
+	}
+	for (i = 0; i < b->nkeys && ok; i++)
+		ok = PEM_write_bio_PrivateKey(bio, b->keys[i].key, NULL, NULL,
+		    0, NULL, NULL) == 1;
+	ok = ok && BIO_flush(bio) == 1;
+	BIO_free(bio);
+	if (ok)
+		ok = rename(tmp, b->key_cache) == 0;
+	if (!ok) {
+		(void)unlink(tmp);
+		fprintf(stderr, "scepbench: could not write %s\n",
+		    b->key_cache);
+	}
+	ERR_clear_error();
 }
 
 static void
@@ -402,11 +467,13 @@ bench_prepare(struct bench *b)
 		return SCEP_E_NOMEM;
 
 	t0 = bench_now();
+	cache_load(b);
 	if ((r = parallel_for(b, b->nkeys, make_key)) != SCEP_OK) {
 		fprintf(stderr, "scepbench: key generation: %s\n",
 		    scep_strerror(r));
 		return r;
 	}
+	cache_save(b);
 	b->prep_keys_s = bench_now() - t0;
 
 	t0 = bench_now();

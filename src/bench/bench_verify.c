@@ -160,6 +160,13 @@ verify_one(struct bench *b, struct bench_req *q)
 		    "no content" : scep_strerror(r));
 		goto out;
 	}
+	{
+		int exp = 0;
+
+		if (!atomic_compare_exchange_strong(&b->reply_cipher, &exp,
+		    cnid) && exp != cnid)
+			atomic_store(&b->reply_cipher_mixed, 1);
+	}
 	if ((r = scep_certs_only_decode(inner, ilen, &certs, NULL)) !=
 	    SCEP_OK) {
 		rc = failed(b, q, BF_NOCERT, "degenerate SignedData: %s",

@@ -6,7 +6,7 @@
  *       [--duration S | --count N] [--op enroll|getcacaps|getcacert]
  *       [--cipher aes128|aes256|des3] [--digest sha1|sha256|sha512]
  *       [--key-bits 2048] [--keys N] [--prebuild N] [--server-pid PID]
- *       [--timeout S] [--threads N] [--json]
+ *       [--key-cache FILE] [--timeout S] [--threads N] [--json]
  *
  * Exit status: 0 when every request was answered and verified with no
  * duplicate serial, 1 when some failed, 2 on a usage or setup error.
@@ -41,6 +41,8 @@ usage(FILE *f)
 "  --digest D           sha256 (default), sha512 or sha1\n"
 "  --key-bits B         RSA key size of the clients (default 2048)\n"
 "  --keys N             key pool size (default min(requests, 64))\n"
+"  --key-cache FILE     take pool keys from FILE (PEM), store new ones\n"
+"                       there: key generation is the slow part\n"
 "  --prebuild N         requests prepared for a --duration run\n"
 "                       (default 3000 per second of duration)\n"
 "  --server-pid PID     report the server's CPU time per operation\n"
@@ -153,8 +155,12 @@ cipher_name(int nid)
 {
 	switch (nid) {
 	case NID_aes_128_cbc:		return "aes128";
+	case NID_aes_192_cbc:		return "aes192";
 	case NID_aes_256_cbc:		return "aes256";
-	default:			return "des3";
+	case NID_des_ede3_cbc:		return "des3";
+	case NID_des_cbc:		return "des";
+	case NID_undef:			return "none";
+	default:			return "other";
 	}
 }
 
@@ -178,10 +184,10 @@ report_text(struct bench *b, const struct summary *s)
 	printf("scepbench: %s %s, concurrency %d, %s\n", op_name(b->op),
 	    b->url, b->concurrency, b->duration > 0 ? "timed" : "counted");
 	if (b->op == BENCH_OP_ENROLL) {
-		printf("  prepare: %d RSA-%d keys in %.2f s (a pool: each key "
-		    "serves several requests, each request with its own "
-		    "transactionID and senderNonce)\n", b->nkeys, b->key_bits,
-		    b->prep_keys_s);
+		printf("  prepare: %d RSA-%d keys (%d from the key cache) in "
+		    "%.2f s: a pool, each key serves several requests, each "
+		    "request with its own transactionID and senderNonce\n",
+		    b->nkeys, b->key_bits, b->keys_loaded, b->prep_keys_s);
 		printf("  prepare: %ld requests signed and enveloped (%s, %s) "
 		    "in %.2f s on %d threads\n", b->nreqs,
 		    cipher_name(b->cipher_nid), digest_name(b->md_nid),
@@ -192,6 +198,10 @@ report_text(struct bench *b, const struct summary *s)
 	    "raise --prebuild)" : "");
 	printf("  verified: %ld ok, %ld failed, %ld duplicate serials\n",
 	    b->ok, s->failures, b->duplicates);
+	if (b->op == BENCH_OP_ENROLL)
+		printf("  replies encrypted with %s%s\n",
+		    cipher_name(atomic_load(&b->reply_cipher)),
+		    atomic_load(&b->reply_cipher_mixed) ? " (and others)" : "");
 	printf("  throughput: %.1f %s/s\n", s->rate, unit);
 	printf("  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  "
 	    "mean %.2f\n", s->p50, s->p90, s->p99, s->max, s->mean);
@@ -258,6 +268,8 @@ report_json(struct bench *b, const struct summary *s)
 	if (b->op == BENCH_OP_ENROLL &&
 	    (json_object_set_new(o, "keys", json_integer(b->nkeys)) ||
 	    json_object_set_new(o, "key_mode", json_string("pool")) ||
+	    json_object_set_new(o, "keys_from_cache",
+	    json_integer(b->keys_loaded)) ||
 	    json_object_set_new(o, "key_bits", json_integer(b->key_bits)) ||
 	    json_object_set_new(o, "prepared", json_integer(b->nreqs)) ||
 	    json_object_set_new(o, "prep_keys_s", json_real(b->prep_keys_s)) ||
@@ -266,7 +278,9 @@ report_json(struct bench *b, const struct summary *s)
 	    json_object_set_new(o, "cipher",
 	    json_string(cipher_name(b->cipher_nid))) ||
 	    json_object_set_new(o, "digest",
-	    json_string(digest_name(b->md_nid)))))
+	    json_string(digest_name(b->md_nid))) ||
+	    json_object_set_new(o, "reply_cipher",
+	    json_string(cipher_name(atomic_load(&b->reply_cipher))))))
 		goto out;
 	if ((txt = json_dumps(o, JSON_COMPACT)) == NULL)
 		goto out;
@@ -295,6 +309,7 @@ main(int argc, char **argv)
 		{ "digest",	required_argument, NULL, 'D' },
 		{ "key-bits",	required_argument, NULL, 'b' },
 		{ "keys",	required_argument, NULL, 'k' },
+		{ "key-cache",	required_argument, NULL, 'K' },
 		{ "prebuild",	required_argument, NULL, 'P' },
 		{ "server-pid",	required_argument, NULL, 'p' },
 		{ "timeout",	required_argument, NULL, 't' },
@@ -386,6 +401,9 @@ main(int argc, char **argv)
 				goto bad;
 			b.nkeys = (int)v;
 			keys_set = 1;
+			break;
+		case 'K':
+			b.key_cache = optarg;
 			break;
 		case 'P':
 			if (num(optarg, 1, BENCH_MAX_REQUESTS, &v) != 0)
