@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 
 #include "scep.h"
@@ -122,6 +123,9 @@ struct bench {
 	int		 keys_loaded;	/* taken from key_cache */
 	double		 prep_reqs_s;
 	int		 legacy_loaded;	/* legacy provider (DES replies) */
+	OSSL_PROVIDER	*prov_default;	/* owned (unloaded by bench_free) */
+	OSSL_PROVIDER	*prov_legacy;	/* owned, may be NULL */
+	int		 curl_inited;
 
 	/* from the run */
 	_Atomic long	 next;		/* next request index */
@@ -146,6 +150,7 @@ struct bench {
 
 /* bench_http.c */
 int	 bench_http_init(void);
+void	 bench_http_cleanup(void);
 /* GET url?operation=op into *body (malloc, NUL-terminated); *ctype
  * (malloc) is the Content-Type.  Returns the HTTP status or -1. */
 long	 bench_http_get(const char *url, const char *op, double timeout,

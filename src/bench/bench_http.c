@@ -84,6 +84,12 @@ bench_http_init(void)
 	    SCEP_E_INTERNAL;
 }
 
+void
+bench_http_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
 /* A reply body, capped at BENCH_MAX_REPLY. */
 struct rbuf {
 	uint8_t	*p;

@@ -428,12 +428,14 @@ bench_prepare(struct bench *b)
 
 	if ((r = bench_http_init()) != SCEP_OK)
 		return r;
+	b->curl_inited = 1;
 	/* Explicitly loading one provider stops the default one from
 	 * loading implicitly: load both.  legacy lets us open single-DES
 	 * replies (micromdm's scepserver), spec 17.8. */
-	if (OSSL_PROVIDER_load(NULL, "default") == NULL)
+	if ((b->prov_default = OSSL_PROVIDER_load(NULL, "default")) == NULL)
 		return SCEP_E_INTERNAL;
-	b->legacy_loaded = OSSL_PROVIDER_load(NULL, "legacy") != NULL;
+	b->prov_legacy = OSSL_PROVIDER_load(NULL, "legacy");
+	b->legacy_loaded = b->prov_legacy != NULL;
 	ERR_clear_error();
 
 	if (b->op != BENCH_OP_ENROLL) {
@@ -522,4 +524,13 @@ bench_free(struct bench *b)
 	b->caps = NULL;
 	free(b->lat);
 	b->lat = NULL;
+	if (b->prov_legacy != NULL)
+		(void)OSSL_PROVIDER_unload(b->prov_legacy);
+	b->prov_legacy = NULL;
+	if (b->prov_default != NULL)
+		(void)OSSL_PROVIDER_unload(b->prov_default);
+	b->prov_default = NULL;
+	if (b->curl_inited)
+		bench_http_cleanup();
+	b->curl_inited = 0;
 }

@@ -293,7 +293,8 @@ bench_verify(struct bench *b)
 		if (b->reqs[i].sent && b->reqs[i].fail == BF_NONE &&
 		    b->reqs[i].serial[0] != '\0')
 			ids[n++] = b->reqs[i].serial;
-	qsort(ids, (size_t)n, sizeof(*ids), cmp_str);
+	if (n > 1)
+		qsort(ids, (size_t)n, sizeof(*ids), cmp_str);
 	for (i = 1; i < n; i++)
 		if (strcmp(ids[i], ids[i - 1]) == 0)
 			b->duplicates++;
