@@ -209,11 +209,10 @@ tu_csr(EVP_PKEY *key, const char *cn, enum tu_chal ct, const char *chal,
 		if ((s = chal_string(ct == TU_CHAL_TWICE ? TU_CHAL_PRINTABLE :
 		    ct, chal)) == NULL)
 			goto out;
-		for (i = 0; i < (ct == TU_CHAL_TWICE ? 2 : 1); i++)
-			if (!X509_REQ_add1_attr_by_NID(req,
-			    NID_pkcs9_challengePassword, ASN1_STRING_type(s),
-			    (const unsigned char *)s, -1))
-				goto out;
+		if (!X509_REQ_add1_attr_by_NID(req,
+		    NID_pkcs9_challengePassword, ASN1_STRING_type(s),
+		    (const unsigned char *)s, -1))
+			goto out;
 		break;
 	}
 	if (nsans > 0) {
@@ -235,11 +234,22 @@ tu_csr(EVP_PKEY *key, const char *cn, enum tu_chal ct, const char *chal,
 		    !X509_REQ_add_extensions(req, exts))
 			goto out;
 	}
-	if (X509_REQ_sign(req, key, EVP_sha256()) <= 0)
+	/* EdDSA signs without a separate digest. */
+	if (X509_REQ_sign(req, key, EVP_PKEY_get_base_id(key) ==
+	    EVP_PKEY_ED25519 ? NULL : EVP_sha256()) <= 0)
 		goto out;
 	if ((dl = i2d_X509_REQ(req, &der)) <= 0)
 		goto out;
 	*len = (size_t)dl;
+	if (ct == TU_CHAL_TWICE) {
+		uint8_t *twice = tu_dup_attr(der, *len, key,
+		    NID_pkcs9_challengePassword, len);
+
+		OPENSSL_free(der);
+		der = twice;
+		if (der == NULL)
+			dl = -1;
+	}
  out:
 	ASN1_IA5STRING_free(ia5);
 	GENERAL_NAME_free(gn);
@@ -255,6 +265,61 @@ tu_csr(EVP_PKEY *key, const char *cn, enum tu_chal ct, const char *chal,
 		der = NULL;
 	}
 	return der;
+}
+
+/*
+ * libcrypto refuses to add an attribute twice, so: add a decoy
+ * unstructuredName (1.2.840.113549.1.9.2) with the same value, encode,
+ * turn the decoy's OID into the wanted one (same length, last byte
+ * differs), decode and sign again.
+ */
+uint8_t *
+tu_dup_attr(const uint8_t *der, size_t len, EVP_PKEY *key, int nid,
+    size_t *outlen)
+{
+	static const uint8_t decoy[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+	    0xf7, 0x0d, 0x01, 0x09, 0x02 };
+	X509_REQ		*req = NULL, *req2 = NULL;
+	X509_ATTRIBUTE		*at;
+	ASN1_TYPE		*t;
+	const ASN1_OBJECT	*obj;
+	const unsigned char	*p = der;
+	unsigned char		*enc = NULL, *out = NULL;
+	int			 n = 0, i, idx, patched = 0;
+
+	*outlen = 0;
+	if ((obj = OBJ_nid2obj(nid)) == NULL || OBJ_length(obj) != 9)
+		return NULL;
+	if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL)
+		goto out;
+	if ((idx = X509_REQ_get_attr_by_NID(req, nid, -1)) < 0 ||
+	    (at = X509_REQ_get_attr(req, idx)) == NULL ||
+	    (t = X509_ATTRIBUTE_get0_type(at, 0)) == NULL)
+		goto out;
+	if (!X509_REQ_add1_attr_by_NID(req, NID_pkcs9_unstructuredName,
+	    ASN1_TYPE_get(t), (const unsigned char *)t->value.asn1_string,
+	    -1))
+		goto out;
+	if ((n = i2d_X509_REQ(req, &enc)) <= 0)
+		goto out;
+	for (i = 0; i + (int)sizeof(decoy) <= n && !patched; i++) {
+		if (memcmp(enc + i, decoy, sizeof(decoy)) == 0) {
+			enc[i + 10] = OBJ_get0_data(obj)[8];
+			patched = 1;
+		}
+	}
+	p = enc;
+	if (!patched || (req2 = d2i_X509_REQ(NULL, &p, n)) == NULL)
+		goto out;
+	if (X509_REQ_sign(req2, key, EVP_sha256()) <= 0)
+		goto out;
+	if ((n = i2d_X509_REQ(req2, &out)) > 0)
+		*outlen = (size_t)n;
+ out:
+	OPENSSL_free(enc);
+	X509_REQ_free(req);
+	X509_REQ_free(req2);
+	return *outlen > 0 ? out : NULL;
 }
 
 uint8_t *

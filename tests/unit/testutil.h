@@ -55,6 +55,10 @@ enum tu_chal {
 uint8_t		*tu_csr(EVP_PKEY *key, const char *cn, enum tu_chal ct,
 		    const char *challenge, int nsans, size_t *len);
 
+/* The same PKCS#10 with attribute "nid" present twice (re-signed). */
+uint8_t		*tu_dup_attr(const uint8_t *der, size_t len, EVP_PKEY *key,
+		    int nid, size_t *outlen);
+
 /* Build a request with scep_request_build (fills defaults). */
 uint8_t		*tu_request(int type, const char *transid, int md_nid,
 		    int cipher_nid, unsigned int flags, X509 *ra,
