@@ -25,6 +25,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "scep_limits.h"
 
 #define HTTP_MAX_LISTEN	8
@@ -45,6 +46,7 @@ struct reqstate {
 	uint8_t			*body;		/* owned */
 	size_t			 len, cap;
 	int			 started;	/* first call done */
+	double			 t0;		/* metrics_now() at arrival */
 	int			 toobig;
 	int			 nobody;	/* body on a route without R_BODY */
 };
@@ -70,6 +72,7 @@ uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 		return NULL;
 	}
 	memcpy(rs->uri, uri, n + 1);
+	rs->t0 = metrics_now();
 	return rs;
 }
 
@@ -88,6 +91,17 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(rs->body);
 	free(rs);
 	*con_cls = NULL;
+}
+
+static void
+conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)socket_context;
+	metrics_gauge_add(METRIC_G_CONNECTIONS,
+	    toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
 static const struct http_route *
@@ -111,7 +125,7 @@ route_find(struct http_server *s, const char *method, const char *path)
 }
 
 static int
-queue(struct MHD_Connection *conn, struct http_resp *resp)
+queue(struct MHD_Connection *conn, struct reqstate *rs, struct http_resp *resp)
 {
 	struct MHD_Response *mr;
 	size_t i;
@@ -136,18 +150,25 @@ queue(struct MHD_Connection *conn, struct http_resp *resp)
 		    resp->headers[i].value);
 	ret = MHD_queue_response(conn, (unsigned int)resp->status, mr);
 	MHD_destroy_response(mr);
+	if (rs != NULL) {
+		metrics_http(rs->route != NULL ?
+		    (enum metric_route)rs->route->metric : METRIC_R_OTHER,
+		    resp->status);
+		metrics_observe(METRIC_H_REQUEST, metrics_now() - rs->t0);
+	}
 	return ret;
 }
 
 static int
-queue_text(struct MHD_Connection *conn, int status, const char *text)
+queue_text(struct MHD_Connection *conn, struct reqstate *rs, int status,
+    const char *text)
 {
 	struct http_resp resp;
 
 	memset(&resp, 0, sizeof(resp));
 	if (http_resp_set(&resp, status, "text/plain", text, strlen(text)) != 0)
 		return MHD_NO;
-	return queue(conn, &resp);
+	return queue(conn, rs, &resp);
 }
 
 static void
@@ -189,7 +210,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 	char *path = NULL;
 	unsigned long long clen;
 	size_t plen;
-	int ret;
+	int ret, r;
 
 	(void)url;
 	(void)version;
@@ -207,7 +228,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		path = NULL;
 		if (rs->route == NULL) {
 			/* Unknown path: 404, method mismatch included. */
-			return queue_text(conn, 404, "not found\n");
+			return queue_text(conn, rs, 404, "not found\n");
 		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -217,13 +238,13 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 			errno = 0;
 			clen = strtoull(cl, &end, 10);
 			if (errno != 0 || end == cl || *end != '\0')
-				return queue_text(conn, 400,
+				return queue_text(conn, rs, 400,
 				    "bad Content-Length\n");
 			if (!(rs->route->flags & R_BODY) && clen > 0)
-				return queue_text(conn, 413,
+				return queue_text(conn, rs, 413,
 				    "no body accepted here\n");
 			if (clen > rs->route->maxbody)
-				return queue_text(conn, 413,
+				return queue_text(conn, rs, 413,
 				    "request body too large\n");
 		}
 		rs->started = 1;
@@ -259,9 +280,9 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (rs->toobig)
-		return queue_text(conn, 413, "request body too large\n");
+		return queue_text(conn, rs, 413, "request body too large\n");
 	if (rs->nobody)
-		return queue_text(conn, 413, "no body accepted here\n");
+		return queue_text(conn, rs, 413, "no body accepted here\n");
 
 	/* The whole request is here: dispatch. */
 	memset(&req, 0, sizeof(req));
@@ -281,8 +302,10 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 	snprintf(req.request_id, sizeof(req.request_id), "%08x%012llx",
 	    (unsigned int)reqprefix,
 	    (unsigned long long)atomic_fetch_add(&reqcounter, 1));
-	if (rs->route->fn(rs->route->arg, &req, &resp) != 0 ||
-	    resp.status == 0) {
+	metrics_inflight_add(1);
+	r = rs->route->fn(rs->route->arg, &req, &resp);
+	metrics_inflight_add(-1);
+	if (r != 0 || resp.status == 0) {
 		free(resp.body);
 		memset(&resp, 0, sizeof(resp));
 		log_error("request_id=%s path=\"%s\" msg=\"handler failed\"",
@@ -293,7 +316,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 	 * drain it so it never leaks into the next request's log. */
 	ERR_clear_error();
 	free(path);
-	ret = queue(conn, &resp);
+	ret = queue(conn, rs, &resp);
 	free(resp.body);
 	return ret;
 }
@@ -418,6 +441,7 @@ http_start(const struct http_config *cfg, const struct http_route *routes,
 		    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		    cfg->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT :
 		    MHD_OPTION_END, cfg->tls_cert_pem,

@@ -83,6 +83,7 @@ struct http_route {
 	size_t		 maxbody;
 	http_handler_fn	 fn;
 	void		*arg;
+	int		 metric;	/* enum metric_route, for /metrics */
 };
 
 struct http_server;

@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "scep.h"
 #include "scep_http.h"
 #include "svc.h"
@@ -163,4 +164,22 @@ scep_http_health(void *arg, const struct http_req *req, struct http_resp *resp)
 	if (r != SCEP_OK && r != SCEP_E_NOTFOUND && r != SCEP_E_TOOBIG)
 		return http_resp_text(resp, 503, "store unavailable\n");
 	return http_resp_text(resp, 200, "ok\n");
+}
+
+/* GET /metrics: Prometheus text exposition (issue 7). */
+int
+scep_http_metrics(void *arg, const struct http_req *req,
+    struct http_resp *resp)
+{
+	char *out = NULL;
+	size_t len = 0;
+	int r;
+
+	(void)arg;
+	(void)req;
+	if (metrics_render(&out, &len) != SCEP_OK)
+		return http_resp_text(resp, 500, "metrics unavailable\n");
+	r = http_resp_take(resp, 200, METRICS_CONTENT_TYPE, (uint8_t *)out,
+	    len);
+	return r;
 }

@@ -14,5 +14,7 @@
 int	scep_http_handle(void *arg, const struct http_req *, struct http_resp *);
 int	scep_http_crl(void *arg, const struct http_req *, struct http_resp *);
 int	scep_http_health(void *arg, const struct http_req *, struct http_resp *);
+int	scep_http_metrics(void *arg, const struct http_req *,
+	    struct http_resp *);
 
 #endif /* !SCEP_HTTP_H */

@@ -22,6 +22,7 @@
 #include "http.h"
 #include "keyops.h"
 #include "log.h"
+#include "metrics.h"
 #include "scep_http.h"
 #include "scep_limits.h"
 #include "scepd.h"
@@ -209,17 +210,26 @@ cmd_serve(int argc, char **argv)
 		/* The route table (STYLE H9): first match wins. */
 		const struct http_route routes[] = {
 			{ NULL, SCEP_HTTP_PREFIX, R_PREFIX | R_BODY,
-			    SCEP_MAX_POST_BODY, scep_http_handle, sv },
+			    SCEP_MAX_POST_BODY, scep_http_handle, sv,
+			    METRIC_R_SCEP },
 			{ NULL, SCEP_HTTP_DEFAULT, R_BODY,
-			    SCEP_MAX_POST_BODY, scep_http_handle, sv },
+			    SCEP_MAX_POST_BODY, scep_http_handle, sv,
+			    METRIC_R_SCEP },
 			{ NULL, "/cgi-bin/pkiclient.exe/", R_PREFIX | R_BODY,
-			    SCEP_MAX_POST_BODY, scep_http_handle, sv },
+			    SCEP_MAX_POST_BODY, scep_http_handle, sv,
+			    METRIC_R_SCEP },
 			{ "GET", SCEP_HTTP_CRL_PREFIX, R_PREFIX, 0,
-			    scep_http_crl, sv },
-			{ "GET", "/healthz", 0, 0, scep_http_health, sv },
+			    scep_http_crl, sv, METRIC_R_SCEP },
+			{ "GET", "/healthz", 0, 0, scep_http_health, sv,
+			    METRIC_R_HEALTH },
+			{ "GET", "/readyz", 0, 0, scep_http_health, sv,
+			    METRIC_R_HEALTH },
+			{ "GET", "/metrics", 0, 0, scep_http_metrics, NULL,
+			    METRIC_R_METRICS },
 			{ NULL, "/api/", R_PREFIX | R_BODY, API_MAX_BODY,
-			    api_handle, api },
-			{ "GET", "/", R_PREFIX, 0, web_handle, web },
+			    api_handle, api, METRIC_R_API },
+			{ "GET", "/", R_PREFIX, 0, web_handle, web,
+			    METRIC_R_CONSOLE },
 		};
 
 		for (i = 0; i < cfg.nlisten && i < 7; i++)

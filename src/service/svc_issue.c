@@ -14,6 +14,7 @@
 
 #include "ca_gen.h"
 #include "log.h"
+#include "metrics.h"
 #include "scep.h"
 #include "svc.h"
 #include "svc_int.h"
@@ -52,6 +53,7 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 	char crl_url[STORE_TEXT_MAX], *hex = NULL;
 	BIGNUM *bn = NULL;
 	time_t now = time(NULL);
+	double t0;
 	int tries, r = SCEP_E_INTERNAL, len;
 
 	*cert_out = NULL;
@@ -78,8 +80,10 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 			goto out;
 		t.serial = serial;
 		t.serial_len = sizeof(serial);
-		if ((r = keyops_issue(s->keys, ep->ca_id, &t, &cert)) !=
-		    SCEP_OK)
+		t0 = metrics_now();
+		r = keyops_issue(s->keys, ep->ca_id, &t, &cert);
+		metrics_observe(METRIC_H_CRYPTO, metrics_now() - t0);
+		if (r != SCEP_OK)
 			goto out;
 
 		memset(&sc, 0, sizeof(sc));
@@ -124,7 +128,9 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 		}
 		sc.der = der;
 		sc.der_len = (size_t)len;
+		t0 = metrics_now();
 		r = store_cert_issue(s->store, &sc, rq->id, REQ_PENDING, now);
+		metrics_observe(METRIC_H_STORE, metrics_now() - t0);
 		if (r != SCEP_E_EXISTS)
 			break;
 		/* A taken serial, or the request moved on meanwhile. */
@@ -144,6 +150,7 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 		goto out;
 	snprintf(rq->serial, sizeof(rq->serial), "%s", hex);
 	rq->status = REQ_ISSUED;
+	metrics_inc_issued(ep->uri_ext);
 	*cert_out = cert;
 	cert = NULL;
  out:

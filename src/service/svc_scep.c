@@ -16,6 +16,7 @@
 
 #include "ca_gen.h"
 #include "log.h"
+#include "metrics.h"
 #include "scep.h"
 #include "svc.h"
 #include "svc_int.h"
@@ -259,6 +260,7 @@ reply(struct op *o, int status, int failinfo, const char *text,
     const uint8_t *payload, size_t payload_len, struct svc_result *res)
 {
 	struct scep_reply rp;
+	double t0;
 	int r;
 
 	memset(&rp, 0, sizeof(rp));
@@ -278,8 +280,10 @@ reply(struct op *o, int status, int failinfo, const char *text,
 	rp.payload = payload;
 	rp.payload_len = payload_len;
 	rp.now = time(NULL);
+	t0 = metrics_now();
 	r = keyops_sign_certrep(o->s->keys, o->sign_ra, o->ep->ca_id, &rp,
 	    NULL, &res->body, &res->body_len);
+	metrics_observe(METRIC_H_CRYPTO, metrics_now() - t0);
 
 	snprintf(o->ev.result, sizeof(o->ev.result), "%s",
 	    status == SCEP_STATUS_SUCCESS ? "SUCCESS" :
@@ -293,6 +297,8 @@ reply(struct op *o, int status, int failinfo, const char *text,
 		    "cannot sign reply: %s", scep_strerror(r));
 	}
 	(void)svc_event(o->s, &o->ev);
+	metrics_inc_enroll(o->ep->uri_ext, o->ev.action, o->ev.result,
+	    o->ev.failinfo);
 	log_info("request_id=%s endpoint=%s op=PKIOperation msgtype=%s "
 	    "transid=\"%s\" result=%s failinfo=%s reason=\"%s\" serial=%s "
 	    "cipher=%s digest=%s client=%s", o->request_id, o->ep->uri_ext,
@@ -350,6 +356,7 @@ open_envelope(struct op *o, uint8_t **inner, size_t *inner_len)
 	struct store_ra ras[SVC_MAX_RA];
 	int64_t ids[SVC_MAX_RA * 3];
 	size_t n, i, nids = 0;
+	double t0;
 	int st, r;
 
 	if (o->msg->content == NULL)
@@ -365,9 +372,12 @@ open_envelope(struct op *o, uint8_t **inner, size_t *inner_len)
 			store_ra_clear(&ras[i]);
 		}
 	}
-	return keyops_decrypt(o->s->keys, ids, nids, o->ep->ca_id,
+	t0 = metrics_now();
+	r = keyops_decrypt(o->s->keys, ids, nids, o->ep->ca_id,
 	    o->msg->content, o->msg->content_len, endpoint_algs(o->ep),
 	    inner, inner_len, &o->cipher_nid);
+	metrics_observe(METRIC_H_CRYPTO, metrics_now() - t0);
+	return r;
 }
 
 static void
@@ -519,6 +529,7 @@ enroll(struct op *o, struct svc_result *res)
 	char serial[STORE_SERIAL_MAX];
 	int64_t account_id = 0, org_id = 0, dept_id = 0;
 	int renewal, r, rc = SCEP_OK;
+	double t0;
 	long wait;
 	time_t now = time(NULL);
 
@@ -719,7 +730,9 @@ enroll(struct op *o, struct svc_result *res)
 		goto out;
 	}
 	rq.created_at = rq.updated_at = now;
+	t0 = metrics_now();
 	r = store_request_insert(o->s->store, &rq);
+	metrics_observe(METRIC_H_STORE, metrics_now() - t0);
 	rq.csr_der = NULL;	/* still owned by "inner" */
 	OPENSSL_free(rq.signer_der);	/* ours, not the store's */
 	rq.signer_der = NULL;
