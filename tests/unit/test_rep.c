@@ -233,6 +233,8 @@ test_certs_only(void)
 	got = NULL;
 	crls = NULL;
 
+	OPENSSL_free(der2);
+	der2 = NULL;
 	r = scep_certs_only(NULL, NULL, &der2, &len2);
 	tap_ok(r == SCEP_E_INTERNAL && der2 == NULL, "nothing to send: refused");
 
