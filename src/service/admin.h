@@ -46,7 +46,6 @@
 #include <jansson.h>
 
 #include "store.h"
-#include "admin_store.h"
 #include "svc.h"
 
 /* Scopes of one administrator, delegation targets of one endpoint. */

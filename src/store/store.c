@@ -318,8 +318,9 @@ store_ra_set_state(struct store *s, int64_t id, int state)
 
 /* Endpoints. */
 
-static int
-endpoint_valid(const struct store_endpoint *ep)
+/* Also used by store_admin.c (store_int.h). */
+int
+store_endpoint_valid(const struct store_endpoint *ep)
 {
 	if (!str_ok(ep->name, sizeof(ep->name)) ||
 	    !str_ok(ep->uri_ext, sizeof(ep->uri_ext)))
@@ -340,7 +341,7 @@ store_endpoint_insert(struct store *s, struct store_endpoint *ep)
 
 	if (s == NULL || ep == NULL)
 		return SCEP_E_INTERNAL;
-	if ((r = endpoint_valid(ep)) != SCEP_OK)
+	if ((r = store_endpoint_valid(ep)) != SCEP_OK)
 		return r;
 	return s->ops->endpoint_insert(s->be, ep);
 }
@@ -352,7 +353,7 @@ store_endpoint_update(struct store *s, const struct store_endpoint *ep)
 
 	if (s == NULL || ep == NULL)
 		return SCEP_E_INTERNAL;
-	if ((r = endpoint_valid(ep)) != SCEP_OK)
+	if ((r = store_endpoint_valid(ep)) != SCEP_OK)
 		return r;
 	if (ep->id <= 0)
 		return SCEP_E_NOTFOUND;
@@ -412,8 +413,9 @@ store_config_version(struct store *s, int64_t *version)
 
 /* Accounts. */
 
-static int
-account_valid(const struct store_account *a)
+/* Also used by store_admin.c (store_int.h). */
+int
+store_account_valid(const struct store_account *a)
 {
 	if (!str_ok(a->name, sizeof(a->name)))
 		return SCEP_E_TOOBIG;
@@ -432,7 +434,7 @@ store_account_insert(struct store *s, struct store_account *a)
 
 	if (s == NULL || a == NULL)
 		return SCEP_E_INTERNAL;
-	if ((r = account_valid(a)) != SCEP_OK)
+	if ((r = store_account_valid(a)) != SCEP_OK)
 		return r;
 	return s->ops->account_insert(s->be, a);
 }
@@ -444,7 +446,7 @@ store_account_update(struct store *s, const struct store_account *a)
 
 	if (s == NULL || a == NULL)
 		return SCEP_E_INTERNAL;
-	if ((r = account_valid(a)) != SCEP_OK)
+	if ((r = store_account_valid(a)) != SCEP_OK)
 		return r;
 	if (a->id <= 0)
 		return SCEP_E_NOTFOUND;

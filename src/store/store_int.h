@@ -120,8 +120,98 @@ struct store {
 	void			*be;	/* owned: backend state */
 };
 
+/*
+ * The administration functions of store.h (issue 3) have a vtable of their
+ * own, so the enrollment vtable above stays as it is; store_admin.c finds
+ * a backend's admin table by its main table (admin_backends[] there).
+ * Same contracts as the public functions; store_admin.c checks the
+ * arguments first, as store.c does.
+ */
+struct store_admin_ops {
+	int	(*org_insert)(void *be, struct store_org *);
+	int	(*org_update)(void *be, const struct store_org *);
+	int	(*org_get)(void *be, int64_t id, struct store_org *);
+	int	(*org_delete)(void *be, int64_t id);
+	int	(*org_list)(void *be, struct store_org *out, size_t max,
+		    size_t *n);
+	int	(*dept_insert)(void *be, struct store_dept *);
+	int	(*dept_update)(void *be, const struct store_dept *);
+	int	(*dept_get)(void *be, int64_t id, struct store_dept *);
+	int	(*dept_delete)(void *be, int64_t id);
+	int	(*dept_list)(void *be, int64_t org_id, struct store_dept *out,
+		    size_t max, size_t *n);
+	int	(*admin_insert)(void *be, struct store_admin *,
+		    const struct store_orgref *, size_t);
+	int	(*admin_update)(void *be, const struct store_admin *,
+		    const struct store_orgref *, size_t);
+	int	(*admin_get)(void *be, int64_t id, struct store_admin *,
+		    struct store_orgref *, size_t max, size_t *n);
+	int	(*admin_by_name)(void *be, const char *,
+		    struct store_admin *);
+	int	(*admin_list)(void *be, struct store_admin *out, size_t max,
+		    size_t *n);
+	int	(*admin_delete)(void *be, int64_t id);
+	int	(*token_add)(void *be, struct store_token *,
+		    const uint8_t hash[STORE_HASH_LEN]);
+	int	(*token_by_hash)(void *be, const uint8_t hash[STORE_HASH_LEN],
+		    struct store_token *);
+	int	(*token_get)(void *be, int64_t id, struct store_token *);
+	int	(*token_list)(void *be, int64_t admin_id,
+		    struct store_token *out, size_t max, size_t *n);
+	int	(*token_revoke)(void *be, int64_t id, int64_t now);
+	int	(*token_touch)(void *be, int64_t id, int64_t now);
+	int	(*session_insert)(void *be, struct store_session *);
+	int	(*session_get)(void *be, const uint8_t sid[STORE_HASH_LEN],
+		    struct store_session *);
+	int	(*session_delete)(void *be,
+		    const uint8_t sid[STORE_HASH_LEN]);
+	int	(*session_delete_admin)(void *be, int64_t admin_id);
+	int	(*session_expire)(void *be, int64_t now);
+	int	(*login_fail)(void *be, const char *key, int64_t now);
+	int	(*login_failures)(void *be, const char *key, int64_t since,
+		    int64_t *count);
+	int	(*login_clear)(void *be, const char *key);
+	int	(*endpoint_list)(void *be, int deleted,
+		    struct store_endpoint *out, size_t max, size_t *n);
+	int	(*endpoint_create)(void *be, struct store_endpoint *,
+		    const struct store_orgref *, size_t);
+	int	(*endpoint_save)(void *be, const struct store_endpoint *,
+		    const struct store_orgref *, size_t);
+	int	(*endpoint_targets)(void *be, int64_t id,
+		    struct store_orgref *out, size_t max, size_t *n);
+	int	(*account_list)(void *be, int64_t endpoint_id,
+		    struct store_account *out, size_t max, size_t *n);
+	int	(*account_create)(void *be, struct store_account *,
+		    const struct store_account_rules *);
+	int	(*account_save)(void *be, const struct store_account *,
+		    const struct store_account_rules *);
+	int	(*account_rules_get)(void *be, int64_t id,
+		    struct store_account_rules *);
+	int	(*otc_insert)(void *be, struct store_otc *,
+		    const uint8_t hash[STORE_HASH_LEN]);
+	int	(*otc_list)(void *be, int64_t account_id,
+		    struct store_otc *out, size_t max, size_t *n);
+	int	(*otc_find)(void *be, const uint8_t hash[STORE_HASH_LEN],
+		    int64_t now, struct store_otc *);
+	int	(*otc_consume)(void *be, int64_t id, int64_t now);
+	int	(*ca_list)(void *be, struct store_ca *out, size_t max,
+		    size_t *n);
+	int	(*ra_switch)(void *be, int64_t old_id, int64_t next_id);
+	int	(*cert_search)(void *be, const struct store_cert_filter *,
+		    struct store_cert *out, size_t max, size_t *n,
+		    int64_t *cursor);
+	int	(*event_search)(void *be, const struct store_event_filter *,
+		    struct store_event *out, size_t max, size_t *n);
+	int	(*event_count)(void *be, int64_t *count);
+};
+
+/* Argument checks of store.c that store_admin.c shares. */
+int	store_endpoint_valid(const struct store_endpoint *);
+int	store_account_valid(const struct store_account *);
+
 /* The backends.  store_pg_ops will join here. */
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_admin_ops store_sqlite_admin_ops;
 
 /*
  * The audit chain, shared by every backend so that a trail moved from

@@ -49,31 +49,16 @@
 #include "scep_err.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_sqlite_int.h"
 
 #define SQ_POOL_MAX	8	/* connections; more threads wait their turn */
 #define SQ_BUSY_MS	5000	/* wait for another process's write lock */
 
 /*
- * Every statement the backend runs.  The column lists are shared between
- * the statements that read a row and the row readers below, which read
- * the columns in exactly this order.
+ * Every statement the backend runs.  The column lists (RA_COLS ...) are in
+ * store_sqlite_int.h, shared with the row readers below and with the
+ * other files of the backend.
  */
-#define RA_COLS	"id, ca_id, state, usage, key_path, cert_der, created_at"
-#define EP_COLS	"id, name, uri_ext, type, ca_id, ra_id, min_rsa_bits, " \
-	"allow_ec, term_days, server_auth, renewal, renewal_window_days, " \
-	"copy_sans, getcacert_chain, getcert_chain, manual_approval, legacy, " \
-	"enabled, delegation_general, org_id, dept_id, created_at, deleted_at"
-#define ACC_COLS "id, endpoint_id, name, org_id, dept_id, enabled, " \
-	"expires_at, max_enrollments, enrollments, challenge_hash, created_at"
-#define REQ_COLS "id, endpoint_id, account_id, transid, key_fp, msgtype, " \
-	"status, serial, reason, csr_der, signer_der, created_at, updated_at"
-#define CERT_COLS "serial, ca_id, endpoint_id, account_id, request_id, " \
-	"org_id, dept_id, subject, key_fp, not_before, not_after, status, " \
-	"revoked_at, revoke_reason, der, created_at"
-#define EV_COLS	"id, ts, kind, actor, action, endpoint_id, account_id, " \
-	"transid, client_addr, result, failinfo, reason, serial, details, " \
-	"prev_hash, hash"
-
 enum sq_stmt {
 	ST_BEGIN_W, ST_BEGIN_R, ST_COMMIT, ST_ROLLBACK,
 	ST_MIG_TABLE, ST_MIG_MAX, ST_MIG_HAS, ST_MIG_ADD,
@@ -218,7 +203,7 @@ struct sq {
  * SQLite result code to store error.  Extended codes are on, so
  * constraint failures say which constraint.
  */
-static int
+int
 sq_err(int rc)
 {
 	switch (rc) {
@@ -241,14 +226,9 @@ sq_err(int rc)
 	}
 }
 
-/* Binding: parameters are bound in order; the first failure sticks. */
-struct bind {
-	sqlite3_stmt	*st;	/* borrowed */
-	int		 i;	/* last bound index */
-	int		 rc;	/* first SQLite error, or SQLITE_OK */
-};
-
-static void
+/* Binding (struct bind in store_sqlite_int.h): parameters are bound in
+ * order; the first failure sticks. */
+void
 b_i64(struct bind *b, int64_t v)
 {
 	if (b->rc == SQLITE_OK)
@@ -256,7 +236,7 @@ b_i64(struct bind *b, int64_t v)
 }
 
 /* An optional reference: 0 is NULL, so foreign keys hold. */
-static void
+void
 b_ref(struct bind *b, int64_t v)
 {
 	if (b->rc != SQLITE_OK)
@@ -269,7 +249,7 @@ b_ref(struct bind *b, int64_t v)
 
 /* Text, NULL pointer binds SQL NULL.  SQLITE_STATIC: bound values are
  * only used while the caller's arguments are alive (until reset). */
-static void
+void
 b_text(struct bind *b, const char *s)
 {
 	if (b->rc != SQLITE_OK)
@@ -281,7 +261,7 @@ b_text(struct bind *b, const char *s)
 }
 
 /* A blob that may be empty but is never NULL (a NOT NULL column). */
-static void
+void
 b_blob(struct bind *b, const void *p, size_t len)
 {
 	if (b->rc != SQLITE_OK)
@@ -307,7 +287,7 @@ b_blob_opt(struct bind *b, const void *p, size_t len)
 }
 
 /* A hash that is NULL when all zero (accounts.challenge_hash). */
-static void
+void
 b_hash_opt(struct bind *b, const uint8_t h[STORE_HASH_LEN])
 {
 	static const uint8_t zero[STORE_HASH_LEN];
@@ -316,27 +296,22 @@ b_hash_opt(struct bind *b, const uint8_t h[STORE_HASH_LEN])
 	    STORE_HASH_LEN);
 }
 
-static int
+int
 b_end(const struct bind *b)
 {
 	return b->rc == SQLITE_OK ? SCEP_OK : sq_err(b->rc);
 }
 
-/* Reading a row: columns in order; the first failure sticks.  A value
- * that does not fit its field is SCEP_E_STORE, never truncated. */
-struct col {
-	sqlite3_stmt	*st;	/* borrowed */
-	int		 i;	/* next column */
-	int		 r;	/* first error, or SCEP_OK */
-};
-
-static int64_t
+/* Reading a row (struct col in store_sqlite_int.h): columns in order;
+ * the first failure sticks.  A value that does not fit its field is
+ * SCEP_E_STORE, never truncated. */
+int64_t
 c_i64(struct col *c)
 {
 	return sqlite3_column_int64(c->st, c->i++);	/* NULL reads 0 */
 }
 
-static int
+int
 c_int(struct col *c)
 {
 	int64_t v;
@@ -350,7 +325,7 @@ c_int(struct col *c)
 	return (int)v;
 }
 
-static void
+void
 c_text(struct col *c, char *buf, size_t sz)
 {
 	const unsigned char *p = NULL;
@@ -376,7 +351,7 @@ c_text(struct col *c, char *buf, size_t sz)
 }
 
 /* A blob into a new allocation (take); NULL/empty gives NULL, 0. */
-static void
+void
 c_blob_dup(struct col *c, uint8_t **out, size_t *outlen)
 {
 	const void *p = NULL;
@@ -402,7 +377,7 @@ c_blob_dup(struct col *c, uint8_t **out, size_t *outlen)
 }
 
 /* A fixed-size hash; NULL reads as all zero, any other length is bad. */
-static void
+void
 c_hash(struct col *c, uint8_t h[STORE_HASH_LEN])
 {
 	const void *p = NULL;
@@ -515,7 +490,7 @@ conn_open(const struct sq *sq, struct sq_conn **out)
 
 /* Check out a connection, opening one if the pool is not full, else
  * waiting for one to come back. */
-static int
+int
 conn_get(struct sq *sq, struct sq_conn **out)
 {
 	struct sq_conn *c = NULL;
@@ -549,7 +524,7 @@ conn_get(struct sq *sq, struct sq_conn **out)
 
 /* Check a connection back in.  One left inside a transaction (a failed
  * ROLLBACK) is closed rather than handed to the next caller. */
-static void
+void
 conn_put(struct sq *sq, struct sq_conn *c)
 {
 	if (c == NULL)
@@ -570,6 +545,14 @@ conn_put(struct sq *sq, struct sq_conn *c)
 	sq->idle = c;
 	pthread_cond_signal(&sq->cv);
 	pthread_mutex_unlock(&sq->mu);
+}
+
+/* The SQLite handle of a checked-out connection (for the backend's
+ * other files, which prepare their own statements). */
+sqlite3 *
+sq_conn_db(struct sq_conn *c)
+{
+	return c->db;
 }
 
 /* The cached statement "id" of this connection, compiled on first use. */
@@ -602,7 +585,7 @@ stmt_done(sqlite3_stmt *st)
 }
 
 /* Step a statement that returns no row. */
-static int
+int
 step_done(sqlite3_stmt *st)
 {
 	int rc;
@@ -616,7 +599,7 @@ step_done(sqlite3_stmt *st)
 }
 
 /* Step to the next row: SCEP_OK with a row, SCEP_E_NOTFOUND at the end. */
-static int
+int
 step_row(sqlite3_stmt *st)
 {
 	int rc;
@@ -645,7 +628,7 @@ run(struct sq_conn *c, enum sq_stmt id)
 
 /* Begin a write transaction: the in-process write lock, then BEGIN
  * IMMEDIATE (the database write lock).  Ended by tx_end. */
-static int
+int
 tx_begin(struct sq *sq, struct sq_conn *c)
 {
 	int r;
@@ -657,7 +640,7 @@ tx_begin(struct sq *sq, struct sq_conn *c)
 }
 
 /* COMMIT if r is SCEP_OK, else ROLLBACK; returns the outcome. */
-static int
+int
 tx_end(struct sq *sq, struct sq_conn *c, int r)
 {
 	if (r == SCEP_OK)
@@ -670,7 +653,7 @@ tx_end(struct sq *sq, struct sq_conn *c, int r)
 
 /* One statement with its bindings already applied, expecting no rows:
  * run it and report how many rows it changed. */
-static int
+int
 exec_changes(struct sq_conn *c, sqlite3_stmt *st, const struct bind *b,
     int64_t *changes)
 {
@@ -719,7 +702,7 @@ exists_text(struct sq_conn *c, enum sq_stmt id, const char *key)
 }
 
 /* Bump the configuration counter inside the current write transaction. */
-static int
+int
 config_bump(struct sq_conn *c)
 {
 	sqlite3_stmt *st = NULL;
@@ -1048,7 +1031,7 @@ sq_ca_get(void *be, int64_t id, struct store_ca *out)
 }
 
 /* One RA row, RA_COLS order. */
-static int
+int
 ra_row(sqlite3_stmt *st, struct store_ra *o)
 {
 	struct col cl = { st, 0, SCEP_OK };
@@ -1212,7 +1195,7 @@ endpoint_bind(struct bind *b, const struct store_endpoint *ep)
 }
 
 /* One endpoint row, EP_COLS order. */
-static int
+int
 endpoint_row(sqlite3_stmt *st, struct store_endpoint *o)
 {
 	struct col cl = { st, 0, SCEP_OK };
@@ -1243,31 +1226,64 @@ endpoint_row(sqlite3_stmt *st, struct store_endpoint *o)
 	return cl.r;
 }
 
+/* Insert inside the caller's write transaction; sets ep->id only on
+ * success (the caller's transaction may still roll back). */
+int
+endpoint_insert_in(struct sq_conn *c, struct store_endpoint *ep)
+{
+	sqlite3_stmt *st = NULL;
+	struct bind b = { NULL, 0, SQLITE_OK };
+	int64_t id = 0;
+	int r;
+
+	if ((r = stmt(c, ST_EP_INS, &st)) != SCEP_OK)
+		return r;
+	b.st = st;
+	endpoint_bind(&b, ep);
+	b_i64(&b, ep->created_at);
+	if ((r = exec_changes(c, st, &b, NULL)) == SCEP_OK) {
+		id = sqlite3_last_insert_rowid(c->db);
+		r = config_bump(c);
+	}
+	if (r == SCEP_OK)
+		ep->id = id;
+	return r;
+}
+
+/* Update inside the caller's write transaction. */
+int
+endpoint_update_in(struct sq_conn *c, const struct store_endpoint *ep)
+{
+	sqlite3_stmt *st = NULL;
+	struct bind b = { NULL, 0, SQLITE_OK };
+	int64_t n = 0;
+	int r;
+
+	if ((r = stmt(c, ST_EP_UPD, &st)) != SCEP_OK)
+		return r;
+	b.st = st;
+	endpoint_bind(&b, ep);
+	b_i64(&b, ep->id);
+	if ((r = exec_changes(c, st, &b, &n)) == SCEP_OK)
+		r = n == 0 ? SCEP_E_NOTFOUND : config_bump(c);
+	return r;
+}
+
 static int
 sq_endpoint_insert(void *be, struct store_endpoint *ep)
 {
 	struct sq *sq = be;
 	struct sq_conn *c = NULL;
-	sqlite3_stmt *st = NULL;
-	struct bind b = { NULL, 0, SQLITE_OK };
-	int64_t id = 0;
+	struct store_endpoint row = *ep;
 	int r;
 
 	if ((r = conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	if ((r = stmt(c, ST_EP_INS, &st)) == SCEP_OK) {
-		b.st = st;
-		endpoint_bind(&b, ep);
-		b_i64(&b, ep->created_at);
-		if ((r = exec_changes(c, st, &b, NULL)) == SCEP_OK) {
-			id = sqlite3_last_insert_rowid(c->db);
-			r = config_bump(c);
-		}
-	}
+	r = endpoint_insert_in(c, &row);
 	if ((r = tx_end(sq, c, r)) == SCEP_OK) {
-		ep->id = id;
+		ep->id = row.id;
 		ep->deleted_at = 0;
 	}
  out:
@@ -1280,22 +1296,13 @@ sq_endpoint_update(void *be, const struct store_endpoint *ep)
 {
 	struct sq *sq = be;
 	struct sq_conn *c = NULL;
-	sqlite3_stmt *st = NULL;
-	struct bind b = { NULL, 0, SQLITE_OK };
-	int64_t n = 0;
 	int r;
 
 	if ((r = conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	if ((r = stmt(c, ST_EP_UPD, &st)) == SCEP_OK) {
-		b.st = st;
-		endpoint_bind(&b, ep);
-		b_i64(&b, ep->id);
-		if ((r = exec_changes(c, st, &b, &n)) == SCEP_OK)
-			r = n == 0 ? SCEP_E_NOTFOUND : config_bump(c);
-	}
+	r = endpoint_update_in(c, ep);
 	r = tx_end(sq, c, r);
  out:
 	conn_put(sq, c);
@@ -1394,7 +1401,7 @@ sq_config_version(void *be, int64_t *version)
  * Accounts.
  */
 
-static int
+int
 account_row(sqlite3_stmt *st, struct store_account *o)
 {
 	struct col cl = { st, 0, SCEP_OK };
@@ -1413,39 +1420,79 @@ account_row(sqlite3_stmt *st, struct store_account *o)
 	return cl.r;
 }
 
+/* Insert inside the caller's write transaction; sets a->id only on
+ * success. */
+int
+account_insert_in(struct sq_conn *c, struct store_account *a)
+{
+	sqlite3_stmt *st = NULL;
+	struct bind b = { NULL, 0, SQLITE_OK };
+	int64_t id = 0;
+	int r;
+
+	if ((r = stmt(c, ST_ACC_INS, &st)) != SCEP_OK)
+		return r;
+	b.st = st;
+	b_i64(&b, a->endpoint_id);
+	b_text(&b, a->name);
+	b_ref(&b, a->org_id);
+	b_ref(&b, a->dept_id);
+	b_i64(&b, a->enabled);
+	b_i64(&b, a->expires_at);
+	b_i64(&b, a->max_enrollments);
+	b_i64(&b, a->enrollments);
+	b_hash_opt(&b, a->challenge_hash);
+	b_i64(&b, a->created_at);
+	if ((r = exec_changes(c, st, &b, NULL)) == SCEP_OK) {
+		id = sqlite3_last_insert_rowid(c->db);
+		r = config_bump(c);
+	}
+	if (r == SCEP_OK)
+		a->id = id;
+	return r;
+}
+
+/* Update inside the caller's write transaction. */
+int
+account_update_in(struct sq_conn *c, const struct store_account *a)
+{
+	sqlite3_stmt *st = NULL;
+	struct bind b = { NULL, 0, SQLITE_OK };
+	int64_t n = 0;
+	int r;
+
+	if ((r = stmt(c, ST_ACC_UPD, &st)) != SCEP_OK)
+		return r;
+	b.st = st;
+	b_i64(&b, a->endpoint_id);
+	b_text(&b, a->name);
+	b_ref(&b, a->org_id);
+	b_ref(&b, a->dept_id);
+	b_i64(&b, a->enabled);
+	b_i64(&b, a->expires_at);
+	b_i64(&b, a->max_enrollments);
+	b_hash_opt(&b, a->challenge_hash);
+	b_i64(&b, a->id);
+	if ((r = exec_changes(c, st, &b, &n)) == SCEP_OK)
+		r = n == 0 ? SCEP_E_NOTFOUND : config_bump(c);
+	return r;
+}
+
 static int
 sq_account_insert(void *be, struct store_account *a)
 {
 	struct sq *sq = be;
 	struct sq_conn *c = NULL;
-	sqlite3_stmt *st = NULL;
-	struct bind b = { NULL, 0, SQLITE_OK };
-	int64_t id = 0;
+	struct store_account row = *a;
 	int r;
 
 	if ((r = conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	if ((r = stmt(c, ST_ACC_INS, &st)) == SCEP_OK) {
-		b.st = st;
-		b_i64(&b, a->endpoint_id);
-		b_text(&b, a->name);
-		b_ref(&b, a->org_id);
-		b_ref(&b, a->dept_id);
-		b_i64(&b, a->enabled);
-		b_i64(&b, a->expires_at);
-		b_i64(&b, a->max_enrollments);
-		b_i64(&b, a->enrollments);
-		b_hash_opt(&b, a->challenge_hash);
-		b_i64(&b, a->created_at);
-		if ((r = exec_changes(c, st, &b, NULL)) == SCEP_OK) {
-			id = sqlite3_last_insert_rowid(c->db);
-			r = config_bump(c);
-		}
-	}
+	r = account_insert_in(c, &row);
 	if ((r = tx_end(sq, c, r)) == SCEP_OK)
-		a->id = id;
+		a->id = row.id;
  out:
 	conn_put(sq, c);
 	return r;
@@ -1456,29 +1503,13 @@ sq_account_update(void *be, const struct store_account *a)
 {
 	struct sq *sq = be;
 	struct sq_conn *c = NULL;
-	sqlite3_stmt *st = NULL;
-	struct bind b = { NULL, 0, SQLITE_OK };
-	int64_t n = 0;
 	int r;
 
 	if ((r = conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	if ((r = stmt(c, ST_ACC_UPD, &st)) == SCEP_OK) {
-		b.st = st;
-		b_i64(&b, a->endpoint_id);
-		b_text(&b, a->name);
-		b_ref(&b, a->org_id);
-		b_ref(&b, a->dept_id);
-		b_i64(&b, a->enabled);
-		b_i64(&b, a->expires_at);
-		b_i64(&b, a->max_enrollments);
-		b_hash_opt(&b, a->challenge_hash);
-		b_i64(&b, a->id);
-		if ((r = exec_changes(c, st, &b, &n)) == SCEP_OK)
-			r = n == 0 ? SCEP_E_NOTFOUND : config_bump(c);
-	}
+	r = account_update_in(c, a);
 	r = tx_end(sq, c, r);
  out:
 	conn_put(sq, c);
@@ -1794,24 +1825,12 @@ sq_cert_issue(void *be, const struct store_cert *crt, int64_t request_id,
 	return r;
 }
 
-static int
-sq_cert_get(void *be, const char *serial, struct store_cert *out)
+/* One certificate row, CERT_COLS order. */
+int
+cert_row(sqlite3_stmt *st, struct store_cert *out)
 {
-	struct sq *sq = be;
-	struct sq_conn *c = NULL;
-	sqlite3_stmt *st = NULL;
-	struct bind b = { NULL, 0, SQLITE_OK };
-	struct col cl = { NULL, 0, SCEP_OK };
-	int r;
+	struct col cl = { st, 0, SCEP_OK };
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
-		return r;
-	if ((r = stmt(c, ST_CERT_GET, &st)) != SCEP_OK)
-		goto out;
-	b.st = cl.st = st;
-	b_text(&b, serial);
-	if ((r = b_end(&b)) != SCEP_OK || (r = step_row(st)) != SCEP_OK)
-		goto out;
 	c_text(&cl, out->serial, sizeof(out->serial));
 	out->ca_id = c_i64(&cl);
 	out->endpoint_id = c_i64(&cl);
@@ -1828,7 +1847,27 @@ sq_cert_get(void *be, const char *serial, struct store_cert *out)
 	out->revoke_reason = c_int(&cl);
 	c_blob_dup(&cl, &out->der, &out->der_len);
 	out->created_at = c_i64(&cl);
-	r = cl.r;
+	return cl.r;
+}
+
+static int
+sq_cert_get(void *be, const char *serial, struct store_cert *out)
+{
+	struct sq *sq = be;
+	struct sq_conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	struct bind b = { NULL, 0, SQLITE_OK };
+	int r;
+
+	if ((r = conn_get(sq, &c)) != SCEP_OK)
+		return r;
+	if ((r = stmt(c, ST_CERT_GET, &st)) != SCEP_OK)
+		goto out;
+	b.st = st;
+	b_text(&b, serial);
+	if ((r = b_end(&b)) != SCEP_OK || (r = step_row(st)) != SCEP_OK)
+		goto out;
+	r = cert_row(st, out);
  out:
 	stmt_done(st);
 	conn_put(sq, c);
@@ -1912,7 +1951,7 @@ sq_cert_revoked_each(void *be, int64_t ca_id,
  * Events: the audit chain (store_event_digest() in store.c).
  */
 
-static int
+int
 event_row(sqlite3_stmt *st, struct store_event *o)
 {
 	struct col cl = { st, 0, SCEP_OK };
