@@ -653,7 +653,9 @@ hex_of(const uint8_t *p, size_t n, char *out, size_t outsz, int colons)
 	size_t i, o = 0;
 
 	out[0] = '\0';
-	for (i = 0; i < n && o + 4 <= outsz; i++)
+	/* Each byte takes 2 characters, 3 with its separator, plus the
+	 * final NUL. */
+	for (i = 0; i < n && o + (colons && i ? 3 : 2) < outsz; i++)
 		o += (size_t)snprintf(out + o, outsz - o, "%s%02X",
 		    colons && i ? ":" : "", p[i]);
 }
