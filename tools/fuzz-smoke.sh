@@ -9,6 +9,7 @@
 #	target with libFuzzer's execution count and coverage, and exits non-zero
 #	if any target crashed, leaked or timed out.  The results also land in
 #	build-fuzz/meson-logs/testlog.json, which tools/summary.py counts.
+#	FUZZ_BUILD names another build directory (default build-fuzz).
 #
 #   tools/fuzz-smoke.sh --one FUZZER CORPUS_DIR
 #	One fuzzer, as Meson's 'fuzz' suite calls it.  The corpus is copied to
@@ -55,7 +56,7 @@ if [ "${1:-}" = "--one" ]; then
 fi
 
 cd "$(dirname "$0")/.." || exit 1
-b=build-fuzz
+b=${FUZZ_BUILD:-build-fuzz}
 if [ ! -f "$b/build.ninja" ]; then
 	CC=clang meson setup "$b" -Dfuzz=enabled \
 	    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null ||
@@ -66,8 +67,8 @@ for t in msg env csr getmsg ias; do
 	targets="$targets fuzz/fuzz_$t fuzz/replay_$t"
 done
 # shellcheck disable=SC2086
-ninja -C "$b" $targets >"$b.ninja.log" 2>&1 ||
-    { cat "$b.ninja.log"; echo "fuzz-smoke: build failed"; exit 1; }
+ninja -C "$b" $targets >"$b/fuzz-ninja.log" 2>&1 ||
+    { cat "$b/fuzz-ninja.log"; echo "fuzz-smoke: build failed"; exit 1; }
 
 FUZZ_SUMMARY=$PWD/$b/fuzz-summary.txt
 FUZZ_ARTIFACTS=$PWD/$b/fuzz-artifacts
@@ -75,10 +76,10 @@ export FUZZ_SUMMARY FUZZ_ARTIFACTS
 : >"$FUZZ_SUMMARY"
 # --no-rebuild: only the targets above are needed (and built).
 meson test -C "$b" --no-rebuild --suite corpus --suite fuzz \
-    --num-processes 2 --print-errorlogs >"$b.test.log" 2>&1
+    --num-processes 2 --print-errorlogs >"$b/fuzz-test.log" 2>&1
 rc=$?
-tail -n 20 "$b.test.log"
+tail -n 20 "$b/fuzz-test.log"
 echo "fuzz-smoke: per target"
 sort "$FUZZ_SUMMARY"
-[ "$rc" -eq 0 ] || echo "fuzz-smoke: FAILED (see $b.test.log)"
+[ "$rc" -eq 0 ] || echo "fuzz-smoke: FAILED (see $b/fuzz-test.log)"
 exit "$rc"

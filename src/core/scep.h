@@ -19,7 +19,9 @@
  * (STYLE H14).  On error *out is NULL and *out_len is 0.
  *
  * libcrypto errors are left on the thread's error queue for the caller to
- * log and drain (STYLE H2); the core never clears the caller's queue.
+ * log and drain (STYLE H2).  The core does not depend on the queue being
+ * empty; note that libcrypto's own envelope decryption (MMA counter-
+ * measures, scep_env.c) may clear it.
  */
 #ifndef SCEP_H
 #define SCEP_H
