@@ -68,8 +68,23 @@ tap_isnt "$(reply_field "$d" senderNonce)" \
     "$(reply_field "$d" recipientNonce)" "senderNonce is fresh"
 tap_check "envelope holds a certs-only SignedData with certificates" \
     "$([ "$(reply_field "$d" issuedCerts)" -ge 1 ] 2>/dev/null; echo $?)"
-tap_is "$(cert_subject "$d/cert.pem" | sed 's/,.*//')" \
-    "CN=interop-aes128-sha256" "the issued certificate comes first"
+tap_like "$(cert_subject "$d/cert.pem")" 'CN=interop-aes128-sha256(,|$)' \
+    "the issued certificate comes first"
+
+# --- envelope for the CA certificate instead of the RA (spec 4.3 rule 4) --
+if [ "$(cert_fpr "$RA")" != "$CA_FPR" ]; then
+	d="$W/to-ca"
+	make_client "$d" interop-to-ca "$CHALLENGE" || bail "no CSR"
+	scep_enroll_post "$d" "$SCEP_URL" "$W/ref/ca.pem" -e aes128 \
+	    -d sha256 >"$d/http.txt"
+	tap_is "$(reply_field "$d" pkiStatus)" 0 \
+	    "PKCSReq enveloped for the CA certificate: SUCCESS" ||
+	    diag_text "$(cat "$d/rep.txt" "$d/rep.err" 2>/dev/null)"
+	tap_ok "envelope for the CA: certificate verifies" \
+	    cert_verifies "$d/cert.pem"
+else
+	tap_skip "no separate RA certificate" "envelope for the CA certificate"
+fi
 
 # --- refused algorithms (legacy switch off) --------------------------------
 for combo in des:sha256 aes128:md5; do

@@ -225,9 +225,9 @@ if have_scepctl; then
 		id=$(python3 -c 'import json, sys
 data = json.load(open(sys.argv[1]))
 if isinstance(data, dict):
-    data = data.get("requests", data.get("items", []))
+    data = data.get("items", [])
 for r in data:
-    if str(r.get("transaction_id", r.get("transactionID", ""))) == sys.argv[2]:
+    if str(r.get("transid", "")) == sys.argv[2]:
         print(r.get("id"))
         break' "$d/list.json" "$txid" 2>/dev/null)
 		tap_check "manual ($which): request listed by scepctl" \
