@@ -130,4 +130,37 @@ scep_read_reply "$W/get"
 tap_is "$(reply_field "$W/get" pkiStatus)" 0 "valid PKCSReq over GET: SUCCESS"
 tap_ok "GET enrollment: certificate verifies" cert_verifies "$W/get/cert.pem"
 
+# The message encodings real clients put on GET (spec 2.4 table): each
+# must decode to the same pkiMessage.
+#   sscep/strongSwan/old Cisco: base64 with a line break every 64
+#     characters, "+" "=" and newlines escaped, "/" left as is;
+#   macOS/iOS: "+" and "/" unescaped, "=" escaped;
+#   old micromdm clients: base64url; and base64 without its padding.
+for enc in sscep apple base64url nopad; do
+	d="$W/get-$enc"
+	make_client "$d" "interop-get-$enc" "$CHALLENGE" || bail "no CSR"
+	"$SCEPMSG" req -t pkcsreq -c "$d/csr.pem" -s "$d/self.pem" \
+	    -k "$d/key.pem" -r "$W/ref/ra.pem" -o "$d/msg.der" \
+	    >"$d/req.txt" || bail "scepmsg req failed"
+	case "$enc" in
+	sscep)
+		msg=$(base64 -w64 <"$d/msg.der" | sed 's/+/%2B/g; s/=/%3D/g' |
+		    awk 'NR > 1 { printf "%%0A" } { printf "%s", $0 }') ;;
+	apple)
+		msg=$(base64 -w0 <"$d/msg.der" | sed 's/=/%3D/g') ;;
+	base64url)
+		msg=$(base64 -w0 <"$d/msg.der" | tr '+/' '-_' | sed 's/=/%3D/g') ;;
+	nopad)
+		msg=$(base64 -w0 <"$d/msg.der" | tr -d '=' |
+		    sed 's/+/%2B/g; s/\//%2F/g') ;;
+	esac
+	res=$(http_get "$OP&message=$msg" "$d/rep.der")
+	tap_is "$res" "200 application/x-pki-message" \
+	    "GET message encoded $enc style: 200"
+	scep_read_reply "$d"
+	tap_is "$(reply_field "$d" pkiStatus)" 0 \
+	    "GET message encoded $enc style: SUCCESS" ||
+	    diag_text "$(cat "$d/rep.txt" "$d/rep.err" 2>/dev/null)"
+done
+
 finish_scepd

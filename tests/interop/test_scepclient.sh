@@ -104,6 +104,15 @@ for url in $forms; do
 	check_issued "$WORK/form$n" "interop-form$n" "$path"
 done
 
+# What scepclient sent, as scepd saw it (one log line per PKIOperation).
+if [ -z "$STANDIN" ]; then
+	line=$(grep 'op=PKIOperation' "$SCEPD_LOG" | grep 'msgtype=PKCSReq' |
+	    grep 'result=SUCCESS' | head -n 1)
+	tap_like "$line" 'cipher=DES-CBC digest=SHA1( |$)' \
+	    "scepd saw scepclient's DES-CBC envelope and SHA-1 digest" ||
+	    diag_text "$(grep 'op=PKIOperation' "$SCEPD_LOG")"
+fi
+
 # --- wrong challenge ------------------------------------------------------
 run_scepclient "$WORK/wrong" "$SCEP_URL" -challenge "not-$CHALLENGE" \
     -cn interop-wrong
@@ -140,6 +149,11 @@ if [ -s "$dir/cert.pem" ]; then
 	tap_isnt "$(cert_serial "$dir/cert.pem")" "$old_serial" \
 	    "renewal: the certificate was replaced (new serial)"
 	check_issued "$dir" interop-form1 "renewal"
+	if [ -z "$STANDIN" ]; then
+		tap_like "$(grep 'op=PKIOperation' "$SCEPD_LOG")" \
+		    'msgtype=RenewalReq .*result=SUCCESS' \
+		    "scepd handled the renewal as a RenewalReq"
+	fi
 else
 	tap_result 1 "renewal: no first certificate to renew"
 fi
