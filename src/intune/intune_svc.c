@@ -1,0 +1,438 @@
+/*
+ * intune_svc.c -- the three ScepActions calls of the Intune validation
+ * service (spec 6) and Test connection.
+ *
+ * Retry rules (spec 6.5, 4.3, 5.2), per call:
+ *   - a 401 drops the Intune token, fetches a new one and sends again,
+ *     once (a refused token means the request was not acted on);
+ *   - a connection, DNS or TLS failure, where no byte of the request left
+ *     this host, drops the cached service URL, rediscovers and sends
+ *     again, once: safe for every call;
+ *   - validateRequest is never sent again after anything else: not after
+ *     an answer (404, 429, 5xx) and not after a reset or read timeout,
+ *     because whether validation consumes the challenge is unknown;
+ *   - the notifications are sent again once after a reset, 404 (with
+ *     rediscovery), 429 or 5xx; not after a timeout (its budget is spent).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "intune_int.h"
+#include "log.h"
+#include "scep_err.h"
+
+#define ACT_VALIDATE	"validateRequest"
+#define ACT_SUCCESS	"successNotification"
+#define ACT_FAILURE	"failureNotification"
+
+/* A short, printable excerpt of an error body for the message. */
+static void
+excerpt(char *dst, size_t dstsz, const struct ihttp_resp *rs)
+{
+	iclean(dst, dstsz, rs->body != NULL ? rs->body : "", rs->len);
+}
+
+/* Parse {"code": ..., "errorDescription": ...} (spec 6.4). */
+static int
+parse_answer(const struct ihttp_resp *rs, struct intune_call *call)
+{
+	json_t *root = NULL, *code, *desc;
+	int r;
+
+	root = json_loadb(rs->body != NULL ? rs->body : "", rs->len, 0, NULL);
+	code = json_object_get(root, "code");
+	desc = json_object_get(root, "errorDescription");
+	if (!json_is_object(root) || (code != NULL && !json_is_string(code) &&
+	    !json_is_null(code)) || (desc != NULL && !json_is_string(desc) &&
+	    !json_is_null(desc))) {
+		char ex[96];
+
+		excerpt(ex, sizeof(ex), rs);
+		icall_reason(call, SCEP_E_MALFORMED, INTUNE_STAGE_RESPONSE,
+		    "answer is not the JSON of spec 6.4: %s", ex);
+		r = SCEP_E_MALFORMED;
+		goto out;
+	}
+	if (json_is_string(code))
+		iclean(call->code, sizeof(call->code), json_string_value(code),
+		    json_string_length(code));
+	if (json_is_string(desc))
+		iclean(call->message, sizeof(call->message),
+		    json_string_value(desc), json_string_length(desc));
+	else
+		call->message[0] = '\0';
+	/* Server rule: "Success" exactly; anything else, an unknown, empty
+	 * or missing code included, is a rejection. */
+	if (json_is_string(code) && strcmp(json_string_value(code), "Success")
+	    == 0 && json_string_length(code) == 7) {
+		call->rc = SCEP_OK;
+		call->stage = INTUNE_STAGE_NONE;
+		r = SCEP_OK;
+	} else {
+		call->rc = SCEP_E_DENIED;
+		call->stage = INTUNE_STAGE_REJECTED;
+		if (call->code[0] == '\0' && call->message[0] == '\0')
+			snprintf(call->message, sizeof(call->message),
+			    "answer carries no code");
+		r = SCEP_E_DENIED;
+	}
+ out:
+	json_decref(root);
+	return r;
+}
+
+/* Copy a token or discovery failure into the call's outcome. */
+static void
+take_failure(struct intune_call *call, const struct intune_call *sub,
+    int stage)
+{
+	call->rc = sub->rc != SCEP_OK ? sub->rc : SCEP_E_IO;
+	call->stage = stage;
+	snprintf(call->message, sizeof(call->message), "%s: %.200s",
+	    stage == INTUNE_STAGE_TOKEN ? "no Intune token" :
+	    "no validation service URL", sub->message);
+	snprintf(call->aadsts, sizeof(call->aadsts), "%s", sub->aadsts);
+	snprintf(call->code, sizeof(call->code), "%s", sub->code);
+	call->http_status = sub->http_status;
+}
+
+static int
+service_call(struct intune_client *c, int op, const char *action,
+    json_t *obj, const char *transid, struct intune_call *call)
+{
+	struct intune_call sub;
+	struct ihttp_req rq;
+	struct ihttp_resp rs;
+	char *body = NULL, *token = NULL, *rejected = NULL, *base = NULL;
+	char *url = NULL, rid[INTUNE_GUID_LEN + 1], ex[96], tid[80];
+	int64_t t0 = imono_ms();
+	int retries = 1, refreshed = 0, r = SCEP_E_INTERNAL, again;
+	size_t ulen;
+
+	memset(&rs, 0, sizeof(rs));
+	/* For our log lines only: the peer chose these bytes. */
+	iclean(tid, sizeof(tid), transid, strlen(transid));
+	if ((body = json_dumps(obj, JSON_COMPACT)) == NULL) {
+		icall_reason(call, SCEP_E_NOMEM, INTUNE_STAGE_CONFIG,
+		    "cannot encode the request");
+		r = SCEP_E_NOMEM;
+		goto out;
+	}
+	while (call->attempts < INTUNE_MAX_ATTEMPTS) {
+		again = 0;
+		ihttp_resp_clear(&rs);
+		itok_free(token);
+		token = NULL;
+		free(base);
+		base = NULL;
+		free(url);
+		url = NULL;
+		if ((r = itok_get(c, TOK_INTUNE, rejected, 0, &token, &sub)) !=
+		    SCEP_OK) {
+			take_failure(call, &sub, INTUNE_STAGE_TOKEN);
+			goto out;
+		}
+		itok_free(rejected);
+		rejected = NULL;
+		if ((r = itdisc_get(c, 0, &base, &sub)) != SCEP_OK) {
+			take_failure(call, &sub, INTUNE_STAGE_DISCOVERY);
+			goto out;
+		}
+		ulen = strlen(base) + strlen(action) + sizeof("/ScepActions/");
+		if ((url = malloc(ulen)) == NULL) {
+			r = SCEP_E_NOMEM;
+			goto out;
+		}
+		snprintf(url, ulen, "%s/ScepActions/%s", base, action);
+		if ((r = intune_guid(rid)) != SCEP_OK)
+			goto out;
+		icall_add_id(call, rid);
+
+		memset(&rq, 0, sizeof(rq));
+		rq.op = op;
+		rq.post = 1;
+		rq.url = url;
+		rq.content_type = "application/json";
+		rq.body = body;
+		rq.body_len = strlen(body);
+		rq.bearer = token;
+		rq.request_id = rid;
+		rq.service = 1;
+		rq.fresh = op == INTUNE_OP_VALIDATE;
+		rq.max_resp = INTUNE_MAX_SVC_RESP;
+		pthread_mutex_lock(&c->lock);
+		c->stats.service_requests++;
+		pthread_mutex_unlock(&c->lock);
+		if ((r = ihttp_do(c, &rq, &rs)) != SCEP_OK) {
+			icall_reason(call, r, INTUNE_STAGE_CALL,
+			    "request could not be made");
+			goto out;
+		}
+		call->http_status = rs.status;
+		log_info("msg=\"Intune call\" action=%s transid=\"%s\" "
+		    "client_request_id=%s http_status=%ld curl=%d", action,
+		    tid, rid, rs.status, rs.curl_code);
+
+		if (rs.curl_code != CURLE_OK) {
+			icall_reason(call, SCEP_E_IO, INTUNE_STAGE_CALL,
+			    "%s: %s", rs.timed_out ? "timed out" :
+			    rs.too_big ? "answer too large" :
+			    "service unreachable", rs.err);
+			if (rs.connect_fail) {
+				/* spec 5.2: the URL may have moved. */
+				itdisc_invalidate(c, base);
+				again = 1;
+			} else if (op != INTUNE_OP_VALIDATE && !rs.timed_out &&
+			    !rs.too_big)
+				again = 1;
+		} else if (rs.status == 401) {
+			icall_reason(call, SCEP_E_CONFIG, INTUNE_STAGE_CALL,
+			    "service refused the Intune token (HTTP 401)");
+			if (!refreshed) {
+				refreshed = 1;
+				rejected = token;
+				token = NULL;
+				continue;	/* a budget of its own */
+			}
+		} else if (rs.status == 404) {
+			excerpt(ex, sizeof(ex), &rs);
+			icall_reason(call, SCEP_E_IO, INTUNE_STAGE_CALL,
+			    "HTTP 404: %s", ex);
+			itdisc_invalidate(c, base);
+			again = op != INTUNE_OP_VALIDATE;
+		} else if (rs.status == 429 || rs.status >= 500) {
+			excerpt(ex, sizeof(ex), &rs);
+			icall_reason(call, SCEP_E_IO, INTUNE_STAGE_CALL,
+			    "HTTP %ld: %s", rs.status, ex);
+			again = op != INTUNE_OP_VALIDATE;
+		} else if (rs.status < 200 || rs.status > 299) {
+			excerpt(ex, sizeof(ex), &rs);
+			icall_reason(call, SCEP_E_IO, INTUNE_STAGE_CALL,
+			    "HTTP %ld: %s", rs.status, ex);
+		} else {
+			r = parse_answer(&rs, call);
+			goto out;
+		}
+		if (again && retries > 0) {
+			retries--;
+			continue;
+		}
+		r = call->rc;
+		goto out;
+	}
+	r = call->rc != SCEP_OK ? call->rc : SCEP_E_IO;
+ out:
+	call->elapsed_ms = (long)(imono_ms() - t0);
+	if (r != SCEP_OK && call->rc == SCEP_OK)
+		call->rc = r;
+	log_info("msg=\"Intune call done\" action=%s transid=\"%s\" "
+	    "result=%s stage=%s http_status=%ld code=\"%s\" attempts=%d "
+	    "elapsed_ms=%ld reason=\"%s\"", action, tid,
+	    call->rc == SCEP_OK ? "ok" : scep_strerror(call->rc),
+	    intune_stage_name(call->stage), call->http_status, call->code,
+	    call->attempts, call->elapsed_ms, call->message);
+	ihttp_resp_clear(&rs);
+	itok_free(token);
+	itok_free(rejected);
+	free(base);
+	free(url);
+	free(body);
+	return r;
+}
+
+/* transactionId and the CSR: present, within limits (spec 6.2: every
+ * field non-empty). */
+static int
+check_common(const char *transid, const uint8_t *csr, size_t csr_len,
+    struct intune_call *call, char **b64)
+{
+	int r;
+
+	*b64 = NULL;
+	if (transid == NULL || transid[0] == '\0' ||
+	    strlen(transid) > INTUNE_MAX_TRANSID || csr == NULL ||
+	    csr_len == 0 || csr_len > INTUNE_MAX_CSR) {
+		icall_reason(call, SCEP_E_INTERNAL, INTUNE_STAGE_CONFIG,
+		    "transactionId or CSR missing or over its limit");
+		return SCEP_E_INTERNAL;
+	}
+	/* spec 6.2: base64 of the exact DER, one line, padded. */
+	if ((r = ib64(csr, csr_len, b64)) != SCEP_OK) {
+		icall_reason(call, r, INTUNE_STAGE_CONFIG,
+		    "cannot encode the CSR");
+		return r;
+	}
+	return SCEP_OK;
+}
+
+static int
+pack_failed(struct intune_call *call)
+{
+	/* json_pack refuses strings that are not UTF-8. */
+	icall_reason(call, SCEP_E_MALFORMED, INTUNE_STAGE_CONFIG,
+	    "a field is not valid UTF-8");
+	return SCEP_E_MALFORMED;
+}
+
+int
+intune_validate(struct intune_client *c, const char *transid,
+    const uint8_t *csr, size_t csr_len, struct intune_call *out)
+{
+	json_t *o = NULL;
+	char *b64 = NULL;
+	int r;
+
+	icall_init(out, ACT_VALIDATE);
+	if ((r = check_common(transid, csr, csr_len, out, &b64)) != SCEP_OK)
+		goto out;
+	/* spec 6.2 */
+	o = json_pack("{s:{s:s, s:s, s:s}}", "request",
+	    "transactionId", transid,
+	    "certificateRequest", b64,
+	    "callerInfo", c->caller);
+	if (o == NULL) {
+		r = pack_failed(out);
+		goto out;
+	}
+	r = service_call(c, INTUNE_OP_VALIDATE, ACT_VALIDATE, o, transid, out);
+ out:
+	json_decref(o);
+	free(b64);
+	return r;
+}
+
+static const char *
+nonempty(const char *a, const char *b)
+{
+	return a != NULL && a[0] != '\0' ? a : b;
+}
+
+int
+intune_notify_success(struct intune_client *c, const char *transid,
+    const uint8_t *csr, size_t csr_len, const struct intune_cert_info *ci,
+    struct intune_call *out)
+{
+	json_t *o = NULL;
+	char *b64 = NULL;
+	const char *issuing, *cacfg, *ca;
+	int r;
+
+	icall_init(out, ACT_SUCCESS);
+	if ((r = check_common(transid, csr, csr_len, out, &b64)) != SCEP_OK)
+		goto out;
+	/* The three CA fields fall back to the issuer DN (spec 6.2: EJBCA
+	 * sends the DN for all three); every field must be non-empty. */
+	issuing = nonempty(ci->issuer, NULL);
+	ca = nonempty(ci->certificate_authority, issuing);
+	cacfg = nonempty(ci->ca_configuration, issuing);
+	if (ci->thumbprint[0] == '\0' || ci->serial[0] == '\0' ||
+	    ci->expiry[0] == '\0' || issuing == NULL) {
+		icall_reason(out, SCEP_E_INTERNAL, INTUNE_STAGE_CONFIG,
+		    "certificate fields missing");
+		r = SCEP_E_INTERNAL;
+		goto out;
+	}
+	o = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}}",
+	    "notification",
+	    "transactionId", transid,
+	    "certificateRequest", b64,
+	    "certificateThumbprint", ci->thumbprint,
+	    "certificateSerialNumber", ci->serial,
+	    "certificateExpirationDateUtc", ci->expiry,
+	    "issuingCertificateAuthority", issuing,
+	    "callerInfo", c->caller,
+	    "caConfiguration", cacfg,
+	    "certificateAuthority", ca);
+	if (o == NULL) {
+		r = pack_failed(out);
+		goto out;
+	}
+	r = service_call(c, INTUNE_OP_SUCCESS, ACT_SUCCESS, o, transid, out);
+ out:
+	json_decref(o);
+	free(b64);
+	return r;
+}
+
+int
+intune_notify_failure(struct intune_client *c, const char *transid,
+    const uint8_t *csr, size_t csr_len, int64_t hresult,
+    const char *description, struct intune_call *out)
+{
+	json_t *o = NULL;
+	char *b64 = NULL, *desc = NULL;
+	int r;
+
+	icall_init(out, ACT_FAILURE);
+	if ((r = check_common(transid, csr, csr_len, out, &b64)) != SCEP_OK)
+		goto out;
+	/* spec 6.2: non-empty, at most 255 characters, cut on a UTF-8
+	 * character boundary. */
+	if (description == NULL || description[0] == '\0')
+		description = "certificate issuance failed";
+	if ((desc = iutf8_trunc(description, INTUNE_MAX_ERRDESC)) == NULL) {
+		r = SCEP_E_NOMEM;
+		goto out;
+	}
+	o = json_pack("{s:{s:s, s:s, s:I, s:s, s:s}}", "notification",
+	    "transactionId", transid,
+	    "certificateRequest", b64,
+	    "hResult", (json_int_t)hresult,
+	    "errorDescription", desc,
+	    "callerInfo", c->caller);
+	if (o == NULL) {
+		r = pack_failed(out);
+		goto out;
+	}
+	r = service_call(c, INTUNE_OP_FAILURE, ACT_FAILURE, o, transid, out);
+ out:
+	json_decref(o);
+	free(b64);
+	free(desc);
+	return r;
+}
+
+int
+intune_test_connection(struct intune_client *c, struct intune_test_report *rep)
+{
+	char *tok = NULL, *uri = NULL;
+	int rg, rd, ri;
+
+	memset(rep, 0, sizeof(*rep));
+	rg = itok_get(c, TOK_GRAPH, NULL, 1, &tok, &rep->graph_token);
+	rep->graph_token.action = "graph token";
+	itok_free(tok);
+	tok = NULL;
+	if (rg == SCEP_OK)
+		rd = itdisc_get(c, 1, &uri, &rep->discovery);
+	else {
+		icall_init(&rep->discovery, "discovery");
+		icall_reason(&rep->discovery, rg, INTUNE_STAGE_TOKEN,
+		    "not attempted: no Graph token");
+		rd = rg;
+	}
+	rep->discovery.action = "discovery";
+	free(uri);
+	ri = itok_get(c, TOK_INTUNE, NULL, 1, &tok, &rep->intune_token);
+	rep->intune_token.action = "intune token";
+	itok_free(tok);
+	itdisc_peek(c, rep->validation_uri, sizeof(rep->validation_uri),
+	    rep->revocation_uri, sizeof(rep->revocation_uri));
+	rep->rc = rg != SCEP_OK ? rg : rd != SCEP_OK ? rd : ri;
+	if (rep->rc == SCEP_OK)
+		snprintf(rep->summary, sizeof(rep->summary), "OK: tokens "
+		    "obtained; %s found", INTUNE_PROVIDER_VALIDATION);
+	else
+		snprintf(rep->summary, sizeof(rep->summary),
+		    "graph token: %s%s%.140s; discovery: %s%s%.140s; "
+		    "intune token: %s%s%.140s",
+		    rg == SCEP_OK ? "ok" : "FAILED", rg == SCEP_OK ? "" : " - ",
+		    rg == SCEP_OK ? "" : rep->graph_token.message,
+		    rd == SCEP_OK ? "ok" : "FAILED", rd == SCEP_OK ? "" : " - ",
+		    rd == SCEP_OK ? "" : rep->discovery.message,
+		    ri == SCEP_OK ? "ok" : "FAILED", ri == SCEP_OK ? "" : " - ",
+		    ri == SCEP_OK ? "" : rep->intune_token.message);
+	return rep->rc;
+}
