@@ -164,19 +164,32 @@ no_password(char *buf, int size, int rwflag, void *u)
 int
 ca_key_read(const char *path, EVP_PKEY **out)
 {
+	int	 fd = -1, r;
+
+	*out = NULL;
+	if (path == NULL)
+		return SCEP_E_CONFIG;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return SCEP_E_IO;
+	r = ca_key_read_fd(fd, out);
+	close(fd);
+	return r;
+}
+
+int
+ca_key_read_fd(int fd, EVP_PKEY **out)
+{
 	struct stat	 st;
 	BIO		*bio = NULL;
 	EVP_PKEY	*key = NULL;
 	char		*buf = NULL;
 	size_t		 len = 0, cap = 0;
 	ssize_t		 n;
-	int		 fd = -1, r = SCEP_E_IO;
+	int		 r = SCEP_E_IO;
 
 	*out = NULL;
-	if (path == NULL)
-		return SCEP_E_CONFIG;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		goto out;
+	if (fd < 0)
+		return SCEP_E_IO;
 	/* fstat the descriptor we read, not the path (no race). */
 	if (fstat(fd, &st) != 0)
 		goto out;
@@ -219,8 +232,6 @@ ca_key_read(const char *path, EVP_PKEY **out)
 	key = NULL;
 	r = SCEP_OK;
  out:
-	if (fd >= 0)
-		close(fd);
 	BIO_free(bio);
 	OPENSSL_secure_clear_free(buf, cap);
 	EVP_PKEY_free(key);

@@ -64,6 +64,9 @@ int	ca_key_write(const char *path, EVP_PKEY *key);
  * cleansed from memory after parsing.  *out is take.
  */
 int	ca_key_read(const char *path, EVP_PKEY **out);
+/* The same from an open descriptor (borrowed: not closed), for the key
+ * process, which opens key files relative to a directory descriptor. */
+int	ca_key_read_fd(int fd, EVP_PKEY **out);
 
 /*
  * Parse a distinguished name, "/O=y/CN=x" (OpenSSL -subj form, RDNs in

@@ -77,11 +77,15 @@ int	ca_x509_sign(X509 **xp, EVP_PKEY *key);
 
 /*
  * Build and sign a certificate from a template (keyops.h struct issue_tmpl)
- * with ca_key/ca_cert (borrowed).  All the checks of keyops_issue() are
- * here.  *out is take.
+ * with ca_key/ca_cert (borrowed) and the serial number "serial" (borrowed:
+ * big-endian, 16..20 bytes, first byte 0x01..0x7f -- positive and
+ * minimally encoded, so the certificate carries exactly serial_len bytes;
+ * SCEP_E_DENIED otherwise).  All the checks of keyops_issue() are here;
+ * keyops_issue() draws the serial.  *out is take.
  */
 int	ca_issue_build(EVP_PKEY *ca_key, X509 *ca_cert,
-	    const struct issue_tmpl *t, X509 **out);
+	    const struct issue_tmpl *t, const uint8_t *serial,
+	    size_t serial_len, X509 **out);
 
 /* Build and sign a CRL (keyops_sign_crl() contract).  *out is take. */
 int	ca_crl_build(EVP_PKEY *ca_key, X509 *ca_cert,
@@ -97,5 +101,14 @@ int	ca_crl_build(EVP_PKEY *ca_key, X509 *ca_cert,
  */
 int	keyops_ref(struct keyops *ko, int ra, int64_t id, EVP_PKEY **key,
 	    X509 **cert, int64_t *ca_id);
+
+/*
+ * When "ko" was made by keyops_new_vt() (keyops_impl.h), set *vt and *impl
+ * and return 1: the public functions then forward to the table.  0 for
+ * the in-process table.
+ */
+struct keyops_vt;
+int	keyops_remote(struct keyops *ko, const struct keyops_vt **vt,
+	    void **impl);
 
 #endif /* !CA_INT_H */

@@ -173,7 +173,7 @@ crl_url_ok(const char *url)
 
 int
 ca_issue_build(EVP_PKEY *ca_key, X509 *ca_cert, const struct issue_tmpl *t,
-    X509 **out)
+    const uint8_t *serial, size_t serial_len, X509 **out)
 {
 	X509		*x = NULL;
 	GENERAL_NAMES	*sans = NULL;
@@ -227,8 +227,8 @@ ca_issue_build(EVP_PKEY *ca_key, X509 *ca_cert, const struct issue_tmpl *t,
 
 	/* Serial: RFC 5280 4.1.2.2, positive, <= 20 octets; >= 16 so it
 	 * carries enough randomness; minimal so it keeps all of it. */
-	if (t->serial == NULL || t->serial_len < 16 || t->serial_len > 20 ||
-	    t->serial[0] == 0 || (t->serial[0] & 0x80) != 0)
+	if (serial == NULL || serial_len < 16 || serial_len > 20 ||
+	    serial[0] == 0 || (serial[0] & 0x80) != 0)
 		return SCEP_E_DENIED;
 
 	if (X509_NAME_entry_count(t->subject) > SCEP_MAX_RDNS)
@@ -250,7 +250,7 @@ ca_issue_build(EVP_PKEY *ca_key, X509 *ca_cert, const struct issue_tmpl *t,
 	r = SCEP_E_INTERNAL;
 	if (X509_set_version(x, X509_VERSION_3) != 1)
 		goto out;
-	if ((r = ca_set_serial(x, t->serial, t->serial_len)) != SCEP_OK)
+	if ((r = ca_set_serial(x, serial, serial_len)) != SCEP_OK)
 		goto out;
 	r = SCEP_E_INTERNAL;
 	/* get_subject_name is get0; both setters copy. */

@@ -16,6 +16,10 @@
  * thread modifies it: every operation makes its own EVP_PKEY_CTX.  X509
  * objects cache their decoded extensions lazily under their own lock; we
  * fill that cache at load time anyway.
+ *
+ * A table made by keyops_new_vt() (keyops_impl.h) holds no key at all: it
+ * forwards every call to another implementation (the isolated key
+ * processes of src/keyproc).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,6 +32,7 @@
 #include "ca_gen.h"
 #include "ca_int.h"
 #include "keyops.h"
+#include "keyops_impl.h"
 #include "scep_err.h"
 
 /* One loaded identity. */
@@ -51,6 +56,8 @@ struct keyops {
 	struct ktable	 ca;
 	struct ktable	 ra;
 	struct kident	*retired;	/* owned: replaced, freed at the end */
+	const struct keyops_vt *vt;	/* borrowed; NULL: in-process table */
+	void		*impl;		/* owned through vt->free */
 };
 
 static void
@@ -79,6 +86,35 @@ keyops_new(struct keyops **out)
 	return SCEP_OK;
 }
 
+int
+keyops_new_vt(const struct keyops_vt *vt, void *impl, struct keyops **out)
+{
+	struct keyops	*ko = NULL;
+	int		 r;
+
+	*out = NULL;
+	if (vt == NULL || vt->free == NULL)
+		return SCEP_E_INTERNAL;
+	if ((r = keyops_new(&ko)) != SCEP_OK) {
+		vt->free(impl);
+		return r;
+	}
+	ko->vt = vt;
+	ko->impl = impl;
+	*out = ko;
+	return SCEP_OK;
+}
+
+int
+keyops_remote(struct keyops *ko, const struct keyops_vt **vt, void **impl)
+{
+	if (ko == NULL || ko->vt == NULL)
+		return 0;
+	*vt = ko->vt;
+	*impl = ko->impl;
+	return 1;
+}
+
 static void
 ktable_clear(struct ktable *t)
 {
@@ -98,6 +134,8 @@ keyops_free(struct keyops *ko)
 
 	if (ko == NULL)
 		return;
+	if (ko->vt != NULL)
+		ko->vt->free(ko->impl);
 	ktable_clear(&ko->ca);
 	ktable_clear(&ko->ra);
 	for (k = ko->retired; k != NULL; k = next) {
@@ -177,23 +215,27 @@ cert_decode(const uint8_t *der, size_t len, X509 **out)
 	return SCEP_OK;
 }
 
-/* Read key and certificate into a new identity (not yet in a table). */
+/* Key (take, freed on every path) and certificate into a new identity
+ * (not yet in a table). */
 static int
-kident_load(int64_t id, const char *key_path, const uint8_t *cert_der,
+kident_make(int64_t id, EVP_PKEY *key, const uint8_t *cert_der,
     size_t cert_len, struct kident **out)
 {
 	struct kident	*k = NULL;
 	int		 r;
 
 	*out = NULL;
-	if (id <= 0 || key_path == NULL)
+	if (id <= 0 || key == NULL) {
+		EVP_PKEY_free(key);
 		return SCEP_E_CONFIG;
-	if ((k = calloc(1, sizeof(*k))) == NULL)
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		EVP_PKEY_free(key);
 		return SCEP_E_NOMEM;
+	}
 	k->id = id;
+	k->key = key;
 	if ((r = cert_decode(cert_der, cert_len, &k->cert)) != SCEP_OK)
-		goto out;
-	if ((r = ca_key_read(key_path, &k->key)) != SCEP_OK)
 		goto out;
 	*out = k;
 	k = NULL;
@@ -203,17 +245,54 @@ kident_load(int64_t id, const char *key_path, const uint8_t *cert_der,
 	return r;
 }
 
+/* The certificate is checked before the key file is read, so a bad
+ * certificate costs no key parse. */
+static int
+key_load(int64_t id, const char *key_path, const uint8_t *cert_der,
+    size_t cert_len, EVP_PKEY **key)
+{
+	X509	*x = NULL;
+	int	 r;
+
+	*key = NULL;
+	if (id <= 0 || key_path == NULL)
+		return SCEP_E_CONFIG;
+	if ((r = cert_decode(cert_der, cert_len, &x)) != SCEP_OK)
+		return r;
+	X509_free(x);
+	return ca_key_read(key_path, key);
+}
+
 int
 keyops_load_ca(struct keyops *ko, int64_t ca_id, const char *key_path,
+    const uint8_t *cert_der, size_t cert_len)
+{
+	EVP_PKEY	*key = NULL;
+	int		 r;
+
+	if (ko == NULL)
+		return SCEP_E_INTERNAL;
+	if (ko->vt != NULL)
+		return ko->vt->load_ca(ko->impl, ca_id, key_path, cert_der,
+		    cert_len);
+	if ((r = key_load(ca_id, key_path, cert_der, cert_len, &key)) !=
+	    SCEP_OK)
+		return r;
+	return keyops_load_ca_key(ko, ca_id, key, cert_der, cert_len);
+}
+
+int
+keyops_load_ca_key(struct keyops *ko, int64_t ca_id, EVP_PKEY *key,
     const uint8_t *cert_der, size_t cert_len)
 {
 	struct kident	*k = NULL;
 	int		 r;
 
-	if (ko == NULL)
+	if (ko == NULL || ko->vt != NULL) {
+		EVP_PKEY_free(key);
 		return SCEP_E_INTERNAL;
-	if ((r = kident_load(ca_id, key_path, cert_der, cert_len, &k)) !=
-	    SCEP_OK)
+	}
+	if ((r = kident_make(ca_id, key, cert_der, cert_len, &k)) != SCEP_OK)
 		return r;
 	if ((r = ca_import_check(k->cert, k->key)) != SCEP_OK)
 		goto out;
@@ -234,15 +313,34 @@ int
 keyops_load_ra(struct keyops *ko, int64_t ra_id, int64_t ca_id,
     const char *key_path, const uint8_t *cert_der, size_t cert_len)
 {
+	EVP_PKEY	*key = NULL;
+	int		 r;
+
+	if (ko == NULL)
+		return SCEP_E_INTERNAL;
+	if (ko->vt != NULL)
+		return ko->vt->load_ra(ko->impl, ra_id, ca_id, key_path,
+		    cert_der, cert_len);
+	if ((r = key_load(ra_id, key_path, cert_der, cert_len, &key)) !=
+	    SCEP_OK)
+		return r;
+	return keyops_load_ra_key(ko, ra_id, ca_id, key, cert_der, cert_len);
+}
+
+int
+keyops_load_ra_key(struct keyops *ko, int64_t ra_id, int64_t ca_id,
+    EVP_PKEY *key, const uint8_t *cert_der, size_t cert_len)
+{
 	struct kident	*k = NULL;
 	EVP_PKEY	*ca_key = NULL;
 	X509		*ca_cert = NULL;
 	int		 r;
 
-	if (ko == NULL)
+	if (ko == NULL || ko->vt != NULL) {
+		EVP_PKEY_free(key);
 		return SCEP_E_INTERNAL;
-	if ((r = kident_load(ra_id, key_path, cert_der, cert_len, &k)) !=
-	    SCEP_OK)
+	}
+	if ((r = kident_make(ra_id, key, cert_der, cert_len, &k)) != SCEP_OK)
 		return r;
 	k->ca_id = ca_id;
 	if ((r = ca_cert_check_pair(k->cert, k->key)) != SCEP_OK)
@@ -286,7 +384,7 @@ keyops_ref(struct keyops *ko, int ra, int64_t id, EVP_PKEY **key,
 
 	*key = NULL;
 	*cert = NULL;
-	if (ko == NULL)
+	if (ko == NULL || ko->vt != NULL)	/* no keys in this process */
 		return SCEP_E_INTERNAL;
 	if (pthread_rwlock_rdlock(&ko->lock) != 0)
 		return SCEP_E_INTERNAL;
@@ -327,27 +425,38 @@ cert_get(struct keyops *ko, int ra, int64_t id)
 X509 *
 keyops_ca_cert(struct keyops *ko, int64_t ca_id)
 {
+	if (ko != NULL && ko->vt != NULL)
+		return ko->vt->ca_cert(ko->impl, ca_id);
 	return cert_get(ko, 0, ca_id);
 }
 
 X509 *
 keyops_ra_cert(struct keyops *ko, int64_t ra_id)
 {
+	if (ko != NULL && ko->vt != NULL)
+		return ko->vt->ra_cert(ko->impl, ra_id);
 	return cert_get(ko, 1, ra_id);
 }
 
 int
 keyops_issue(struct keyops *ko, int64_t ca_id, const struct issue_tmpl *t,
-    X509 **out)
+    X509 **out, uint8_t *serial)
 {
 	EVP_PKEY	*key = NULL;
 	X509		*cert = NULL;
+	uint8_t		 sn[ISSUE_SERIAL_LEN];
 	int		 r;
 
 	*out = NULL;
+	if (ko != NULL && ko->vt != NULL)
+		return ko->vt->issue(ko->impl, ca_id, t, out, serial);
 	if ((r = keyops_ref(ko, 0, ca_id, &key, &cert, NULL)) != SCEP_OK)
 		return r;
-	r = ca_issue_build(key, cert, t, out);
+	/* The serial is ours to choose (issue 8): 128 random bits. */
+	if ((r = ca_serial_random(sn)) == SCEP_OK)
+		r = ca_issue_build(key, cert, t, sn, sizeof(sn), out);
+	if (r == SCEP_OK && serial != NULL)
+		memcpy(serial, sn, sizeof(sn));
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	return r;
@@ -363,6 +472,9 @@ keyops_sign_crl(struct keyops *ko, int64_t ca_id,
 	int		 r;
 
 	*out = NULL;
+	if (ko != NULL && ko->vt != NULL)
+		return ko->vt->sign_crl(ko->impl, ca_id, entries, n, crl_number,
+		    this_update, next_update, out);
 	if ((r = keyops_ref(ko, 0, ca_id, &key, &cert, NULL)) != SCEP_OK)
 		return r;
 	r = ca_crl_build(key, cert, entries, n, crl_number, this_update,

@@ -10,6 +10,14 @@
  * Keys are identified by the store ids of their CA (struct store_ca) or RA
  * (struct store_ra) rows.  Keys are loaded once (keyops_load_*), never per
  * request.  All functions are thread-safe.
+ *
+ * Two implementations, chosen when the table is made:
+ *  - keyops_new(): in this process (src/ca/keyops.c); for `scepd init`,
+ *    unit tests and `key_isolation = off`;
+ *  - keyops_new_isolated(): in a pool of sandboxed key processes
+ *    (src/keyproc/, issue 8, SECURITY.md): the private keys never enter
+ *    the calling process, every operation travels over a socketpair.
+ * Both behave the same for every function below, except where noted.
  */
 #ifndef KEYOPS_H
 #define KEYOPS_H
@@ -26,6 +34,22 @@ struct keyops;
 
 int	keyops_new(struct keyops **out);
 void	keyops_free(struct keyops *);	/* accepts NULL */
+
+/*
+ * The isolated implementation (src/keyproc/kp_client.c).  Starts a key
+ * process master and "nworkers" key workers (0: one per online CPU, at
+ * most KP_MAX_WORKERS) that may open key files only directly below
+ * DATA_DIR/keys/ and sandbox themselves (Landlock, seccomp, no core
+ * dumps).  Key files given to keyops_load_*() must lie in that directory
+ * (SCEP_E_CONFIG otherwise).  Dead workers are restarted on demand.
+ *
+ * Call it while the process is still single-threaded (it forks without
+ * exec; SCEP_E_INTERNAL otherwise) and before dropping privileges: the
+ * key processes keep the credentials they were started with, minus every
+ * capability.  SCEP_E_CONFIG when DATA_DIR/keys cannot be opened.
+ */
+int	keyops_new_isolated(const char *data_dir, unsigned int nworkers,
+	    struct keyops **out);
 
 /*
  * Load a CA or RA identity: PEM key file (must be mode 0600, not group or
@@ -62,10 +86,14 @@ enum issue_kind { ISSUE_CLIENT = 1, ISSUE_DEVICE = 2 };
 /*
  * A certificate to issue.  keyops re-checks it against hard limits (key
  * type and size, validity at most ISSUE_MAX_DAYS, never CA:TRUE, only the
- * EKUs of "kind") and builds the certificate itself: the caller cannot hand
- * it arbitrary extensions.
+ * EKUs of "kind"), chooses the serial number itself and builds the
+ * certificate itself: the caller can neither hand it arbitrary extensions
+ * nor pick (and so collide or predict) a serial.
  */
 #define ISSUE_MAX_DAYS	(5 * 366)
+/* Serial numbers keyops draws: 128 random bits, positive and minimal
+ * (first byte 0x01..0x7f), so the DER INTEGER is exactly this long. */
+#define ISSUE_SERIAL_LEN	16
 struct issue_tmpl {
 	int		 kind;		/* enum issue_kind */
 	int		 server_auth;	/* device: also serverAuth */
@@ -75,8 +103,6 @@ struct issue_tmpl {
 	time_t		 not_before;
 	time_t		 not_after;
 	const char	*crl_url;	/* borrowed, may be NULL */
-	const uint8_t	*serial;	/* borrowed: big-endian, positive */
-	size_t		 serial_len;	/* 16..20 */
 	int		 legacy;	/* endpoint legacy switch: RSA 1024
 					 * subject keys accepted */
 };
@@ -84,6 +110,10 @@ struct issue_tmpl {
 /*
  * Issue with the CA key of "ca_id" (sha256WithRSA / ecdsa-with-SHA256, or
  * ecdsa-with-SHA384 for a P-384 CA).  *out (take) is the new certificate.
+ * Its serial number is drawn here (ISSUE_SERIAL_LEN random bytes) and
+ * copied to "serial" (ISSUE_SERIAL_LEN bytes, big-endian; may be NULL: it
+ * is in the certificate too).  Each call draws a new one, so a caller
+ * whose store reports a taken serial just calls again.
  *
  * Hard limits re-checked here, whatever the caller decided:
  *  - kind is ISSUE_CLIENT or ISSUE_DEVICE; server_auth only for a device;
@@ -92,8 +122,6 @@ struct issue_tmpl {
  *  - 0 <= not_before < not_after, at most ISSUE_MAX_DAYS apart;
  *    not_after is cut to the CA's notAfter (a certificate never outlives
  *    its issuer), so read the validity back from the certificate;
- *  - serial 16..20 bytes, first byte 0x01..0x7f (positive, and minimally
- *    encoded, so the certificate carries exactly serial_len bytes);
  *  - at most SCEP_MAX_RDNS subject RDNs and SCEP_MAX_SANS SANs; an empty
  *    subject needs a SAN (which is then critical, RFC 5280 4.2.1.6);
  *  - SANs: only dNSName, iPAddress, rfc822Name, URI and the Microsoft UPN
@@ -110,7 +138,7 @@ struct issue_tmpl {
  * SCEP_E_NOTFOUND when ca_id is not loaded.
  */
 int	keyops_issue(struct keyops *, int64_t ca_id, const struct issue_tmpl *,
-	    X509 **out);
+	    X509 **out, uint8_t *serial);
 
 /* Sign a CertRep with RA "ra_id", or with the CA key when ra_id == 0.
  * When both are given the RA must belong to that CA (SCEP_E_CONFIG). */

@@ -12,6 +12,7 @@
 
 #include "ca_int.h"
 #include "keyops.h"
+#include "keyops_impl.h"
 #include "scep.h"
 #include "scep_err.h"
 
@@ -21,11 +22,16 @@ keyops_decrypt(struct keyops *ko, const int64_t *ra_ids, size_t nra,
     uint8_t **out, size_t *out_len, int *cipher_nid)
 {
 	struct scep_keypair	 kp[KEYOPS_MAX_DECRYPT_KEYS];
+	const struct keyops_vt	*vt = NULL;
+	void			*impl = NULL;
 	size_t			 i, n = 0;
 	int			 r = SCEP_OK;
 
 	*out = NULL;
 	*out_len = 0;
+	if (keyops_remote(ko, &vt, &impl))
+		return vt->decrypt(impl, ra_ids, nra, ca_id, env, env_len, algs,
+		    out, out_len, cipher_nid);
 	memset(kp, 0, sizeof(kp));
 	if (ko == NULL || (ra_ids == NULL && nra > 0))
 		return SCEP_E_INTERNAL;
@@ -85,6 +91,8 @@ keyops_sign_certrep(struct keyops *ko, int64_t ra_id, int64_t ca_id,
     const struct scep_reply *rep, STACK_OF(X509) *extra, uint8_t **out,
     size_t *out_len)
 {
+	const struct keyops_vt	*vt = NULL;
+	void		*impl = NULL;
 	EVP_PKEY	*key = NULL;
 	X509		*cert = NULL;
 	int		 r;
@@ -93,6 +101,9 @@ keyops_sign_certrep(struct keyops *ko, int64_t ra_id, int64_t ca_id,
 	*out_len = 0;
 	if (rep == NULL)
 		return SCEP_E_INTERNAL;
+	if (keyops_remote(ko, &vt, &impl))
+		return vt->sign_certrep(impl, ra_id, ca_id, rep, extra, out,
+		    out_len);
 	if ((r = signer_ref(ko, ra_id, ca_id, &key, &cert)) != SCEP_OK)
 		return r;
 	r = scep_certrep_build(rep, key, cert, extra, out, out_len);
@@ -105,6 +116,8 @@ int
 keyops_sign_nextca(struct keyops *ko, int64_t ra_id, int64_t ca_id,
     STACK_OF(X509) *next, time_t now, uint8_t **out, size_t *out_len)
 {
+	const struct keyops_vt	*vt = NULL;
+	void		*impl = NULL;
 	EVP_PKEY	*key = NULL;
 	X509		*cert = NULL;
 	int		 r;
@@ -113,6 +126,9 @@ keyops_sign_nextca(struct keyops *ko, int64_t ra_id, int64_t ca_id,
 	*out_len = 0;
 	if (next == NULL || sk_X509_num(next) <= 0)
 		return SCEP_E_INTERNAL;
+	if (keyops_remote(ko, &vt, &impl))
+		return vt->sign_nextca(impl, ra_id, ca_id, next, now, out,
+		    out_len);
 	if ((r = signer_ref(ko, ra_id, ca_id, &key, &cert)) != SCEP_OK)
 		return r;
 	/* spec 5: signed by the current signing identity; SHA-256 is

@@ -20,7 +20,8 @@
 #include "svc_int.h"
 
 /* Serial collisions at 128 random bits are astronomically unlikely; the
- * store's unique constraint makes them harmless, and we redraw. */
+ * store's unique constraint makes them harmless, and we issue again
+ * (keyops draws a fresh serial on every call, issue 8). */
 #define ISSUE_SERIAL_TRIES	4
 /* Backdate notBefore a little for clients whose clocks run behind. */
 #define ISSUE_BACKDATE		300
@@ -49,7 +50,7 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 	struct store_cert sc;
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
-	uint8_t serial[16];
+	uint8_t serial[ISSUE_SERIAL_LEN];
 	char crl_url[STORE_TEXT_MAX], *hex = NULL;
 	BIGNUM *bn = NULL;
 	time_t now = time(NULL);
@@ -76,12 +77,8 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 	for (tries = 0; tries < ISSUE_SERIAL_TRIES; tries++) {
 		X509_free(cert);
 		cert = NULL;
-		if ((r = ca_serial_random(serial)) != SCEP_OK)
-			goto out;
-		t.serial = serial;
-		t.serial_len = sizeof(serial);
 		t0 = metrics_now();
-		r = keyops_issue(s->keys, ep->ca_id, &t, &cert);
+		r = keyops_issue(s->keys, ep->ca_id, &t, &cert, serial);
 		metrics_observe(METRIC_H_CRYPTO, metrics_now() - t0);
 		if (r != SCEP_OK)
 			goto out;

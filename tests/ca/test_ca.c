@@ -30,6 +30,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca_gen.h"
+#include "ca_int.h"
 #include "keyops.h"
 #include "scep_err.h"
 #include "scep_limits.h"
@@ -819,7 +820,7 @@ struct tmpl_ctx {
 	struct issue_tmpl	 t;
 	X509_NAME		*subject;
 	GENERAL_NAMES		*sans;
-	uint8_t			 serial[20];
+	uint8_t			 serial[20];	/* keyops_issue's choice */
 };
 
 static void
@@ -833,8 +834,6 @@ tmpl_init(struct tmpl_ctx *c, int kind, EVP_PKEY *pub)
 	c->t.pubkey = pub;
 	c->t.not_before = now - 300;
 	c->t.not_after = now + 365 * 86400;
-	c->t.serial = c->serial;
-	c->t.serial_len = CA_SERIAL_LEN;
 }
 
 static void
@@ -879,7 +878,7 @@ test_issue(struct keyops *ko, EVP_PKEY *ca_key, X509 *root, EVP_PKEY *sub_rsa,
 	}
 	c.t.sans = c.sans;
 	c.t.crl_url = "http://ca.example.com/crl/1.crl";
-	r = keyops_issue(ko, 1, &c.t, &x);
+	r = keyops_issue(ko, 1, &c.t, &x, c.serial);
 	tap_ok(r == SCEP_OK && x != NULL, "issue client cert (r=%d)", r);
 	if (x != NULL) {
 		uint8_t sbuf[32];
@@ -890,9 +889,11 @@ test_issue(struct keyops *ko, EVP_PKEY *ca_key, X509 *root, EVP_PKEY *sub_rsa,
 		sbn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
 		slen = BN_bn2bin(sbn, sbuf);
 		BN_free(sbn);
-		tap_ok(slen == CA_SERIAL_LEN &&
-		    memcmp(sbuf, c.serial, CA_SERIAL_LEN) == 0,
-		    "client: serial is the template's");
+		tap_ok(slen == ISSUE_SERIAL_LEN &&
+		    memcmp(sbuf, c.serial, ISSUE_SERIAL_LEN) == 0 &&
+		    sbuf[0] >= 0x01 && sbuf[0] <= 0x7f,
+		    "client: serial drawn by keyops (16 bytes, positive, "
+		    "minimal) and returned");
 		tap_ok(X509_NAME_cmp(X509_get_issuer_name(x),
 		    X509_get_subject_name(root)) == 0, "client: issuer");
 		tap_ok(X509_NAME_cmp(X509_get_subject_name(x), c.subject) == 0,
@@ -953,9 +954,7 @@ test_issue(struct keyops *ko, EVP_PKEY *ca_key, X509 *root, EVP_PKEY *sub_rsa,
 	/* Device certificate, EC subject, serverAuth. */
 	tmpl_init(&c, ISSUE_DEVICE, sub_ec);
 	c.t.server_auth = 1;
-	c.t.serial_len = 20;
-	c.serial[0] = 0x01;
-	r = keyops_issue(ko, 1, &c.t, &x);
+	r = keyops_issue(ko, 1, &c.t, &x, c.serial);
 	tap_ok(r == SCEP_OK, "issue device cert, EC key (r=%d)", r);
 	if (x != NULL) {
 		tap_ok(X509_get_key_usage(x) ==
@@ -964,7 +963,8 @@ test_issue(struct keyops *ko, EVP_PKEY *ca_key, X509 *root, EVP_PKEY *sub_rsa,
 		tap_ok(X509_get_extended_key_usage(x) ==
 		    (XKU_SSL_CLIENT | XKU_SSL_SERVER),
 		    "device: EKU clientAuth+serverAuth");
-		tap_ok(serial_len(x) == 20, "device: 20-byte serial");
+		tap_ok(serial_len(x) == ISSUE_SERIAL_LEN,
+		    "device: 16-byte serial");
 		tap_ok(X509_get_ext_count(x) == 5 &&
 		    ext_crit(x, NID_subject_alt_name) == -1 &&
 		    ext_crit(x, NID_crl_distribution_points) == -1,
@@ -979,7 +979,7 @@ test_issue(struct keyops *ko, EVP_PKEY *ca_key, X509 *root, EVP_PKEY *sub_rsa,
 	tmpl_clear(&c);
 
 	tmpl_init(&c, ISSUE_DEVICE, sub_ec384);
-	tap_ok(keyops_issue(ko, 1, &c.t, &x) == SCEP_OK &&
+	tap_ok(keyops_issue(ko, 1, &c.t, &x, c.serial) == SCEP_OK &&
 	    X509_get_extended_key_usage(x) == XKU_SSL_CLIENT &&
 	    chain_verify(root, NULL, x, X509_PURPOSE_SSL_SERVER, NULL) ==
 	    X509_V_ERR_INVALID_PURPOSE,
@@ -996,20 +996,21 @@ test_issue(struct keyops *ko, EVP_PKEY *ca_key, X509 *root, EVP_PKEY *sub_rsa,
 	c.sans = GENERAL_NAMES_new();
 	sk_GENERAL_NAME_push(c.sans, gn_ia5(GEN_DNS, "dev1.example.com"));
 	c.t.sans = c.sans;
-	tap_ok(keyops_issue(ko, 1, &c.t, &x) == SCEP_OK &&
+	tap_ok(keyops_issue(ko, 1, &c.t, &x, c.serial) == SCEP_OK &&
 	    ext_crit(x, NID_subject_alt_name) == 1,
 	    "empty subject: SAN is critical");
 	X509_free(x);
 	x = NULL;
 	c.t.sans = NULL;
-	tap_ok(keyops_issue(ko, 1, &c.t, &x) == SCEP_E_DENIED && x == NULL,
+	tap_ok(keyops_issue(ko, 1, &c.t, &x, c.serial) == SCEP_E_DENIED &&
+	    x == NULL,
 	    "empty subject without SAN refused");
 	/* Only dropped types left: same as no SAN. */
 	GENERAL_NAMES_free(c.sans);
 	c.sans = GENERAL_NAMES_new();
 	sk_GENERAL_NAME_push(c.sans, gn_other("1.3.6.1.5.5.7.8.3", "perm"));
 	c.t.sans = c.sans;
-	tap_ok(keyops_issue(ko, 1, &c.t, &x) == SCEP_E_DENIED,
+	tap_ok(keyops_issue(ko, 1, &c.t, &x, c.serial) == SCEP_E_DENIED,
 	    "empty subject with only dropped SAN types refused");
 	tmpl_clear(&c);
 
@@ -1017,25 +1018,61 @@ test_issue(struct keyops *ko, EVP_PKEY *ca_key, X509 *root, EVP_PKEY *sub_rsa,
 	tmpl_init(&c, ISSUE_CLIENT, sub_rsa);
 	c.t.not_after = na_of(root) + 86400;
 	c.t.not_before = c.t.not_after - 400 * 86400;
-	tap_ok(keyops_issue(ko, 1, &c.t, &x) == SCEP_OK &&
+	tap_ok(keyops_issue(ko, 1, &c.t, &x, c.serial) == SCEP_OK &&
 	    na_of(x) == na_of(root), "validity cut to the CA's notAfter");
 	X509_free(x);
 	x = NULL;
 	c.t.not_before = na_of(root);
 	c.t.not_after = na_of(root) + 86400;
-	tap_ok(keyops_issue(ko, 1, &c.t, &x) == SCEP_E_DENIED,
+	tap_ok(keyops_issue(ko, 1, &c.t, &x, c.serial) == SCEP_E_DENIED,
 	    "validity entirely after the CA refused");
 	tmpl_clear(&c);
 
 	tmpl_init(&c, ISSUE_CLIENT, sub_rsa);
 	c.t.not_after = c.t.not_before + (time_t)ISSUE_MAX_DAYS * 86400;
-	tap_ok(keyops_issue(ko, 1, &c.t, &x) == SCEP_OK,
+	tap_ok(keyops_issue(ko, 1, &c.t, &x, c.serial) == SCEP_OK,
 	    "validity of exactly ISSUE_MAX_DAYS accepted");
 	X509_free(x);
 	x = NULL;
-	tap_ok(keyops_issue(ko, 99, &c.t, &x) == SCEP_E_NOTFOUND && x == NULL,
+	tap_ok(keyops_issue(ko, 99, &c.t, &x, c.serial) == SCEP_E_NOTFOUND &&
+	    x == NULL,
 	    "unknown CA id is SCEP_E_NOTFOUND");
 	tmpl_clear(&c);
+
+	/* The serial checks of ca_issue_build, which keyops_issue feeds
+	 * with its own draws: 16..20 bytes, positive, minimal. */
+	tmpl_init(&c, ISSUE_CLIENT, sub_rsa);
+	ca_serial_random(c.serial);
+	for (i = 0; i < 5; i++) {
+		static const char *what[] = { "15 bytes", "21 bytes",
+		    "top bit set (negative)", "leading zero byte", "none" };
+		uint8_t bad[21];
+		size_t blen = CA_SERIAL_LEN;
+
+		memcpy(bad, c.serial, CA_SERIAL_LEN);
+		memset(bad + CA_SERIAL_LEN, 0x11, sizeof(bad) - CA_SERIAL_LEN);
+		if (i == 0)
+			blen = 15;
+		else if (i == 1)
+			blen = 21;
+		else if (i == 2)
+			bad[0] |= 0x80;
+		else if (i == 3)
+			bad[0] = 0;
+		x = NULL;
+		tap_ok(ca_issue_build(ca_key, root, &c.t, i == 4 ? NULL : bad,
+		    blen, &x) == SCEP_E_DENIED && x == NULL,
+		    "ca_issue_build refuses serial: %s", what[i]);
+		X509_free(x);
+	}
+	x = NULL;
+	c.serial[0] = 0x01;
+	tap_ok(ca_issue_build(ca_key, root, &c.t, c.serial, 20, &x) ==
+	    SCEP_OK && serial_len(x) == 20, "ca_issue_build: 20-byte serial");
+	X509_free(x);
+	x = NULL;
+	tmpl_clear(&c);
+	ERR_clear_error();
 }
 
 /* Templates that must be refused, one change each from a valid one. */
@@ -1051,7 +1088,7 @@ test_issue_refused(struct keyops *ko, EVP_PKEY *sub_rsa, EVP_PKEY *rsa1024,
 	tmpl_init(&c, ISSUE_CLIENT, sub_rsa);				\
 	change;								\
 	x = NULL;							\
-	r = keyops_issue(ko, 1, &c.t, &x);				\
+	r = keyops_issue(ko, 1, &c.t, &x, c.serial);			\
 	tap_ok(r == (want) && x == NULL, "refused: %s (r=%d)", what, r); \
 	X509_free(x);							\
 	tmpl_clear(&c);							\
@@ -1069,13 +1106,6 @@ test_issue_refused(struct keyops *ko, EVP_PKEY *sub_rsa, EVP_PKEY *rsa1024,
 	    c.t.not_after = c.t.not_before - 1);
 	REFUSE(SCEP_E_DENIED, "negative not_before",
 	    c.t.not_before = -1);
-	REFUSE(SCEP_E_DENIED, "serial 15 bytes", c.t.serial_len = 15);
-	REFUSE(SCEP_E_DENIED, "serial 21 bytes", c.t.serial_len = 21);
-	REFUSE(SCEP_E_DENIED, "serial top bit set (negative)",
-	    c.serial[0] |= 0x80);
-	REFUSE(SCEP_E_DENIED, "serial with leading zero byte",
-	    c.serial[0] = 0);
-	REFUSE(SCEP_E_DENIED, "no serial", c.t.serial = NULL);
 	REFUSE(SCEP_E_BADKEY, "RSA 1024 without legacy",
 	    c.t.pubkey = rsa1024);
 	REFUSE(SCEP_E_BADKEY, "DSA key", c.t.pubkey = dsa);
@@ -1129,13 +1159,13 @@ test_issue_refused(struct keyops *ko, EVP_PKEY *sub_rsa, EVP_PKEY *rsa1024,
 
 	tmpl_init(&c, ISSUE_CLIENT, rsa1024);
 	c.t.legacy = 1;
-	tap_ok(keyops_issue(ko, 1, &c.t, &x) == SCEP_OK &&
+	tap_ok(keyops_issue(ko, 1, &c.t, &x, c.serial) == SCEP_OK &&
 	    EVP_PKEY_get_bits(X509_get0_pubkey(x)) == 1024,
 	    "RSA 1024 accepted with legacy");
 	X509_free(x);
 	x = NULL;
 	tmpl_clear(&c);
-	tap_ok(keyops_issue(ko, 1, NULL, &x) == SCEP_E_INTERNAL,
+	tap_ok(keyops_issue(ko, 1, NULL, &x, NULL) == SCEP_E_INTERNAL,
 	    "NULL template refused");
 }
 
@@ -1229,12 +1259,10 @@ test_crl(struct keyops *ko, EVP_PKEY *ca_key, X509 *root, EVP_PKEY *sub)
 	c.serial[0] = 0x7f;
 	for (i = 1; i < 20; i++)
 		c.serial[i] = 0xff;
-	c.t.serial_len = 20;		/* = entry 4 */
-	r = keyops_issue(ko, 1, &c.t, &x);
-	ca_serial_random(c.serial);
-	c.t.serial_len = CA_SERIAL_LEN;
+	/* keyops_issue draws its own serial: build this one directly. */
+	r = ca_issue_build(ca_key, root, &c.t, c.serial, 20, &x); /* entry 4 */
 	if (r == SCEP_OK)
-		r = keyops_issue(ko, 1, &c.t, &y);
+		r = keyops_issue(ko, 1, &c.t, &y, c.serial);
 	tmpl_clear(&c);
 	tap_ok(r == SCEP_OK && chain_verify(root, NULL, x,
 	    X509_PURPOSE_SSL_CLIENT, crl) == X509_V_ERR_CERT_REVOKED,
@@ -1348,7 +1376,7 @@ test_keyops_load(struct keyops *ko, EVP_PKEY *ca_key, X509 *root,
 	tap_ok(load_ca(ko, 3, ec384, root384, "ca384.pem") == SCEP_OK,
 	    "keyops_load_ca P-384");
 	tmpl_init(&c, ISSUE_DEVICE, sub);
-	tap_ok(keyops_issue(ko, 3, &c.t, &x) == SCEP_OK &&
+	tap_ok(keyops_issue(ko, 3, &c.t, &x, c.serial) == SCEP_OK &&
 	    X509_get_signature_nid(x) == NID_ecdsa_with_SHA384 &&
 	    X509_verify(x, ec384) == 1 &&
 	    chain_verify(root384, NULL, x, X509_PURPOSE_SSL_CLIENT, NULL) ==
@@ -1413,13 +1441,13 @@ thr_issue(void *p)
 	a->ok = 1;
 	for (i = 0; i < THR_CERTS; i++) {
 		tmpl_init(&c, ISSUE_CLIENT, a->sub);
-		memcpy(a->serials[i], c.serial, CA_SERIAL_LEN);
 		x = NULL;
-		if (keyops_issue(a->ko, 1, &c.t, &x) != SCEP_OK ||
+		if (keyops_issue(a->ko, 1, &c.t, &x, c.serial) != SCEP_OK ||
 		    X509_verify(x, a->ca_pub) != 1)
 			a->ok = 0;
 		else
 			a->done++;
+		memcpy(a->serials[i], c.serial, CA_SERIAL_LEN);
 		X509_free(x);
 		tmpl_clear(&c);
 	}

@@ -262,9 +262,8 @@ main(void)
 	t.pubkey = ckey;
 	t.not_before = now;
 	t.not_after = now + 30 * 86400;
-	t.serial = serial;
-	t.serial_len = sizeof(serial);
-	tap_ok(keyops_issue(ko, 1, &t, &issued) == SCEP_OK, "issued");
+	tap_ok(keyops_issue(ko, 1, &t, &issued, serial) == SCEP_OK,
+	    "issued");
 	certs = sk_X509_new_null();
 	sk_X509_push(certs, issued);
 	sk_X509_push(certs, root);
