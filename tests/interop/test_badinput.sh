@@ -108,7 +108,8 @@ tap_is "$res" "200 application/x-pki-message" \
 scep_read_reply "$W/good"
 tap_check "the CertRep verifies against the scepd CA" $? ||
     diag_text "$(cat "$W/good/rep.err")"
-tap_is "$(reply_field "$W/good" pkiStatus)" 0 "valid PKCSReq: SUCCESS"
+tap_is "$(reply_field "$W/good" pkiStatus)" 0 "valid PKCSReq: SUCCESS" ||
+    diag_text "$(cat "$W/good/rep.txt" "$W/good/rep.err" 2>/dev/null)"
 tap_is "$(reply_field "$W/good" txidMatch)" yes \
     "CertRep transactionID equals the request's"
 tap_is "$(reply_field "$W/good" recipientNonceMatch)" yes \
@@ -127,7 +128,8 @@ b64=$(base64 -w0 <"$W/get/msg.der" | sed 's/+/%2B/g; s/\//%2F/g; s/=/%3D/g')
 res=$(http_get "$OP&message=$b64" "$W/get/rep.der")
 tap_is "$res" "200 application/x-pki-message" "valid PKCSReq over GET: 200"
 scep_read_reply "$W/get"
-tap_is "$(reply_field "$W/get" pkiStatus)" 0 "valid PKCSReq over GET: SUCCESS"
+tap_is "$(reply_field "$W/get" pkiStatus)" 0 "valid PKCSReq over GET: SUCCESS" ||
+    diag_text "$(cat "$W/get/rep.txt" "$W/get/rep.err" 2>/dev/null)"
 tap_ok "GET enrollment: certificate verifies" cert_verifies "$W/get/cert.pem"
 
 # The message encodings real clients put on GET (spec 2.4 table): each
