@@ -21,7 +21,9 @@
 # "minicert" signer and a PKCSReq enveloped with AES-256-CBC (GetCACaps
 # lists AES) and digest SHA-256, sent by scep-submit as GET PKIOperation.
 # States seen: NEWLY_ADDED ... SUBMITTING, then MONITORING on success or
-# CA_REJECTED on a CertRep FAILURE.  "getcert request -w" does not wait
+# CA_REJECTED on a CertRep FAILURE.  "getcert resubmit" renews with the
+# same key, "getcert rekey" with a new one; both sign the PKCSReq with the
+# previous certificate.  "getcert request -w" does not wait
 # through every state, so we poll "getcert list" with a bounded timeout.
 # The daemon stores the pkiMessage it sent (scep_req=) in its request
 # file, which lets us check the cipher without trusting any log.
@@ -91,6 +93,27 @@ wait_status()
 show_request()
 {
 	diag_text "$(getcert list -s -i "$1" 2>&1)"
+}
+
+# wait_new_cert ID CERTFILE OLDSERIAL SECONDS: poll until CERTFILE holds
+# a certificate with another serial and ID is back in MONITORING; stop
+# early in a state certmonger will not leave on its own.  Sets NEW_SERIAL.
+wait_new_cert()
+{
+	local id="$1" file="$2" old="$3" secs="$4" i st
+	NEW_SERIAL="$old"
+	for i in $(seq $((secs * 4))); do
+		NEW_SERIAL=$(cert_serial "$file")
+		st=$(cm_status "$id")
+		[ "$NEW_SERIAL" != "$old" ] && [ "$st" = MONITORING ] &&
+		    return 0
+		case "$st" in
+		CA_REJECTED|CA_UNREACHABLE|NEED_GUIDANCE)
+			[ "$i" -gt 8 ] && return 1 ;;
+		esac
+		sleep 0.25
+	done
+	return 1
 }
 
 # request_file ID: the daemon's file for tracking request ID.
@@ -219,20 +242,10 @@ if [ -s "$W/good.crt" ]; then
 	old_serial=$(cert_serial "$W/good-old.crt")
 	out=$(getcert resubmit -s -i good 2>&1)
 	tap_check "getcert resubmit" $? || diag_text "$out"
-	new_serial="$old_serial"
-	for i in $(seq 360); do
-		new_serial=$(cert_serial "$W/good.crt")
-		st=$(cm_status good)
-		[ "$new_serial" != "$old_serial" ] && [ "$st" = MONITORING ] &&
-		    break
-		case "$st" in
-		CA_REJECTED|CA_UNREACHABLE|NEED_GUIDANCE) [ "$i" -gt 8 ] && break ;;
-		esac
-		sleep 0.25
-	done
+	wait_new_cert good "$W/good.crt" "$old_serial" 90
 	tap_is "$(cm_status good)" MONITORING "renewal reaches MONITORING" ||
 	    show_request good
-	tap_isnt "$new_serial" "$old_serial" "renewal: new certificate serial"
+	tap_isnt "$NEW_SERIAL" "$old_serial" "renewal: new certificate serial"
 	tap_ok "renewal: certificate verifies against the scepd CA" \
 	    cert_verifies "$W/good.crt"
 	tap_ok "renewal: certificate holds the same key" \
@@ -249,6 +262,27 @@ if [ -s "$W/good.crt" ]; then
 	fi
 else
 	tap_result 1 "renewal: no first certificate to renew"
+fi
+
+# --- rekey: getcert rekey (a new key, the request signed by the old one) --
+if [ -s "$W/good.crt" ]; then
+	cp "$W/good.crt" "$W/good-prerekey.crt"
+	cp "$W/good.key" "$W/good-oldkey.pem"
+	old_serial=$(cert_serial "$W/good-prerekey.crt")
+	out=$(getcert rekey -s -i good 2>&1)
+	tap_check "getcert rekey" $? || diag_text "$out"
+	wait_new_cert good "$W/good.crt" "$old_serial" 90
+	tap_is "$(cm_status good)" MONITORING "rekey reaches MONITORING" ||
+	    show_request good
+	tap_isnt "$NEW_SERIAL" "$old_serial" "rekey: new certificate serial"
+	tap_ok "rekey: certificate verifies against the scepd CA" \
+	    cert_verifies "$W/good.crt"
+	tap_ok "rekey: certificate holds certmonger's new key" \
+	    pubkey_matches "$W/good.crt" "$W/good.key"
+	tap_check "rekey: the key really changed" \
+	    "$(! pubkey_matches "$W/good.crt" "$W/good-oldkey.pem"; echo $?)"
+else
+	tap_result 1 "rekey: no certificate to rekey"
 fi
 
 out=$(getcert stop-tracking -s -i bad 2>&1)
