@@ -11,11 +11,14 @@
 #include "scep_err.h"
 
 /*
- * Which records an RAO/DRAO sees: records of an account inside its scope;
- * enrollment records without an account on endpoints it manages; other
- * administrative records of endpoints it sees; and its own actions.
- * Never records of other organizations' accounts or of administrators
- * elsewhere.
+ * Which records an RAO/DRAO sees: a record is about an organization and
+ * department when it names an account (its organization), a certificate
+ * serial (the certificate's snapshot) or a transaction (its request's
+ * account); such a record is visible when that organization/department is
+ * inside the scope on an endpoint the administrator sees, and, when it
+ * has none, only on an endpoint the administrator manages.  Other
+ * administrative records of a visible endpoint (its own changes) are
+ * visible; records tied to nothing are visible to their own actor only.
  */
 static int
 event_visible(struct admin_actor *a, struct admin_endpoint *e,
@@ -23,6 +26,10 @@ event_visible(struct admin_actor *a, struct admin_endpoint *e,
 {
 	struct store *st = svc_store(a->svc);
 	struct store_account acct;
+	struct store_cert cert;
+	struct store_request rq;
+	int64_t org = 0, dept = 0;
+	int have_org = 0;
 
 	if (admin_is_mrao(a))
 		return 1;
@@ -30,12 +37,32 @@ event_visible(struct admin_actor *a, struct admin_endpoint *e,
 		return strcmp(ev->actor, a->name) == 0 &&
 		    strcmp(ev->kind, "admin") == 0;
 	memset(&acct, 0, sizeof(acct));
+	memset(&cert, 0, sizeof(cert));
+	memset(&rq, 0, sizeof(rq));
 	if (ev->account_id != 0) {
 		if (store_account_get(st, ev->account_id, &acct) != SCEP_OK)
 			return 0;
-		if (acct.org_id == 0 || !admin_scope_covers(a, acct.org_id,
-		    acct.dept_id))
-			return 0;
+		org = acct.org_id;
+		dept = acct.dept_id;
+		have_org = 1;
+	} else if (ev->serial[0] != '\0') {
+		if (store_cert_get(st, ev->serial, &cert) == SCEP_OK) {
+			org = cert.org_id;
+			dept = cert.dept_id;
+			have_org = 1;
+		}
+		store_cert_clear(&cert);
+	} else if (ev->transid[0] != '\0' && ev->endpoint_id != 0) {
+		if (store_request_find(st, ev->endpoint_id, ev->transid, &rq) ==
+		    SCEP_OK) {
+			if (rq.account_id != 0 && store_account_get(st,
+			    rq.account_id, &acct) == SCEP_OK) {
+				org = acct.org_id;
+				dept = acct.dept_id;
+			}
+			have_org = 1;
+		}
+		store_request_clear(&rq);
 	}
 	if (ev->endpoint_id != 0) {
 		if (e->ep.id != ev->endpoint_id &&
@@ -43,10 +70,15 @@ event_visible(struct admin_actor *a, struct admin_endpoint *e,
 			return 0;
 		if (!admin_ep_visible(a, e))
 			return 0;
-		if (ev->account_id == 0 && strcmp(ev->kind, "admin") != 0)
-			return admin_ep_manageable(a, e);
 	}
-	return 1;
+	if (have_org) {
+		if (org != 0)
+			return admin_scope_covers(a, org, dept);
+		return ev->endpoint_id != 0 && admin_ep_manageable(a, e);
+	}
+	if (strcmp(ev->kind, "admin") == 0)
+		return ev->endpoint_id != 0;	/* a change of the endpoint */
+	return ev->endpoint_id != 0 && admin_ep_manageable(a, e);
 }
 
 int

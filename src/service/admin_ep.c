@@ -149,24 +149,31 @@ uri_ext_check(const char *ext, struct admin_err *err)
 	return SCEP_OK;
 }
 
-/* (org_id, dept_id) exist and the department belongs to the organization
- * (dept_id 0: the whole organization). */
+/*
+ * (org_id, dept_id) exist, the department belongs to the organization
+ * (dept_id 0: the whole organization), and both are visible to the actor:
+ * an organization or department outside an RAO/DRAO's view is reported
+ * exactly like a missing one, so validation errors cannot be used to
+ * probe for other organizations' ids.
+ */
 static int
-orgref_check(struct store *st, int64_t org_id, int64_t dept_id,
+orgref_check(struct admin_actor *a, int64_t org_id, int64_t dept_id,
     struct admin_err *err, const char *field)
 {
+	struct store *st = svc_store(a->svc);
 	struct store_org org;
 	struct store_dept dept;
 
 	memset(&org, 0, sizeof(org));
 	memset(&dept, 0, sizeof(dept));
-	if (org_id <= 0 || store_org_get(st, org_id, &org) != SCEP_OK) {
+	if (org_id <= 0 || admin_org_get(a, org_id, &org) != SCEP_OK) {
 		admin_err_set(err, field, "no such organization: %lld",
 		    (long long)org_id);
 		return SCEP_E_MALFORMED;
 	}
 	if (dept_id != 0 && (store_dept_get(st, dept_id, &dept) != SCEP_OK ||
-	    dept.org_id != org_id)) {
+	    dept.org_id != org_id || admin_dept_get(a, dept_id, &dept) !=
+	    SCEP_OK)) {
 		admin_err_set(err, field, "no such department in organization "
 		    "%lld: %lld", (long long)org_id, (long long)dept_id);
 		return SCEP_E_MALFORMED;
@@ -245,7 +252,7 @@ endpoint_validate(struct admin_actor *a, struct admin_endpoint *e,
 		return SCEP_E_MALFORMED;
 	}
 	if (intune_type(e->ep.type)) {
-		if ((r = orgref_check(st, e->ep.org_id, e->ep.dept_id, err,
+		if ((r = orgref_check(a, e->ep.org_id, e->ep.dept_id, err,
 		    "org_id")) != SCEP_OK)
 			return r;
 	} else if (e->ep.org_id != 0 || e->ep.dept_id != 0) {
@@ -259,7 +266,7 @@ endpoint_validate(struct admin_actor *a, struct admin_endpoint *e,
 		return SCEP_E_MALFORMED;
 	}
 	for (i = 0; i < e->ntargets; i++) {
-		if ((r = orgref_check(st, e->targets[i].org_id,
+		if ((r = orgref_check(a, e->targets[i].org_id,
 		    e->targets[i].dept_id, err, "targets")) != SCEP_OK)
 			return r;
 		for (j = 0; j < i; j++)
@@ -543,7 +550,6 @@ static int
 account_validate(struct admin_actor *a, const struct admin_endpoint *e,
     struct admin_account *x, int create, struct admin_err *err)
 {
-	struct store *st = svc_store(a->svc);
 	size_t i;
 	int r, ok;
 
@@ -561,7 +567,7 @@ account_validate(struct admin_actor *a, const struct admin_endpoint *e,
 		    "a department needs its organization");
 		return SCEP_E_MALFORMED;
 	}
-	if (x->acct.org_id != 0 && (r = orgref_check(st, x->acct.org_id,
+	if (x->acct.org_id != 0 && (r = orgref_check(a, x->acct.org_id,
 	    x->acct.dept_id, err, x->acct.dept_id ? "dept_id" : "org_id")) !=
 	    SCEP_OK)
 		return r;

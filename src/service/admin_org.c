@@ -402,8 +402,11 @@ admin_validate(struct admin_actor *a, struct admin_info *t,
 		}
 		if (s->dept_id != 0) {
 			memset(&dept, 0, sizeof(dept));
+			/* Outside the actor's view is the same as missing
+			 * (no probing for other organizations' ids). */
 			if (store_dept_get(st, s->dept_id, &dept) != SCEP_OK ||
-			    (s->org_id != 0 && s->org_id != dept.org_id)) {
+			    (s->org_id != 0 && s->org_id != dept.org_id) ||
+			    !org_visible(a, dept.org_id)) {
 				admin_err_set(err, "scopes",
 				    "no such department: %lld",
 				    (long long)s->dept_id);
@@ -412,7 +415,8 @@ admin_validate(struct admin_actor *a, struct admin_info *t,
 			s->org_id = dept.org_id;
 		} else {
 			memset(&org, 0, sizeof(org));
-			if (store_org_get(st, s->org_id, &org) != SCEP_OK) {
+			if (store_org_get(st, s->org_id, &org) != SCEP_OK ||
+			    !org_visible(a, s->org_id)) {
 				admin_err_set(err, "scopes",
 				    "no such organization: %lld",
 				    (long long)s->org_id);
