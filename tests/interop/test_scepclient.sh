@@ -137,18 +137,24 @@ tap_check "scepclient -ca-fingerprint <RA (or CA-direct) SHA-256> enrolls" \
 check_issued "$WORK/pinned" interop-pinned "pinned fingerprint"
 
 # --- renewal: re-run with the existing key and certificate --------------
-dir="$WORK/form1"
-if [ -s "$dir/cert.pem" ]; then
+# (the first URL form that produced a certificate, so that one failed
+# enrollment above does not also hide the renewal result)
+dir=""
+for i in $(seq "$n"); do
+	[ -s "$WORK/form$i/cert.pem" ] && { dir="$WORK/form$i"; break; }
+done
+if [ -n "$dir" ]; then
+	cn=$(basename "$dir")
 	cp "$dir/cert.pem" "$dir/old.pem"
 	old_serial=$(cert_serial "$dir/old.pem")
 	caps_has "$WORK/caps.txt" Renewal ||
 	    diag "note: GetCACaps does not list Renewal"
-	run_scepclient "$dir" "$SCEP_URL" -cn interop-form1
+	run_scepclient "$dir" "$SCEP_URL" -cn "interop-$cn"
 	tap_check "scepclient renews (RenewalReq signed by its certificate)" \
 	    $? || diag_text "$(cat "$dir/out.txt")"
 	tap_isnt "$(cert_serial "$dir/cert.pem")" "$old_serial" \
 	    "renewal: the certificate was replaced (new serial)"
-	check_issued "$dir" interop-form1 "renewal"
+	check_issued "$dir" "interop-$cn" "renewal"
 	if [ -z "$STANDIN" ]; then
 		tap_like "$(grep 'op=PKIOperation' "$SCEPD_LOG")" \
 		    'msgtype=RenewalReq .*result=SUCCESS' \
