@@ -60,15 +60,19 @@ static int
 failed(struct bench *b, struct bench_req *q, int why, const char *fmt, ...)
 {
 	va_list ap;
+	char text[160];
 
 	q->fail = why;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
 	pthread_mutex_lock(&example_mu);
-	if (b->fail_example[why][0] == '\0') {
-		va_start(ap, fmt);
-		vsnprintf(b->fail_example[why], sizeof(b->fail_example[why]),
-		    fmt, ap);
-		va_end(ap);
-	}
+	if (b->fail_example[why][0] == '\0')
+		snprintf(b->fail_example[why], sizeof(b->fail_example[why]),
+		    "%s", text);
+	if (b->verbose)
+		fprintf(stderr, "scepbench: transid=%s key=%u %s: %s\n",
+		    q->transid, q->key, bench_fail_name(why), text);
 	pthread_mutex_unlock(&example_mu);
 	return why;
 }

@@ -7,6 +7,7 @@
  *       [--cipher aes128|aes256|des3] [--digest sha1|sha256|sha512]
  *       [--key-bits 2048] [--keys N] [--prebuild N] [--server-pid PID]
  *       [--key-cache FILE] [--timeout S] [--threads N] [--json]
+ *       [--verbose]
  *
  * Exit status: 0 when every request was answered and verified with no
  * duplicate serial, 1 when some failed, 2 on a usage or setup error.
@@ -49,7 +50,9 @@ usage(FILE *f)
 "  --timeout S          per request (default 30)\n"
 "  --threads N          threads for preparing and verifying (default:\n"
 "                       online CPUs)\n"
-"  --json               one JSON object on stdout instead of text\n");
+"  --json               one JSON object on stdout instead of text\n"
+"  --verbose            every failed request on stderr (transactionID,\n"
+"                       pool key, reason)\n");
 }
 
 /* Strict number parsing (no atoi): the whole string, within bounds. */
@@ -315,6 +318,7 @@ main(int argc, char **argv)
 		{ "timeout",	required_argument, NULL, 't' },
 		{ "threads",	required_argument, NULL, 'T' },
 		{ "json",	no_argument,	   NULL, 'j' },
+		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -426,6 +430,9 @@ main(int argc, char **argv)
 			break;
 		case 'j':
 			b.json = 1;
+			break;
+		case 'v':
+			b.verbose = 1;
 			break;
 		case 'h':
 			usage(stdout);
