@@ -467,7 +467,9 @@ scep_msg_decode(const uint8_t *der, size_t len, unsigned int algs,
 	m->status = -1;
 	m->failinfo = -1;
 	m->md_nid = scep_signer_md(si);
-	if ((pos = CMS_get0_content(cms)) != NULL && *pos != NULL) {
+	/* An empty eContent (FAILURE/PENDING, see scep_rep.c) is absent. */
+	if ((pos = CMS_get0_content(cms)) != NULL && *pos != NULL &&
+	    ASN1_STRING_length(*pos) > 0) {
 		if ((r = scep_dup(ASN1_STRING_get0_data(*pos),
 		    (size_t)ASN1_STRING_length(*pos), &m->content,
 		    &m->content_len)) != SCEP_OK)

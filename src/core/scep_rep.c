@@ -218,7 +218,7 @@ scep_certrep_build(const struct scep_reply *rp, EVP_PKEY *key, X509 *cert,
 		return SCEP_E_BADALG;
 
 	/* Spec 9.2: SUCCESS carries the payload encrypted to the request's
-	 * signer; FAILURE and PENDING carry no eContent at all (9.3). */
+	 * signer; FAILURE and PENDING carry no envelope (9.3). */
 	if (rp->status == SCEP_STATUS_SUCCESS) {
 		if (rp->payload == NULL || rp->payload_len == 0 ||
 		    rp->recipient == NULL)
@@ -257,7 +257,15 @@ scep_certrep_build(const struct scep_reply *rp, EVP_PKEY *key, X509 *cert,
 	    V_ASN1_OCTET_STRING, rp->sender_nonce, SCEP_NONCE_LEN, 0 };
 
 	memset(&sr, 0, sizeof(sr));
-	sr.content = env;		/* NULL: eContent absent */
+	/*
+	 * FAILURE and PENDING: RFC 8894 3.3.2.2 lets eContent be absent,
+	 * but clients that verify replies with OpenSSL's PKCS7_verify()
+	 * (certmonger's scep-submit, sscep) then fail with "no content"
+	 * before they read pkiStatus.  An empty, present eContent is read
+	 * the same way by every client and verifies everywhere, so that is
+	 * what we send (messageDigest is over zero bytes either way).
+	 */
+	sr.content = env != NULL ? env : (const uint8_t *)"";
 	sr.content_len = envlen;
 	sr.key = key;
 	sr.cert = cert;

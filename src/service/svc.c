@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/provider.h>
@@ -399,4 +400,22 @@ svc_crl_invalidate(struct svc *s)
 		g = strtoll(gen, NULL, 10);
 	snprintf(gen, sizeof(gen), "%lld", g + 1);
 	return store_setting_set(s->store, "crl_generation", gen);
+}
+
+/*
+ * The store's spelling of a serial number: upper-case hex without leading
+ * zeros (BN_bn2hex writes whole bytes, so 0x0A... would come out "0A...").
+ */
+void
+svc_serial_hex(const BIGNUM *bn, char *buf, size_t bufsz)
+{
+	char *hex, *p;
+
+	buf[0] = '\0';
+	if ((hex = BN_bn2hex(bn)) == NULL)
+		return;
+	for (p = hex; p[0] == '0' && p[1] != '\0'; p++)
+		;
+	snprintf(buf, bufsz, "%s", p);
+	OPENSSL_free(hex);
 }

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 
+#include <openssl/bn.h>
 #include <openssl/provider.h>
 
 #include "svc.h"
@@ -39,6 +40,8 @@ int	svc_legacy_enable(struct svc *);
 int	svc_crl_der(struct svc *, int64_t ca_id, time_t now, uint8_t **out,
 	    size_t *out_len);
 int	svc_crl_invalidate(struct svc *);
+/* Serial as the store spells it: upper-case hex, no leading zeros. */
+void	svc_serial_hex(const BIGNUM *, char *buf, size_t bufsz);
 
 /* Issue the certificate for request "rq" (status PENDING) of endpoint
  * "ep" from "csr".  On success *cert_out (take) is the new certificate,

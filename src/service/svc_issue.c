@@ -51,13 +51,14 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
 	uint8_t serial[ISSUE_SERIAL_LEN];
-	char crl_url[STORE_TEXT_MAX], *hex = NULL;
+	char crl_url[STORE_TEXT_MAX], hex[STORE_SERIAL_MAX];
 	BIGNUM *bn = NULL;
 	time_t now = time(NULL);
 	double t0;
 	int tries, r = SCEP_E_INTERNAL, len;
 
 	*cert_out = NULL;
+	hex[0] = '\0';
 	memset(&t, 0, sizeof(t));
 	t.kind = ep->type == EP_CLIENT_SCEP || ep->type == EP_CLIENT_INTUNE ?
 	    ISSUE_CLIENT : ISSUE_DEVICE;
@@ -85,13 +86,11 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 
 		memset(&sc, 0, sizeof(sc));
 		BN_free(bn);
-		OPENSSL_free(hex);
-		hex = NULL;
-		if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL ||
-		    (hex = BN_bn2hex(bn)) == NULL) {
+		if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL) {
 			r = SCEP_E_NOMEM;
 			goto out;
 		}
+		svc_serial_hex(bn, hex, sizeof(hex));
 		snprintf(sc.serial, sizeof(sc.serial), "%s", hex);
 		sc.ca_id = ep->ca_id;
 		sc.endpoint_id = ep->id;
@@ -155,7 +154,6 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 		log_error("msg=\"issuance failed\" request=%lld err=\"%s\"",
 		    (long long)rq->id, scep_strerror(r));
 	OPENSSL_free(der);
-	OPENSSL_free(hex);
 	BN_free(bn);
 	X509_free(cert);
 	return r;

@@ -384,15 +384,11 @@ static void
 serial_hex(const ASN1_INTEGER *ai, char *buf, size_t bufsz)
 {
 	BIGNUM *bn;
-	char *hex;
 
 	buf[0] = '\0';
 	if ((bn = ASN1_INTEGER_to_BN(ai, NULL)) == NULL)
 		return;
-	if ((hex = BN_bn2hex(bn)) != NULL) {
-		snprintf(buf, bufsz, "%s", hex);
-		OPENSSL_free(hex);
-	}
+	svc_serial_hex(bn, buf, bufsz);
 	BN_free(bn);
 }
 

@@ -199,9 +199,11 @@ static void
 serial_of(X509 *x, char *buf, size_t sz)
 {
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-	char *h = BN_bn2hex(bn);
+	char *h = BN_bn2hex(bn), *p = h;
 
-	snprintf(buf, sz, "%s", h);
+	while (p[0] == '0' && p[1] != '\0')	/* the store's spelling */
+		p++;
+	snprintf(buf, sz, "%s", p);
 	OPENSSL_free(h);
 	BN_free(bn);
 }
