@@ -98,6 +98,8 @@ scep_http_handle(void *arg, const struct http_req *req, struct http_resp *resp)
 			    n >= 0 ? op : "");
 		if (req->body_len == 0)
 			return http_resp_text(resp, 400, "empty body\n");
+		log_info("request_id=%s op=PKIOperation method=POST endpoint=%s "
+		    "bytes=%zu", req->request_id, ep.uri_ext, req->body_len);
 		r = svc_pkioperation(s, &ep, req->body, req->body_len,
 		    req->client_addr, req->request_id, &res);
 	} else if (n < 0) {
@@ -117,6 +119,8 @@ scep_http_handle(void *arg, const struct http_req *req, struct http_resp *resp)
 			return http_resp_text(resp, r == SCEP_E_TOOBIG ? 414 :
 			    400, "undecodable message: %s\n",
 			    scep_strerror(r));
+		log_info("request_id=%s op=PKIOperation method=GET endpoint=%s "
+		    "bytes=%zu", req->request_id, ep.uri_ext, derlen);
 		r = svc_pkioperation(s, &ep, der, derlen, req->client_addr,
 		    req->request_id, &res);
 		OPENSSL_free(der);
