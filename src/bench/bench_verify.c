@@ -63,9 +63,15 @@ failed(struct bench *b, struct bench_req *q, int why, const char *fmt, ...)
 	char text[160];
 
 	q->fail = why;
+	char *c = NULL;
+
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	/* Server text (HTTP bodies, failInfoText) goes to one-line output. */
+	for (c = text; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+			*c = ' ';
 	pthread_mutex_lock(&example_mu);
 	if (b->fail_example[why][0] == '\0')
 		snprintf(b->fail_example[why], sizeof(b->fail_example[why]),
