@@ -229,7 +229,7 @@ sq_err(int rc)
 /* Binding (struct bind in store_sqlite_int.h): parameters are bound in
  * order; the first failure sticks. */
 void
-b_i64(struct bind *b, int64_t v)
+sq_b_i64(struct bind *b, int64_t v)
 {
 	if (b->rc == SQLITE_OK)
 		b->rc = sqlite3_bind_int64(b->st, ++b->i, v);
@@ -237,7 +237,7 @@ b_i64(struct bind *b, int64_t v)
 
 /* An optional reference: 0 is NULL, so foreign keys hold. */
 void
-b_ref(struct bind *b, int64_t v)
+sq_b_ref(struct bind *b, int64_t v)
 {
 	if (b->rc != SQLITE_OK)
 		return;
@@ -250,7 +250,7 @@ b_ref(struct bind *b, int64_t v)
 /* Text, NULL pointer binds SQL NULL.  SQLITE_STATIC: bound values are
  * only used while the caller's arguments are alive (until reset). */
 void
-b_text(struct bind *b, const char *s)
+sq_b_text(struct bind *b, const char *s)
 {
 	if (b->rc != SQLITE_OK)
 		return;
@@ -262,7 +262,7 @@ b_text(struct bind *b, const char *s)
 
 /* A blob that may be empty but is never NULL (a NOT NULL column). */
 void
-b_blob(struct bind *b, const void *p, size_t len)
+sq_b_blob(struct bind *b, const void *p, size_t len)
 {
 	if (b->rc != SQLITE_OK)
 		return;
@@ -288,7 +288,7 @@ b_blob_opt(struct bind *b, const void *p, size_t len)
 
 /* A hash that is NULL when all zero (accounts.challenge_hash). */
 void
-b_hash_opt(struct bind *b, const uint8_t h[STORE_HASH_LEN])
+sq_b_hash_opt(struct bind *b, const uint8_t h[STORE_HASH_LEN])
 {
 	static const uint8_t zero[STORE_HASH_LEN];
 
@@ -297,7 +297,7 @@ b_hash_opt(struct bind *b, const uint8_t h[STORE_HASH_LEN])
 }
 
 int
-b_end(const struct bind *b)
+sq_b_end(const struct bind *b)
 {
 	return b->rc == SQLITE_OK ? SCEP_OK : sq_err(b->rc);
 }
@@ -306,13 +306,13 @@ b_end(const struct bind *b)
  * the first failure sticks.  A value that does not fit its field is
  * SCEP_E_STORE, never truncated. */
 int64_t
-c_i64(struct col *c)
+sq_c_i64(struct col *c)
 {
 	return sqlite3_column_int64(c->st, c->i++);	/* NULL reads 0 */
 }
 
 int
-c_int(struct col *c)
+sq_c_int(struct col *c)
 {
 	int64_t v;
 
@@ -326,7 +326,7 @@ c_int(struct col *c)
 }
 
 void
-c_text(struct col *c, char *buf, size_t sz)
+sq_c_text(struct col *c, char *buf, size_t sz)
 {
 	const unsigned char *p = NULL;
 	int n;
@@ -352,7 +352,7 @@ c_text(struct col *c, char *buf, size_t sz)
 
 /* A blob into a new allocation (take); NULL/empty gives NULL, 0. */
 void
-c_blob_dup(struct col *c, uint8_t **out, size_t *outlen)
+sq_c_blob_dup(struct col *c, uint8_t **out, size_t *outlen)
 {
 	const void *p = NULL;
 	int n;
@@ -378,7 +378,7 @@ c_blob_dup(struct col *c, uint8_t **out, size_t *outlen)
 
 /* A fixed-size hash; NULL reads as all zero, any other length is bad. */
 void
-c_hash(struct col *c, uint8_t h[STORE_HASH_LEN])
+sq_c_hash(struct col *c, uint8_t h[STORE_HASH_LEN])
 {
 	const void *p = NULL;
 	int n;
@@ -491,7 +491,7 @@ conn_open(const struct sq *sq, struct sq_conn **out)
 /* Check out a connection, opening one if the pool is not full, else
  * waiting for one to come back. */
 int
-conn_get(struct sq *sq, struct sq_conn **out)
+sq_conn_get(struct sq *sq, struct sq_conn **out)
 {
 	struct sq_conn *c = NULL;
 	int r;
@@ -525,7 +525,7 @@ conn_get(struct sq *sq, struct sq_conn **out)
 /* Check a connection back in.  One left inside a transaction (a failed
  * ROLLBACK) is closed rather than handed to the next caller. */
 void
-conn_put(struct sq *sq, struct sq_conn *c)
+sq_conn_put(struct sq *sq, struct sq_conn *c)
 {
 	if (c == NULL)
 		return;
@@ -586,7 +586,7 @@ stmt_done(sqlite3_stmt *st)
 
 /* Step a statement that returns no row. */
 int
-step_done(sqlite3_stmt *st)
+sq_step_done(sqlite3_stmt *st)
 {
 	int rc;
 
@@ -600,7 +600,7 @@ step_done(sqlite3_stmt *st)
 
 /* Step to the next row: SCEP_OK with a row, SCEP_E_NOTFOUND at the end. */
 int
-step_row(sqlite3_stmt *st)
+sq_step_row(sqlite3_stmt *st)
 {
 	int rc;
 
@@ -621,15 +621,15 @@ run(struct sq_conn *c, enum sq_stmt id)
 
 	if ((r = stmt(c, id, &st)) != SCEP_OK)
 		return r;
-	r = step_done(st);
+	r = sq_step_done(st);
 	stmt_done(st);
 	return r;
 }
 
 /* Begin a write transaction: the in-process write lock, then BEGIN
- * IMMEDIATE (the database write lock).  Ended by tx_end. */
+ * IMMEDIATE (the database write lock).  Ended by sq_tx_end. */
 int
-tx_begin(struct sq *sq, struct sq_conn *c)
+sq_tx_begin(struct sq *sq, struct sq_conn *c)
 {
 	int r;
 
@@ -641,12 +641,12 @@ tx_begin(struct sq *sq, struct sq_conn *c)
 
 /* COMMIT if r is SCEP_OK, else ROLLBACK; returns the outcome. */
 int
-tx_end(struct sq *sq, struct sq_conn *c, int r)
+sq_tx_end(struct sq *sq, struct sq_conn *c, int r)
 {
 	if (r == SCEP_OK)
 		r = run(c, ST_COMMIT);
 	if (r != SCEP_OK && !sqlite3_get_autocommit(c->db))
-		(void)run(c, ST_ROLLBACK);	/* conn_put re-checks */
+		(void)run(c, ST_ROLLBACK);	/* sq_conn_put re-checks */
 	pthread_mutex_unlock(&sq->wmu);
 	return r;
 }
@@ -654,12 +654,12 @@ tx_end(struct sq *sq, struct sq_conn *c, int r)
 /* One statement with its bindings already applied, expecting no rows:
  * run it and report how many rows it changed. */
 int
-exec_changes(struct sq_conn *c, sqlite3_stmt *st, const struct bind *b,
+sq_exec_changes(struct sq_conn *c, sqlite3_stmt *st, const struct bind *b,
     int64_t *changes)
 {
 	int r;
 
-	if ((r = b_end(b)) == SCEP_OK && (r = step_done(st)) == SCEP_OK &&
+	if ((r = sq_b_end(b)) == SCEP_OK && (r = sq_step_done(st)) == SCEP_OK &&
 	    changes != NULL)
 		*changes = sqlite3_changes64(c->db);
 	stmt_done(st);
@@ -677,9 +677,9 @@ exists_i64(struct sq_conn *c, enum sq_stmt id, int64_t key)
 	if ((r = stmt(c, id, &st)) != SCEP_OK)
 		return r;
 	b.st = st;
-	b_i64(&b, key);
-	if ((r = b_end(&b)) == SCEP_OK)
-		r = step_row(st);
+	sq_b_i64(&b, key);
+	if ((r = sq_b_end(&b)) == SCEP_OK)
+		r = sq_step_row(st);
 	stmt_done(st);
 	return r;
 }
@@ -694,16 +694,16 @@ exists_text(struct sq_conn *c, enum sq_stmt id, const char *key)
 	if ((r = stmt(c, id, &st)) != SCEP_OK)
 		return r;
 	b.st = st;
-	b_text(&b, key);
-	if ((r = b_end(&b)) == SCEP_OK)
-		r = step_row(st);
+	sq_b_text(&b, key);
+	if ((r = sq_b_end(&b)) == SCEP_OK)
+		r = sq_step_row(st);
 	stmt_done(st);
 	return r;
 }
 
 /* Bump the configuration counter inside the current write transaction. */
 int
-config_bump(struct sq_conn *c)
+sq_config_bump(struct sq_conn *c)
 {
 	sqlite3_stmt *st = NULL;
 	struct bind b = { NULL, 0, SQLITE_OK };
@@ -713,7 +713,7 @@ config_bump(struct sq_conn *c)
 	if ((r = stmt(c, ST_CFG_BUMP, &st)) != SCEP_OK)
 		return r;
 	b.st = st;
-	if ((r = exec_changes(c, st, &b, &n)) != SCEP_OK)
+	if ((r = sq_exec_changes(c, st, &b, &n)) != SCEP_OK)
 		return r;
 	return n == 1 ? SCEP_OK : SCEP_E_STORE;	/* the row must exist */
 }
@@ -733,7 +733,7 @@ migrate_one(struct sq *sq, struct sq_conn *c,
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		return r;
 	if ((r = exists_i64(c, ST_MIG_HAS, m->version)) == SCEP_OK)
 		goto out;		/* already applied */
@@ -748,12 +748,12 @@ migrate_one(struct sq *sq, struct sq_conn *c,
 	if ((r = stmt(c, ST_MIG_ADD, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
-	b_i64(&b, m->version);
-	b_text(&b, m->name);
-	b_i64(&b, (int64_t)time(NULL));
-	r = exec_changes(c, st, &b, NULL);
+	sq_b_i64(&b, m->version);
+	sq_b_text(&b, m->name);
+	sq_b_i64(&b, (int64_t)time(NULL));
+	r = sq_exec_changes(c, st, &b, NULL);
  out:
-	return tx_end(sq, c, r);
+	return sq_tx_end(sq, c, r);
 }
 
 static int
@@ -764,12 +764,12 @@ migrate(struct sq *sq, struct sq_conn *c)
 	size_t i;
 	int r;
 
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		return r;
 	if ((r = run(c, ST_MIG_TABLE)) != SCEP_OK ||
 	    (r = stmt(c, ST_MIG_MAX, &st)) != SCEP_OK)
 		goto out;
-	if ((r = step_row(st)) == SCEP_OK)
+	if ((r = sq_step_row(st)) == SCEP_OK)
 		have = sqlite3_column_int64(st, 0);
 	stmt_done(st);
 	if (r != SCEP_OK)
@@ -778,7 +778,7 @@ migrate(struct sq *sq, struct sq_conn *c)
 	if (have > (int64_t)store_nmigrations)
 		r = SCEP_E_CONFIG;
  out:
-	if ((r = tx_end(sq, c, r)) != SCEP_OK)
+	if ((r = sq_tx_end(sq, c, r)) != SCEP_OK)
 		return r;
 	for (i = 0; i < store_nmigrations; i++)
 		if ((r = migrate_one(sq, c, &store_migrations[i])) != SCEP_OK)
@@ -872,10 +872,10 @@ sq_open(const char *arg, void **be)
 
 	if ((r = create_file(sq->path)) != SCEP_OK)
 		goto out;
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		goto out;
 	r = migrate(sq, c);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	if (r != SCEP_OK)
 		goto out;
 	*be = sq;
@@ -895,15 +895,15 @@ sq_schema_version(void *be, int64_t *version)
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_MIG_MAX, &st)) != SCEP_OK)
 		goto out;
-	if ((r = step_row(st)) == SCEP_OK)
+	if ((r = sq_step_row(st)) == SCEP_OK)
 		*version = sqlite3_column_int64(st, 0);
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -921,21 +921,21 @@ sq_setting_get(void *be, const char *key, char *val, size_t valsz)
 	struct col cl = { NULL, 0, SCEP_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_SET_GET, &st)) != SCEP_OK)
 		goto out;
 	b.st = cl.st = st;
-	b_text(&b, key);
-	if ((r = b_end(&b)) != SCEP_OK || (r = step_row(st)) != SCEP_OK)
+	sq_b_text(&b, key);
+	if ((r = sq_b_end(&b)) != SCEP_OK || (r = sq_step_row(st)) != SCEP_OK)
 		goto out;
-	c_text(&cl, val, valsz);
+	sq_c_text(&cl, val, valsz);
 	/* Here "does not fit" is the caller's buffer, not a bad row. */
 	if ((r = cl.r) == SCEP_E_STORE)
 		r = SCEP_E_TOOBIG;
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -948,19 +948,19 @@ sq_setting_set(void *be, const char *key, const char *val)
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = stmt(c, ST_SET_PUT, &st)) == SCEP_OK) {
 		b.st = st;
-		b_text(&b, key);
-		b_text(&b, val);
-		r = exec_changes(c, st, &b, NULL);
+		sq_b_text(&b, key);
+		sq_b_text(&b, val);
+		r = sq_exec_changes(c, st, &b, NULL);
 	}
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -978,25 +978,25 @@ sq_ca_insert(void *be, struct store_ca *ca)
 	int64_t id = 0;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = stmt(c, ST_CA_INS, &st)) == SCEP_OK) {
 		b.st = st;
-		b_text(&b, ca->name);
-		b_text(&b, ca->key_path);
-		b_blob(&b, ca->cert_der, ca->cert_len);
-		b_i64(&b, ca->created_at);
-		if ((r = exec_changes(c, st, &b, NULL)) == SCEP_OK) {
+		sq_b_text(&b, ca->name);
+		sq_b_text(&b, ca->key_path);
+		sq_b_blob(&b, ca->cert_der, ca->cert_len);
+		sq_b_i64(&b, ca->created_at);
+		if ((r = sq_exec_changes(c, st, &b, NULL)) == SCEP_OK) {
 			id = sqlite3_last_insert_rowid(c->db);
-			r = config_bump(c);
+			r = sq_config_bump(c);
 		}
 	}
-	if ((r = tx_end(sq, c, r)) == SCEP_OK)
+	if ((r = sq_tx_end(sq, c, r)) == SCEP_OK)
 		ca->id = id;
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1010,39 +1010,39 @@ sq_ca_get(void *be, int64_t id, struct store_ca *out)
 	struct col cl = { NULL, 0, SCEP_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_CA_GET, &st)) != SCEP_OK)
 		goto out;
 	b.st = cl.st = st;
-	b_i64(&b, id);
-	if ((r = b_end(&b)) != SCEP_OK || (r = step_row(st)) != SCEP_OK)
+	sq_b_i64(&b, id);
+	if ((r = sq_b_end(&b)) != SCEP_OK || (r = sq_step_row(st)) != SCEP_OK)
 		goto out;
-	out->id = c_i64(&cl);
-	c_text(&cl, out->name, sizeof(out->name));
-	c_text(&cl, out->key_path, sizeof(out->key_path));
-	c_blob_dup(&cl, &out->cert_der, &out->cert_len);
-	out->created_at = c_i64(&cl);
+	out->id = sq_c_i64(&cl);
+	sq_c_text(&cl, out->name, sizeof(out->name));
+	sq_c_text(&cl, out->key_path, sizeof(out->key_path));
+	sq_c_blob_dup(&cl, &out->cert_der, &out->cert_len);
+	out->created_at = sq_c_i64(&cl);
 	r = cl.r;
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
 /* One RA row, RA_COLS order. */
 int
-ra_row(sqlite3_stmt *st, struct store_ra *o)
+sq_ra_row(sqlite3_stmt *st, struct store_ra *o)
 {
 	struct col cl = { st, 0, SCEP_OK };
 
-	o->id = c_i64(&cl);
-	o->ca_id = c_i64(&cl);
-	o->state = c_int(&cl);
-	o->usage = c_int(&cl);
-	c_text(&cl, o->key_path, sizeof(o->key_path));
-	c_blob_dup(&cl, &o->cert_der, &o->cert_len);
-	o->created_at = c_i64(&cl);
+	o->id = sq_c_i64(&cl);
+	o->ca_id = sq_c_i64(&cl);
+	o->state = sq_c_int(&cl);
+	o->usage = sq_c_int(&cl);
+	sq_c_text(&cl, o->key_path, sizeof(o->key_path));
+	sq_c_blob_dup(&cl, &o->cert_der, &o->cert_len);
+	o->created_at = sq_c_i64(&cl);
 	return cl.r;
 }
 
@@ -1056,27 +1056,27 @@ sq_ra_insert(void *be, struct store_ra *ra)
 	int64_t id = 0;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = stmt(c, ST_RA_INS, &st)) == SCEP_OK) {
 		b.st = st;
-		b_i64(&b, ra->ca_id);
-		b_i64(&b, ra->state);
-		b_i64(&b, ra->usage);
-		b_text(&b, ra->key_path);
-		b_blob(&b, ra->cert_der, ra->cert_len);
-		b_i64(&b, ra->created_at);
-		if ((r = exec_changes(c, st, &b, NULL)) == SCEP_OK) {
+		sq_b_i64(&b, ra->ca_id);
+		sq_b_i64(&b, ra->state);
+		sq_b_i64(&b, ra->usage);
+		sq_b_text(&b, ra->key_path);
+		sq_b_blob(&b, ra->cert_der, ra->cert_len);
+		sq_b_i64(&b, ra->created_at);
+		if ((r = sq_exec_changes(c, st, &b, NULL)) == SCEP_OK) {
 			id = sqlite3_last_insert_rowid(c->db);
-			r = config_bump(c);
+			r = sq_config_bump(c);
 		}
 	}
-	if ((r = tx_end(sq, c, r)) == SCEP_OK)
+	if ((r = sq_tx_end(sq, c, r)) == SCEP_OK)
 		ra->id = id;
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1089,17 +1089,17 @@ sq_ra_get(void *be, int64_t id, struct store_ra *out)
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_RA_GET, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
-	b_i64(&b, id);
-	if ((r = b_end(&b)) == SCEP_OK && (r = step_row(st)) == SCEP_OK)
-		r = ra_row(st, out);
+	sq_b_i64(&b, id);
+	if ((r = sq_b_end(&b)) == SCEP_OK && (r = sq_step_row(st)) == SCEP_OK)
+		r = sq_ra_row(st, out);
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1113,27 +1113,27 @@ sq_ra_list(void *be, int64_t ca_id, int state, struct store_ra *out,
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_RA_LIST, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
-	b_i64(&b, ca_id);
-	b_i64(&b, state);
-	b_i64(&b, state);
-	b_i64(&b, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-	if ((r = b_end(&b)) != SCEP_OK)
+	sq_b_i64(&b, ca_id);
+	sq_b_i64(&b, state);
+	sq_b_i64(&b, state);
+	sq_b_i64(&b, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	if ((r = sq_b_end(&b)) != SCEP_OK)
 		goto out;
-	while (*n < max && (r = step_row(st)) == SCEP_OK) {
+	while (*n < max && (r = sq_step_row(st)) == SCEP_OK) {
 		/* Count the entry first: on error the caller clears all. */
-		if ((r = ra_row(st, &out[(*n)++])) != SCEP_OK)
+		if ((r = sq_ra_row(st, &out[(*n)++])) != SCEP_OK)
 			goto out;
 	}
 	if (r == SCEP_E_NOTFOUND || *n == max)
 		r = SCEP_OK;
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1147,20 +1147,20 @@ sq_ra_set_state(void *be, int64_t id, int state)
 	int64_t n = 0;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = stmt(c, ST_RA_STATE, &st)) == SCEP_OK) {
 		b.st = st;
-		b_i64(&b, state);
-		b_i64(&b, id);
-		if ((r = exec_changes(c, st, &b, &n)) == SCEP_OK)
-			r = n == 0 ? SCEP_E_NOTFOUND : config_bump(c);
+		sq_b_i64(&b, state);
+		sq_b_i64(&b, id);
+		if ((r = sq_exec_changes(c, st, &b, &n)) == SCEP_OK)
+			r = n == 0 ? SCEP_E_NOTFOUND : sq_config_bump(c);
 	}
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1172,64 +1172,64 @@ sq_ra_set_state(void *be, int64_t id, int state)
 static void
 endpoint_bind(struct bind *b, const struct store_endpoint *ep)
 {
-	b_text(b, ep->name);
-	b_text(b, ep->uri_ext);
-	b_i64(b, ep->type);
-	b_i64(b, ep->ca_id);
-	b_ref(b, ep->ra_id);
-	b_i64(b, ep->profile.min_rsa_bits);
-	b_i64(b, ep->profile.allow_ec);
-	b_i64(b, ep->profile.term_days);
-	b_i64(b, ep->profile.server_auth);
-	b_i64(b, ep->profile.renewal);
-	b_i64(b, ep->profile.renewal_window_days);
-	b_i64(b, ep->profile.copy_sans);
-	b_i64(b, ep->getcacert_chain);
-	b_i64(b, ep->getcert_chain);
-	b_i64(b, ep->manual_approval);
-	b_i64(b, ep->legacy);
-	b_i64(b, ep->enabled);
-	b_i64(b, ep->delegation_general);
-	b_ref(b, ep->org_id);
-	b_ref(b, ep->dept_id);
+	sq_b_text(b, ep->name);
+	sq_b_text(b, ep->uri_ext);
+	sq_b_i64(b, ep->type);
+	sq_b_i64(b, ep->ca_id);
+	sq_b_ref(b, ep->ra_id);
+	sq_b_i64(b, ep->profile.min_rsa_bits);
+	sq_b_i64(b, ep->profile.allow_ec);
+	sq_b_i64(b, ep->profile.term_days);
+	sq_b_i64(b, ep->profile.server_auth);
+	sq_b_i64(b, ep->profile.renewal);
+	sq_b_i64(b, ep->profile.renewal_window_days);
+	sq_b_i64(b, ep->profile.copy_sans);
+	sq_b_i64(b, ep->getcacert_chain);
+	sq_b_i64(b, ep->getcert_chain);
+	sq_b_i64(b, ep->manual_approval);
+	sq_b_i64(b, ep->legacy);
+	sq_b_i64(b, ep->enabled);
+	sq_b_i64(b, ep->delegation_general);
+	sq_b_ref(b, ep->org_id);
+	sq_b_ref(b, ep->dept_id);
 }
 
 /* One endpoint row, EP_COLS order. */
 int
-endpoint_row(sqlite3_stmt *st, struct store_endpoint *o)
+sq_endpoint_row(sqlite3_stmt *st, struct store_endpoint *o)
 {
 	struct col cl = { st, 0, SCEP_OK };
 
-	o->id = c_i64(&cl);
-	c_text(&cl, o->name, sizeof(o->name));
-	c_text(&cl, o->uri_ext, sizeof(o->uri_ext));
-	o->type = c_int(&cl);
-	o->ca_id = c_i64(&cl);
-	o->ra_id = c_i64(&cl);
-	o->profile.min_rsa_bits = c_int(&cl);
-	o->profile.allow_ec = c_int(&cl);
-	o->profile.term_days = c_int(&cl);
-	o->profile.server_auth = c_int(&cl);
-	o->profile.renewal = c_int(&cl);
-	o->profile.renewal_window_days = c_int(&cl);
-	o->profile.copy_sans = c_int(&cl);
-	o->getcacert_chain = c_int(&cl);
-	o->getcert_chain = c_int(&cl);
-	o->manual_approval = c_int(&cl);
-	o->legacy = c_int(&cl);
-	o->enabled = c_int(&cl);
-	o->delegation_general = c_int(&cl);
-	o->org_id = c_i64(&cl);
-	o->dept_id = c_i64(&cl);
-	o->created_at = c_i64(&cl);
-	o->deleted_at = c_i64(&cl);
+	o->id = sq_c_i64(&cl);
+	sq_c_text(&cl, o->name, sizeof(o->name));
+	sq_c_text(&cl, o->uri_ext, sizeof(o->uri_ext));
+	o->type = sq_c_int(&cl);
+	o->ca_id = sq_c_i64(&cl);
+	o->ra_id = sq_c_i64(&cl);
+	o->profile.min_rsa_bits = sq_c_int(&cl);
+	o->profile.allow_ec = sq_c_int(&cl);
+	o->profile.term_days = sq_c_int(&cl);
+	o->profile.server_auth = sq_c_int(&cl);
+	o->profile.renewal = sq_c_int(&cl);
+	o->profile.renewal_window_days = sq_c_int(&cl);
+	o->profile.copy_sans = sq_c_int(&cl);
+	o->getcacert_chain = sq_c_int(&cl);
+	o->getcert_chain = sq_c_int(&cl);
+	o->manual_approval = sq_c_int(&cl);
+	o->legacy = sq_c_int(&cl);
+	o->enabled = sq_c_int(&cl);
+	o->delegation_general = sq_c_int(&cl);
+	o->org_id = sq_c_i64(&cl);
+	o->dept_id = sq_c_i64(&cl);
+	o->created_at = sq_c_i64(&cl);
+	o->deleted_at = sq_c_i64(&cl);
 	return cl.r;
 }
 
 /* Insert inside the caller's write transaction; sets ep->id only on
  * success (the caller's transaction may still roll back). */
 int
-endpoint_insert_in(struct sq_conn *c, struct store_endpoint *ep)
+sq_endpoint_insert_in(struct sq_conn *c, struct store_endpoint *ep)
 {
 	sqlite3_stmt *st = NULL;
 	struct bind b = { NULL, 0, SQLITE_OK };
@@ -1240,10 +1240,10 @@ endpoint_insert_in(struct sq_conn *c, struct store_endpoint *ep)
 		return r;
 	b.st = st;
 	endpoint_bind(&b, ep);
-	b_i64(&b, ep->created_at);
-	if ((r = exec_changes(c, st, &b, NULL)) == SCEP_OK) {
+	sq_b_i64(&b, ep->created_at);
+	if ((r = sq_exec_changes(c, st, &b, NULL)) == SCEP_OK) {
 		id = sqlite3_last_insert_rowid(c->db);
-		r = config_bump(c);
+		r = sq_config_bump(c);
 	}
 	if (r == SCEP_OK)
 		ep->id = id;
@@ -1252,7 +1252,7 @@ endpoint_insert_in(struct sq_conn *c, struct store_endpoint *ep)
 
 /* Update inside the caller's write transaction. */
 int
-endpoint_update_in(struct sq_conn *c, const struct store_endpoint *ep)
+sq_endpoint_update_in(struct sq_conn *c, const struct store_endpoint *ep)
 {
 	sqlite3_stmt *st = NULL;
 	struct bind b = { NULL, 0, SQLITE_OK };
@@ -1263,9 +1263,9 @@ endpoint_update_in(struct sq_conn *c, const struct store_endpoint *ep)
 		return r;
 	b.st = st;
 	endpoint_bind(&b, ep);
-	b_i64(&b, ep->id);
-	if ((r = exec_changes(c, st, &b, &n)) == SCEP_OK)
-		r = n == 0 ? SCEP_E_NOTFOUND : config_bump(c);
+	sq_b_i64(&b, ep->id);
+	if ((r = sq_exec_changes(c, st, &b, &n)) == SCEP_OK)
+		r = n == 0 ? SCEP_E_NOTFOUND : sq_config_bump(c);
 	return r;
 }
 
@@ -1277,17 +1277,17 @@ sq_endpoint_insert(void *be, struct store_endpoint *ep)
 	struct store_endpoint row = *ep;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	r = endpoint_insert_in(c, &row);
-	if ((r = tx_end(sq, c, r)) == SCEP_OK) {
+	r = sq_endpoint_insert_in(c, &row);
+	if ((r = sq_tx_end(sq, c, r)) == SCEP_OK) {
 		ep->id = row.id;
 		ep->deleted_at = 0;
 	}
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1298,14 +1298,14 @@ sq_endpoint_update(void *be, const struct store_endpoint *ep)
 	struct sq_conn *c = NULL;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	r = endpoint_update_in(c, ep);
-	r = tx_end(sq, c, r);
+	r = sq_endpoint_update_in(c, ep);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1319,20 +1319,20 @@ endpoint_select(struct sq *sq, enum sq_stmt id, int64_t key,
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, id, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
 	if (ext != NULL)
-		b_text(&b, ext);
+		sq_b_text(&b, ext);
 	else
-		b_i64(&b, key);
-	if ((r = b_end(&b)) == SCEP_OK && (r = step_row(st)) == SCEP_OK)
-		r = endpoint_row(st, out);
+		sq_b_i64(&b, key);
+	if ((r = sq_b_end(&b)) == SCEP_OK && (r = sq_step_row(st)) == SCEP_OK)
+		r = sq_endpoint_row(st, out);
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1358,20 +1358,20 @@ sq_endpoint_delete(void *be, int64_t id, int64_t now)
 	int64_t n = 0;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = stmt(c, ST_EP_DEL, &st)) == SCEP_OK) {
 		b.st = st;
-		b_i64(&b, now);
-		b_i64(&b, id);
-		if ((r = exec_changes(c, st, &b, &n)) == SCEP_OK)
-			r = n == 0 ? SCEP_E_NOTFOUND : config_bump(c);
+		sq_b_i64(&b, now);
+		sq_b_i64(&b, id);
+		if ((r = sq_exec_changes(c, st, &b, &n)) == SCEP_OK)
+			r = n == 0 ? SCEP_E_NOTFOUND : sq_config_bump(c);
 	}
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1383,17 +1383,17 @@ sq_config_version(void *be, int64_t *version)
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_CFG_GET, &st)) != SCEP_OK)
 		goto out;
-	if ((r = step_row(st)) == SCEP_OK)
+	if ((r = sq_step_row(st)) == SCEP_OK)
 		*version = sqlite3_column_int64(st, 0);
 	else if (r == SCEP_E_NOTFOUND)
 		r = SCEP_E_STORE;	/* 0001_init.sql inserts the row */
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1402,28 +1402,28 @@ sq_config_version(void *be, int64_t *version)
  */
 
 int
-account_row(sqlite3_stmt *st, struct store_account *o)
+sq_account_row(sqlite3_stmt *st, struct store_account *o)
 {
 	struct col cl = { st, 0, SCEP_OK };
 
-	o->id = c_i64(&cl);
-	o->endpoint_id = c_i64(&cl);
-	c_text(&cl, o->name, sizeof(o->name));
-	o->org_id = c_i64(&cl);
-	o->dept_id = c_i64(&cl);
-	o->enabled = c_int(&cl);
-	o->expires_at = c_i64(&cl);
-	o->max_enrollments = c_i64(&cl);
-	o->enrollments = c_i64(&cl);
-	c_hash(&cl, o->challenge_hash);
-	o->created_at = c_i64(&cl);
+	o->id = sq_c_i64(&cl);
+	o->endpoint_id = sq_c_i64(&cl);
+	sq_c_text(&cl, o->name, sizeof(o->name));
+	o->org_id = sq_c_i64(&cl);
+	o->dept_id = sq_c_i64(&cl);
+	o->enabled = sq_c_int(&cl);
+	o->expires_at = sq_c_i64(&cl);
+	o->max_enrollments = sq_c_i64(&cl);
+	o->enrollments = sq_c_i64(&cl);
+	sq_c_hash(&cl, o->challenge_hash);
+	o->created_at = sq_c_i64(&cl);
 	return cl.r;
 }
 
 /* Insert inside the caller's write transaction; sets a->id only on
  * success. */
 int
-account_insert_in(struct sq_conn *c, struct store_account *a)
+sq_account_insert_in(struct sq_conn *c, struct store_account *a)
 {
 	sqlite3_stmt *st = NULL;
 	struct bind b = { NULL, 0, SQLITE_OK };
@@ -1433,19 +1433,19 @@ account_insert_in(struct sq_conn *c, struct store_account *a)
 	if ((r = stmt(c, ST_ACC_INS, &st)) != SCEP_OK)
 		return r;
 	b.st = st;
-	b_i64(&b, a->endpoint_id);
-	b_text(&b, a->name);
-	b_ref(&b, a->org_id);
-	b_ref(&b, a->dept_id);
-	b_i64(&b, a->enabled);
-	b_i64(&b, a->expires_at);
-	b_i64(&b, a->max_enrollments);
-	b_i64(&b, a->enrollments);
-	b_hash_opt(&b, a->challenge_hash);
-	b_i64(&b, a->created_at);
-	if ((r = exec_changes(c, st, &b, NULL)) == SCEP_OK) {
+	sq_b_i64(&b, a->endpoint_id);
+	sq_b_text(&b, a->name);
+	sq_b_ref(&b, a->org_id);
+	sq_b_ref(&b, a->dept_id);
+	sq_b_i64(&b, a->enabled);
+	sq_b_i64(&b, a->expires_at);
+	sq_b_i64(&b, a->max_enrollments);
+	sq_b_i64(&b, a->enrollments);
+	sq_b_hash_opt(&b, a->challenge_hash);
+	sq_b_i64(&b, a->created_at);
+	if ((r = sq_exec_changes(c, st, &b, NULL)) == SCEP_OK) {
 		id = sqlite3_last_insert_rowid(c->db);
-		r = config_bump(c);
+		r = sq_config_bump(c);
 	}
 	if (r == SCEP_OK)
 		a->id = id;
@@ -1454,7 +1454,7 @@ account_insert_in(struct sq_conn *c, struct store_account *a)
 
 /* Update inside the caller's write transaction. */
 int
-account_update_in(struct sq_conn *c, const struct store_account *a)
+sq_account_update_in(struct sq_conn *c, const struct store_account *a)
 {
 	sqlite3_stmt *st = NULL;
 	struct bind b = { NULL, 0, SQLITE_OK };
@@ -1464,17 +1464,17 @@ account_update_in(struct sq_conn *c, const struct store_account *a)
 	if ((r = stmt(c, ST_ACC_UPD, &st)) != SCEP_OK)
 		return r;
 	b.st = st;
-	b_i64(&b, a->endpoint_id);
-	b_text(&b, a->name);
-	b_ref(&b, a->org_id);
-	b_ref(&b, a->dept_id);
-	b_i64(&b, a->enabled);
-	b_i64(&b, a->expires_at);
-	b_i64(&b, a->max_enrollments);
-	b_hash_opt(&b, a->challenge_hash);
-	b_i64(&b, a->id);
-	if ((r = exec_changes(c, st, &b, &n)) == SCEP_OK)
-		r = n == 0 ? SCEP_E_NOTFOUND : config_bump(c);
+	sq_b_i64(&b, a->endpoint_id);
+	sq_b_text(&b, a->name);
+	sq_b_ref(&b, a->org_id);
+	sq_b_ref(&b, a->dept_id);
+	sq_b_i64(&b, a->enabled);
+	sq_b_i64(&b, a->expires_at);
+	sq_b_i64(&b, a->max_enrollments);
+	sq_b_hash_opt(&b, a->challenge_hash);
+	sq_b_i64(&b, a->id);
+	if ((r = sq_exec_changes(c, st, &b, &n)) == SCEP_OK)
+		r = n == 0 ? SCEP_E_NOTFOUND : sq_config_bump(c);
 	return r;
 }
 
@@ -1486,15 +1486,15 @@ sq_account_insert(void *be, struct store_account *a)
 	struct store_account row = *a;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	r = account_insert_in(c, &row);
-	if ((r = tx_end(sq, c, r)) == SCEP_OK)
+	r = sq_account_insert_in(c, &row);
+	if ((r = sq_tx_end(sq, c, r)) == SCEP_OK)
 		a->id = row.id;
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1505,14 +1505,14 @@ sq_account_update(void *be, const struct store_account *a)
 	struct sq_conn *c = NULL;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	r = account_update_in(c, a);
-	r = tx_end(sq, c, r);
+	r = sq_account_update_in(c, a);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1525,20 +1525,20 @@ account_select(struct sq *sq, enum sq_stmt id, int64_t key,
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, id, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
 	if (hash != NULL)
-		b_blob(&b, hash, STORE_HASH_LEN);
+		sq_b_blob(&b, hash, STORE_HASH_LEN);
 	else
-		b_i64(&b, key);
-	if ((r = b_end(&b)) == SCEP_OK && (r = step_row(st)) == SCEP_OK)
-		r = account_row(st, out);
+		sq_b_i64(&b, key);
+	if ((r = sq_b_end(&b)) == SCEP_OK && (r = sq_step_row(st)) == SCEP_OK)
+		r = sq_account_row(st, out);
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1564,19 +1564,19 @@ request_row(sqlite3_stmt *st, struct store_request *o)
 {
 	struct col cl = { st, 0, SCEP_OK };
 
-	o->id = c_i64(&cl);
-	o->endpoint_id = c_i64(&cl);
-	o->account_id = c_i64(&cl);
-	c_text(&cl, o->transid, sizeof(o->transid));
-	c_hash(&cl, o->key_fp);
-	o->msgtype = c_int(&cl);
-	o->status = c_int(&cl);
-	c_text(&cl, o->serial, sizeof(o->serial));
-	c_text(&cl, o->reason, sizeof(o->reason));
-	c_blob_dup(&cl, &o->csr_der, &o->csr_len);
-	c_blob_dup(&cl, &o->signer_der, &o->signer_len);
-	o->created_at = c_i64(&cl);
-	o->updated_at = c_i64(&cl);
+	o->id = sq_c_i64(&cl);
+	o->endpoint_id = sq_c_i64(&cl);
+	o->account_id = sq_c_i64(&cl);
+	sq_c_text(&cl, o->transid, sizeof(o->transid));
+	sq_c_hash(&cl, o->key_fp);
+	o->msgtype = sq_c_int(&cl);
+	o->status = sq_c_int(&cl);
+	sq_c_text(&cl, o->serial, sizeof(o->serial));
+	sq_c_text(&cl, o->reason, sizeof(o->reason));
+	sq_c_blob_dup(&cl, &o->csr_der, &o->csr_len);
+	sq_c_blob_dup(&cl, &o->signer_der, &o->signer_len);
+	o->created_at = sq_c_i64(&cl);
+	o->updated_at = sq_c_i64(&cl);
 	return cl.r;
 }
 
@@ -1590,31 +1590,31 @@ sq_request_insert(void *be, struct store_request *req)
 	int64_t id = 0;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = stmt(c, ST_REQ_INS, &st)) == SCEP_OK) {
 		b.st = st;
-		b_i64(&b, req->endpoint_id);
-		b_ref(&b, req->account_id);
-		b_text(&b, req->transid);
-		b_blob(&b, req->key_fp, STORE_HASH_LEN);
-		b_i64(&b, req->msgtype);
-		b_i64(&b, req->status);
-		b_text(&b, req->serial);
-		b_text(&b, req->reason);
+		sq_b_i64(&b, req->endpoint_id);
+		sq_b_ref(&b, req->account_id);
+		sq_b_text(&b, req->transid);
+		sq_b_blob(&b, req->key_fp, STORE_HASH_LEN);
+		sq_b_i64(&b, req->msgtype);
+		sq_b_i64(&b, req->status);
+		sq_b_text(&b, req->serial);
+		sq_b_text(&b, req->reason);
 		b_blob_opt(&b, req->csr_der, req->csr_len);
 		b_blob_opt(&b, req->signer_der, req->signer_len);
-		b_i64(&b, req->created_at);
-		b_i64(&b, req->updated_at);
-		if ((r = exec_changes(c, st, &b, NULL)) == SCEP_OK)
+		sq_b_i64(&b, req->created_at);
+		sq_b_i64(&b, req->updated_at);
+		if ((r = sq_exec_changes(c, st, &b, NULL)) == SCEP_OK)
 			id = sqlite3_last_insert_rowid(c->db);
 	}
-	if ((r = tx_end(sq, c, r)) == SCEP_OK)
+	if ((r = sq_tx_end(sq, c, r)) == SCEP_OK)
 		req->id = id;
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1627,17 +1627,17 @@ sq_request_get(void *be, int64_t id, struct store_request *out)
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_REQ_GET, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
-	b_i64(&b, id);
-	if ((r = b_end(&b)) == SCEP_OK && (r = step_row(st)) == SCEP_OK)
+	sq_b_i64(&b, id);
+	if ((r = sq_b_end(&b)) == SCEP_OK && (r = sq_step_row(st)) == SCEP_OK)
 		r = request_row(st, out);
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1651,18 +1651,18 @@ sq_request_find(void *be, int64_t endpoint_id, const char *transid,
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_REQ_FIND, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
-	b_i64(&b, endpoint_id);
-	b_text(&b, transid);
-	if ((r = b_end(&b)) == SCEP_OK && (r = step_row(st)) == SCEP_OK)
+	sq_b_i64(&b, endpoint_id);
+	sq_b_text(&b, transid);
+	if ((r = sq_b_end(&b)) == SCEP_OK && (r = sq_step_row(st)) == SCEP_OK)
 		r = request_row(st, out);
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1680,13 +1680,13 @@ request_move(struct sq_conn *c, int64_t id, int from, int to,
 	if ((r = stmt(c, ST_REQ_TRANS, &st)) != SCEP_OK)
 		return r;
 	b.st = st;
-	b_i64(&b, to);
-	b_text(&b, serial);
-	b_text(&b, reason);
-	b_i64(&b, now);
-	b_i64(&b, id);
-	b_i64(&b, from);
-	if ((r = exec_changes(c, st, &b, &n)) != SCEP_OK)
+	sq_b_i64(&b, to);
+	sq_b_text(&b, serial);
+	sq_b_text(&b, reason);
+	sq_b_i64(&b, now);
+	sq_b_i64(&b, id);
+	sq_b_i64(&b, from);
+	if ((r = sq_exec_changes(c, st, &b, &n)) != SCEP_OK)
 		return r;
 	return n == 1 ? SCEP_OK : SCEP_E_NOTFOUND;
 }
@@ -1699,14 +1699,14 @@ sq_request_transition(void *be, int64_t id, int from, int to,
 	struct sq_conn *c = NULL;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	r = request_move(c, id, from, to, serial, reason, now);
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1720,16 +1720,16 @@ sq_request_list_pending(void *be, struct store_request *out, size_t max,
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_REQ_PEND, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
-	b_i64(&b, REQ_PENDING);
-	b_i64(&b, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-	if ((r = b_end(&b)) != SCEP_OK)
+	sq_b_i64(&b, REQ_PENDING);
+	sq_b_i64(&b, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	if ((r = sq_b_end(&b)) != SCEP_OK)
 		goto out;
-	while (*n < max && (r = step_row(st)) == SCEP_OK) {
+	while (*n < max && (r = sq_step_row(st)) == SCEP_OK) {
 		if ((r = request_row(st, &out[(*n)++])) != SCEP_OK)
 			goto out;
 	}
@@ -1737,7 +1737,7 @@ sq_request_list_pending(void *be, struct store_request *out, size_t max,
 		r = SCEP_OK;
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1763,9 +1763,9 @@ sq_cert_issue(void *be, const struct store_cert *crt, int64_t request_id,
 	int64_t n = 0;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 
 	if (request_id > 0) {
@@ -1785,8 +1785,8 @@ sq_cert_issue(void *be, const struct store_cert *crt, int64_t request_id,
 		if ((r = stmt(c, ST_ACC_ENROLL, &st)) != SCEP_OK)
 			goto end;
 		b.st = st;
-		b_i64(&b, crt->account_id);
-		if ((r = exec_changes(c, st, &b, &n)) != SCEP_OK)
+		sq_b_i64(&b, crt->account_id);
+		if ((r = sq_exec_changes(c, st, &b, &n)) != SCEP_OK)
 			goto end;
 		if (n == 0) {
 			r = exists_i64(c, ST_ACC_HAS, crt->account_id);
@@ -1801,52 +1801,52 @@ sq_cert_issue(void *be, const struct store_cert *crt, int64_t request_id,
 	b.st = st;
 	b.i = 0;
 	b.rc = SQLITE_OK;
-	b_text(&b, crt->serial);
-	b_i64(&b, crt->ca_id);
-	b_ref(&b, crt->endpoint_id);
-	b_ref(&b, crt->account_id);
-	b_ref(&b, request_id);
-	b_ref(&b, crt->org_id);
-	b_ref(&b, crt->dept_id);
-	b_text(&b, crt->subject);
-	b_blob(&b, crt->key_fp, STORE_HASH_LEN);
-	b_i64(&b, crt->not_before);
-	b_i64(&b, crt->not_after);
-	b_i64(&b, crt->status);
-	b_i64(&b, crt->revoked_at);
-	b_i64(&b, crt->revoke_reason);
-	b_blob(&b, crt->der, crt->der_len);
-	b_i64(&b, now);
-	r = exec_changes(c, st, &b, NULL);
+	sq_b_text(&b, crt->serial);
+	sq_b_i64(&b, crt->ca_id);
+	sq_b_ref(&b, crt->endpoint_id);
+	sq_b_ref(&b, crt->account_id);
+	sq_b_ref(&b, request_id);
+	sq_b_ref(&b, crt->org_id);
+	sq_b_ref(&b, crt->dept_id);
+	sq_b_text(&b, crt->subject);
+	sq_b_blob(&b, crt->key_fp, STORE_HASH_LEN);
+	sq_b_i64(&b, crt->not_before);
+	sq_b_i64(&b, crt->not_after);
+	sq_b_i64(&b, crt->status);
+	sq_b_i64(&b, crt->revoked_at);
+	sq_b_i64(&b, crt->revoke_reason);
+	sq_b_blob(&b, crt->der, crt->der_len);
+	sq_b_i64(&b, now);
+	r = sq_exec_changes(c, st, &b, NULL);
  end:
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
 /* One certificate row, CERT_COLS order. */
 int
-cert_row(sqlite3_stmt *st, struct store_cert *out)
+sq_cert_row(sqlite3_stmt *st, struct store_cert *out)
 {
 	struct col cl = { st, 0, SCEP_OK };
 
-	c_text(&cl, out->serial, sizeof(out->serial));
-	out->ca_id = c_i64(&cl);
-	out->endpoint_id = c_i64(&cl);
-	out->account_id = c_i64(&cl);
-	out->request_id = c_i64(&cl);
-	out->org_id = c_i64(&cl);
-	out->dept_id = c_i64(&cl);
-	c_text(&cl, out->subject, sizeof(out->subject));
-	c_hash(&cl, out->key_fp);
-	out->not_before = c_i64(&cl);
-	out->not_after = c_i64(&cl);
-	out->status = c_int(&cl);
-	out->revoked_at = c_i64(&cl);
-	out->revoke_reason = c_int(&cl);
-	c_blob_dup(&cl, &out->der, &out->der_len);
-	out->created_at = c_i64(&cl);
+	sq_c_text(&cl, out->serial, sizeof(out->serial));
+	out->ca_id = sq_c_i64(&cl);
+	out->endpoint_id = sq_c_i64(&cl);
+	out->account_id = sq_c_i64(&cl);
+	out->request_id = sq_c_i64(&cl);
+	out->org_id = sq_c_i64(&cl);
+	out->dept_id = sq_c_i64(&cl);
+	sq_c_text(&cl, out->subject, sizeof(out->subject));
+	sq_c_hash(&cl, out->key_fp);
+	out->not_before = sq_c_i64(&cl);
+	out->not_after = sq_c_i64(&cl);
+	out->status = sq_c_int(&cl);
+	out->revoked_at = sq_c_i64(&cl);
+	out->revoke_reason = sq_c_int(&cl);
+	sq_c_blob_dup(&cl, &out->der, &out->der_len);
+	out->created_at = sq_c_i64(&cl);
 	return cl.r;
 }
 
@@ -1859,18 +1859,18 @@ sq_cert_get(void *be, const char *serial, struct store_cert *out)
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_CERT_GET, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
-	b_text(&b, serial);
-	if ((r = b_end(&b)) != SCEP_OK || (r = step_row(st)) != SCEP_OK)
+	sq_b_text(&b, serial);
+	if ((r = sq_b_end(&b)) != SCEP_OK || (r = sq_step_row(st)) != SCEP_OK)
 		goto out;
-	r = cert_row(st, out);
+	r = sq_cert_row(st, out);
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1884,26 +1884,26 @@ sq_cert_revoke(void *be, const char *serial, int reason, int64_t now)
 	int64_t n = 0;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = stmt(c, ST_CERT_REV, &st)) == SCEP_OK) {
 		b.st = st;
-		b_i64(&b, CERT_REVOKED);
-		b_i64(&b, now);
-		b_i64(&b, reason);
-		b_text(&b, serial);
-		b_i64(&b, CERT_VALID);
-		if ((r = exec_changes(c, st, &b, &n)) == SCEP_OK && n == 0) {
+		sq_b_i64(&b, CERT_REVOKED);
+		sq_b_i64(&b, now);
+		sq_b_i64(&b, reason);
+		sq_b_text(&b, serial);
+		sq_b_i64(&b, CERT_VALID);
+		if ((r = sq_exec_changes(c, st, &b, &n)) == SCEP_OK && n == 0) {
 			r = exists_text(c, ST_CERT_HAS, serial);
 			if (r == SCEP_OK)
 				r = SCEP_E_EXISTS;	/* already revoked */
 		}
 	}
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1919,21 +1919,21 @@ sq_cert_revoked_each(void *be, int64_t ca_id,
 	int64_t at;
 	int reason, r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_CERT_REVD, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
-	b_i64(&b, ca_id);
-	b_i64(&b, CERT_REVOKED);
-	if ((r = b_end(&b)) != SCEP_OK)
+	sq_b_i64(&b, ca_id);
+	sq_b_i64(&b, CERT_REVOKED);
+	if ((r = sq_b_end(&b)) != SCEP_OK)
 		goto out;
-	while ((r = step_row(st)) == SCEP_OK) {
+	while ((r = sq_step_row(st)) == SCEP_OK) {
 		struct col cl = { st, 0, SCEP_OK };
 
-		c_text(&cl, serial, sizeof(serial));
-		at = c_i64(&cl);
-		reason = c_int(&cl);
+		sq_c_text(&cl, serial, sizeof(serial));
+		at = sq_c_i64(&cl);
+		reason = sq_c_int(&cl);
 		if ((r = cl.r) != SCEP_OK)
 			goto out;
 		if ((r = fn(arg, serial, at, reason)) != 0)
@@ -1943,7 +1943,7 @@ sq_cert_revoked_each(void *be, int64_t ca_id,
 		r = SCEP_OK;
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1952,26 +1952,26 @@ sq_cert_revoked_each(void *be, int64_t ca_id,
  */
 
 int
-event_row(sqlite3_stmt *st, struct store_event *o)
+sq_event_row(sqlite3_stmt *st, struct store_event *o)
 {
 	struct col cl = { st, 0, SCEP_OK };
 
-	o->id = c_i64(&cl);
-	o->ts = c_i64(&cl);
-	c_text(&cl, o->kind, sizeof(o->kind));
-	c_text(&cl, o->actor, sizeof(o->actor));
-	c_text(&cl, o->action, sizeof(o->action));
-	o->endpoint_id = c_i64(&cl);
-	o->account_id = c_i64(&cl);
-	c_text(&cl, o->transid, sizeof(o->transid));
-	c_text(&cl, o->client_addr, sizeof(o->client_addr));
-	c_text(&cl, o->result, sizeof(o->result));
-	o->failinfo = c_int(&cl);
-	c_text(&cl, o->reason, sizeof(o->reason));
-	c_text(&cl, o->serial, sizeof(o->serial));
-	c_text(&cl, o->details, sizeof(o->details));
-	c_hash(&cl, o->prev_hash);
-	c_hash(&cl, o->hash);
+	o->id = sq_c_i64(&cl);
+	o->ts = sq_c_i64(&cl);
+	sq_c_text(&cl, o->kind, sizeof(o->kind));
+	sq_c_text(&cl, o->actor, sizeof(o->actor));
+	sq_c_text(&cl, o->action, sizeof(o->action));
+	o->endpoint_id = sq_c_i64(&cl);
+	o->account_id = sq_c_i64(&cl);
+	sq_c_text(&cl, o->transid, sizeof(o->transid));
+	sq_c_text(&cl, o->client_addr, sizeof(o->client_addr));
+	sq_c_text(&cl, o->result, sizeof(o->result));
+	o->failinfo = sq_c_int(&cl);
+	sq_c_text(&cl, o->reason, sizeof(o->reason));
+	sq_c_text(&cl, o->serial, sizeof(o->serial));
+	sq_c_text(&cl, o->details, sizeof(o->details));
+	sq_c_hash(&cl, o->prev_hash);
+	sq_c_hash(&cl, o->hash);
 	return cl.r;
 }
 
@@ -1993,17 +1993,17 @@ sq_event_append(void *be, struct store_event *ev)
 	int r;
 
 	memcpy(&row, ev, sizeof(row));
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = stmt(c, ST_EV_LAST, &st)) != SCEP_OK)
 		goto end;
-	if ((r = step_row(st)) == SCEP_OK) {
+	if ((r = sq_step_row(st)) == SCEP_OK) {
 		struct col cl = { st, 0, SCEP_OK };
 
-		row.id = c_i64(&cl) + 1;
-		c_hash(&cl, row.prev_hash);
+		row.id = sq_c_i64(&cl) + 1;
+		sq_c_hash(&cl, row.prev_hash);
 		r = cl.r;
 	} else if (r == SCEP_E_NOTFOUND) {
 		row.id = 1;
@@ -2020,31 +2020,31 @@ sq_event_append(void *be, struct store_event *ev)
 	if ((r = stmt(c, ST_EV_INS, &st)) != SCEP_OK)
 		goto end;
 	b.st = st;
-	b_i64(&b, row.id);
-	b_i64(&b, row.ts);
-	b_text(&b, row.kind);
-	b_text(&b, row.actor);
-	b_text(&b, row.action);
-	b_i64(&b, row.endpoint_id);
-	b_i64(&b, row.account_id);
-	b_text(&b, row.transid);
-	b_text(&b, row.client_addr);
-	b_text(&b, row.result);
-	b_i64(&b, row.failinfo);
-	b_text(&b, row.reason);
-	b_text(&b, row.serial);
-	b_text(&b, row.details);
-	b_blob(&b, row.prev_hash, STORE_HASH_LEN);
-	b_blob(&b, row.hash, STORE_HASH_LEN);
-	r = exec_changes(c, st, &b, NULL);
+	sq_b_i64(&b, row.id);
+	sq_b_i64(&b, row.ts);
+	sq_b_text(&b, row.kind);
+	sq_b_text(&b, row.actor);
+	sq_b_text(&b, row.action);
+	sq_b_i64(&b, row.endpoint_id);
+	sq_b_i64(&b, row.account_id);
+	sq_b_text(&b, row.transid);
+	sq_b_text(&b, row.client_addr);
+	sq_b_text(&b, row.result);
+	sq_b_i64(&b, row.failinfo);
+	sq_b_text(&b, row.reason);
+	sq_b_text(&b, row.serial);
+	sq_b_text(&b, row.details);
+	sq_b_blob(&b, row.prev_hash, STORE_HASH_LEN);
+	sq_b_blob(&b, row.hash, STORE_HASH_LEN);
+	r = sq_exec_changes(c, st, &b, NULL);
  end:
-	if ((r = tx_end(sq, c, r)) == SCEP_OK) {
+	if ((r = sq_tx_end(sq, c, r)) == SCEP_OK) {
 		ev->id = row.id;
 		memcpy(ev->prev_hash, row.prev_hash, STORE_HASH_LEN);
 		memcpy(ev->hash, row.hash, STORE_HASH_LEN);
 	}
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -2058,24 +2058,24 @@ sq_event_list(void *be, int64_t after, struct store_event *out, size_t max,
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_EV_LIST, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
-	b_i64(&b, after);
-	b_i64(&b, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-	if ((r = b_end(&b)) != SCEP_OK)
+	sq_b_i64(&b, after);
+	sq_b_i64(&b, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	if ((r = sq_b_end(&b)) != SCEP_OK)
 		goto out;
-	while (*n < max && (r = step_row(st)) == SCEP_OK) {
-		if ((r = event_row(st, &out[(*n)++])) != SCEP_OK)
+	while (*n < max && (r = sq_step_row(st)) == SCEP_OK) {
+		if ((r = sq_event_row(st, &out[(*n)++])) != SCEP_OK)
 			goto out;
 	}
 	if (r == SCEP_E_NOTFOUND || *n == max)
 		r = SCEP_OK;
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -2100,16 +2100,16 @@ sq_event_verify(void *be, int64_t *bad_id)
 	/* struct store_event is ~2.7 KiB: keep it off thread stacks. */
 	if ((row = calloc(1, sizeof(*row))) == NULL)
 		return SCEP_E_NOMEM;
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		goto done;
 	if ((r = run(c, ST_BEGIN_R)) != SCEP_OK)
 		goto out;
 	if ((r = stmt(c, ST_EV_ALL, &st)) != SCEP_OK)
 		goto end;
 	memcpy(prev, zero, sizeof(prev));
-	while ((r = step_row(st)) == SCEP_OK) {
+	while ((r = sq_step_row(st)) == SCEP_OK) {
 		memset(row, 0, sizeof(*row));
-		r = event_row(st, row);
+		r = sq_event_row(st, row);
 		if (r == SCEP_E_NOMEM)
 			goto end;
 		if (r != SCEP_OK || memcmp(row->prev_hash, prev,
@@ -2133,7 +2133,7 @@ sq_event_verify(void *be, int64_t *bad_id)
 	stmt_done(st);
 	(void)run(c, ST_COMMIT);	/* ends the read snapshot */
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
  done:
 	free(row);
 	return r;
@@ -2153,20 +2153,20 @@ sq_token_insert(void *be, const char *name,
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = stmt(c, ST_TOK_INS, &st)) == SCEP_OK) {
 		b.st = st;
-		b_text(&b, name);
-		b_blob(&b, hash, STORE_HASH_LEN);
-		b_i64(&b, now);
-		r = exec_changes(c, st, &b, NULL);
+		sq_b_text(&b, name);
+		sq_b_blob(&b, hash, STORE_HASH_LEN);
+		sq_b_i64(&b, now);
+		r = sq_exec_changes(c, st, &b, NULL);
 	}
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -2181,20 +2181,20 @@ sq_token_check(void *be, const uint8_t hash[STORE_HASH_LEN], char *name,
 	struct col cl = { NULL, 0, SCEP_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = stmt(c, ST_TOK_CHK, &st)) != SCEP_OK)
 		goto out;
 	b.st = cl.st = st;
-	b_blob(&b, hash, STORE_HASH_LEN);
-	if ((r = b_end(&b)) != SCEP_OK || (r = step_row(st)) != SCEP_OK)
+	sq_b_blob(&b, hash, STORE_HASH_LEN);
+	if ((r = sq_b_end(&b)) != SCEP_OK || (r = sq_step_row(st)) != SCEP_OK)
 		goto out;
-	c_text(&cl, name, namesz);
+	sq_c_text(&cl, name, namesz);
 	if ((r = cl.r) == SCEP_E_STORE)
 		r = SCEP_E_TOOBIG;	/* the caller's buffer */
  out:
 	stmt_done(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 

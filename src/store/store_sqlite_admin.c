@@ -88,11 +88,11 @@ a_bind(struct bind *b, const struct args *a)
 
 	for (k = 0; k < a->n; k++) {
 		if (a->order[k] == 'i')
-			b_i64(b, a->i[ii++]);
+			sq_b_i64(b, a->i[ii++]);
 		else if (a->order[k] == 't')
-			b_text(b, a->t[ti++]);
+			sq_b_text(b, a->t[ti++]);
 		else
-			b_blob(b, a->h, STORE_HASH_LEN);
+			sq_b_blob(b, a->h, STORE_HASH_LEN);
 	}
 }
 
@@ -111,23 +111,23 @@ write_one(void *be, const char *sql, const struct args *a, int bump,
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = prep(c, sql, &st)) == SCEP_OK) {
 		b.st = st;
 		a_bind(&b, a);
-		r = exec_changes(c, st, &b, changes);
+		r = sq_exec_changes(c, st, &b, changes);
 		if (r == SCEP_OK && rowid != NULL)
 			*rowid = sqlite3_last_insert_rowid(sq_conn_db(c));
 		if (r == SCEP_OK && bump)
-			r = config_bump(c);
+			r = sq_config_bump(c);
 	}
 	sqlite3_finalize(st);
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -148,20 +148,20 @@ read_rows(void *be, const char *sql, const struct args *a, row_fn fn,
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = prep(c, sql, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
 	a_bind(&b, a);
-	if ((r = b_end(&b)) != SCEP_OK)
+	if ((r = sq_b_end(&b)) != SCEP_OK)
 		goto out;
 	if (n == NULL) {
-		if ((r = step_row(st)) == SCEP_OK)
+		if ((r = sq_step_row(st)) == SCEP_OK)
 			r = fn(st, out);
 		goto out;
 	}
-	while (*n < max && (r = step_row(st)) == SCEP_OK) {
+	while (*n < max && (r = sq_step_row(st)) == SCEP_OK) {
 		r = fn(st, (char *)out + *n * elemsz);
 		(*n)++;		/* counted even when it failed: the caller
 				 * clears every one of the *n */
@@ -172,7 +172,7 @@ read_rows(void *be, const char *sql, const struct args *a, row_fn fn,
 		r = SCEP_OK;
  out:
 	sqlite3_finalize(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -187,17 +187,17 @@ read_i64(void *be, const char *sql, const struct args *a, int64_t *v)
 	int r;
 
 	*v = 0;
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	if ((r = prep(c, sql, &st)) != SCEP_OK)
 		goto out;
 	b.st = st;
 	a_bind(&b, a);
-	if ((r = b_end(&b)) == SCEP_OK && (r = step_row(st)) == SCEP_OK)
+	if ((r = sq_b_end(&b)) == SCEP_OK && (r = sq_step_row(st)) == SCEP_OK)
 		*v = sqlite3_column_int64(st, 0);
  out:
 	sqlite3_finalize(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -214,7 +214,7 @@ exec_in(struct sq_conn *c, const char *sql, const struct args *a,
 		return r;
 	b.st = st;
 	a_bind(&b, a);
-	r = exec_changes(c, st, &b, changes);
+	r = sq_exec_changes(c, st, &b, changes);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -231,8 +231,8 @@ exists_in(struct sq_conn *c, const char *sql, const struct args *a)
 		return r;
 	b.st = st;
 	a_bind(&b, a);
-	if ((r = b_end(&b)) == SCEP_OK)
-		r = step_row(st);
+	if ((r = sq_b_end(&b)) == SCEP_OK)
+		r = sq_step_row(st);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -245,9 +245,9 @@ org_row(sqlite3_stmt *st, void *out)
 	struct store_org *o = out;
 	struct col cl = { st, 0, SCEP_OK };
 
-	o->id = c_i64(&cl);
-	c_text(&cl, o->name, sizeof(o->name));
-	o->created_at = c_i64(&cl);
+	o->id = sq_c_i64(&cl);
+	sq_c_text(&cl, o->name, sizeof(o->name));
+	o->created_at = sq_c_i64(&cl);
 	return cl.r;
 }
 
@@ -313,9 +313,9 @@ delete_unused(void *be, const char *inuse, const char *del, int64_t id)
 	int r;
 
 	a_i(&a, id);
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	r = exists_in(c, inuse, &a);
 	if (r == SCEP_OK)
@@ -323,9 +323,9 @@ delete_unused(void *be, const char *inuse, const char *del, int64_t id)
 	else if (r == SCEP_E_NOTFOUND &&
 	    (r = exec_in(c, del, &a, &n)) == SCEP_OK && n == 0)
 		r = SCEP_E_NOTFOUND;
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -348,10 +348,10 @@ dept_row(sqlite3_stmt *st, void *out)
 	struct store_dept *d = out;
 	struct col cl = { st, 0, SCEP_OK };
 
-	d->id = c_i64(&cl);
-	d->org_id = c_i64(&cl);
-	c_text(&cl, d->name, sizeof(d->name));
-	d->created_at = c_i64(&cl);
+	d->id = sq_c_i64(&cl);
+	d->org_id = sq_c_i64(&cl);
+	sq_c_text(&cl, d->name, sizeof(d->name));
+	d->created_at = sq_c_i64(&cl);
 	return cl.r;
 }
 
@@ -444,13 +444,13 @@ admin_row(sqlite3_stmt *st, void *out)
 	struct col cl = { st, 0, SCEP_OK };
 	char role[8];
 
-	o->id = c_i64(&cl);
-	c_text(&cl, o->name, sizeof(o->name));
-	c_text(&cl, role, sizeof(role));
-	o->cert_types = c_int(&cl);
-	c_text(&cl, o->password_hash, sizeof(o->password_hash));
-	o->disabled = c_int(&cl);
-	o->created_at = c_i64(&cl);
+	o->id = sq_c_i64(&cl);
+	sq_c_text(&cl, o->name, sizeof(o->name));
+	sq_c_text(&cl, role, sizeof(role));
+	o->cert_types = sq_c_int(&cl);
+	sq_c_text(&cl, o->password_hash, sizeof(o->password_hash));
+	o->disabled = sq_c_int(&cl);
+	o->created_at = sq_c_i64(&cl);
 	if (cl.r != SCEP_OK)
 		return cl.r;
 	if (strcmp(role, "MRAO") == 0)
@@ -487,10 +487,10 @@ scopes_put(struct sq_conn *c, int64_t id, const struct store_orgref *s,
 	for (i = 0; i < n && r == SCEP_OK; i++) {
 		struct bind b = { st, 0, SQLITE_OK };
 
-		b_i64(&b, id);
-		b_i64(&b, s[i].org_id);
-		b_ref(&b, s[i].dept_id);
-		r = exec_changes(c, st, &b, NULL);
+		sq_b_i64(&b, id);
+		sq_b_i64(&b, s[i].org_id);
+		sq_b_ref(&b, s[i].dept_id);
+		r = sq_exec_changes(c, st, &b, NULL);
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 	}
@@ -514,9 +514,9 @@ sqa_admin_insert(void *be, struct store_admin *ad,
 	a_i(&a, ad->created_at);
 	a_i(&a, ad->disabled);
 	a_i(&a, ad->cert_types);
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = exec_in(c, "INSERT INTO administrators (name, role, "
 	    "password_hash, created_at, disabled, cert_types) "
@@ -524,10 +524,10 @@ sqa_admin_insert(void *be, struct store_admin *ad,
 		id = sqlite3_last_insert_rowid(sq_conn_db(c));
 		r = scopes_put(c, id, scopes, nscopes);
 	}
-	if ((r = tx_end(sq, c, r)) == SCEP_OK)
+	if ((r = sq_tx_end(sq, c, r)) == SCEP_OK)
 		ad->id = id;
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -547,18 +547,18 @@ sqa_admin_update(void *be, const struct store_admin *ad,
 	a_i(&a, ad->disabled);
 	a_i(&a, ad->cert_types);
 	a_i(&a, ad->id);
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = exec_in(c, "UPDATE administrators SET name = ?, role = ?, "
 	    "password_hash = ?, disabled = ?, cert_types = ? WHERE id = ?",
 	    &a, &n)) == SCEP_OK)
 		r = n == 0 ? SCEP_E_NOTFOUND :
 		    scopes_put(c, ad->id, scopes, nscopes);
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -575,7 +575,7 @@ sqa_admin_get(void *be, int64_t id, struct store_admin *out,
 
 	*nscopes = 0;
 	a_i(&a, id);
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	/* One read transaction: the row and its scopes agree. */
 	if (sqlite3_exec(sq_conn_db(c), "BEGIN", NULL, NULL, NULL) !=
@@ -588,7 +588,7 @@ sqa_admin_get(void *be, int64_t id, struct store_admin *out,
 		goto end;
 	b.st = st;
 	a_bind(&b, &a);
-	if ((r = b_end(&b)) != SCEP_OK || (r = step_row(st)) != SCEP_OK ||
+	if ((r = sq_b_end(&b)) != SCEP_OK || (r = sq_step_row(st)) != SCEP_OK ||
 	    (r = admin_row(st, out)) != SCEP_OK)
 		goto end;
 	sqlite3_finalize(st);
@@ -600,10 +600,10 @@ sqa_admin_get(void *be, int64_t id, struct store_admin *out,
 		goto end;
 	b.st = st;
 	b.i = 0;
-	b_i64(&b, id);
-	if ((r = b_end(&b)) != SCEP_OK)
+	sq_b_i64(&b, id);
+	if ((r = sq_b_end(&b)) != SCEP_OK)
 		goto end;
-	while ((r = step_row(st)) == SCEP_OK) {
+	while ((r = sq_step_row(st)) == SCEP_OK) {
 		if (*nscopes >= maxscopes) {
 			r = SCEP_E_TOOBIG;
 			goto end;
@@ -618,7 +618,7 @@ sqa_admin_get(void *be, int64_t id, struct store_admin *out,
 	sqlite3_finalize(st);
 	sqlite3_exec(sq_conn_db(c), "COMMIT", NULL, NULL, NULL);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -668,13 +668,13 @@ token_row(sqlite3_stmt *st, void *out)
 	struct store_token *t = out;
 	struct col cl = { st, 0, SCEP_OK };
 
-	t->id = c_i64(&cl);
-	t->admin_id = c_i64(&cl);
-	c_text(&cl, t->name, sizeof(t->name));
-	t->created_at = c_i64(&cl);
-	t->expires_at = c_i64(&cl);
-	t->revoked_at = c_i64(&cl);
-	t->last_used_at = c_i64(&cl);
+	t->id = sq_c_i64(&cl);
+	t->admin_id = sq_c_i64(&cl);
+	sq_c_text(&cl, t->name, sizeof(t->name));
+	t->created_at = sq_c_i64(&cl);
+	t->expires_at = sq_c_i64(&cl);
+	t->revoked_at = sq_c_i64(&cl);
+	t->last_used_at = sq_c_i64(&cl);
 	return cl.r;
 }
 
@@ -762,13 +762,13 @@ session_row(sqlite3_stmt *st, void *out)
 	struct store_session *s = out;
 	struct col cl = { st, 0, SCEP_OK };
 
-	s->id = c_i64(&cl);
-	s->admin_id = c_i64(&cl);
-	c_hash(&cl, s->sid_hash);
-	c_hash(&cl, s->csrf_hash);
-	c_text(&cl, s->client_addr, sizeof(s->client_addr));
-	s->created_at = c_i64(&cl);
-	s->expires_at = c_i64(&cl);
+	s->id = sq_c_i64(&cl);
+	s->admin_id = sq_c_i64(&cl);
+	sq_c_hash(&cl, s->sid_hash);
+	sq_c_hash(&cl, s->csrf_hash);
+	sq_c_text(&cl, s->client_addr, sizeof(s->client_addr));
+	s->created_at = sq_c_i64(&cl);
+	s->expires_at = sq_c_i64(&cl);
 	return cl.r;
 }
 
@@ -783,28 +783,28 @@ sqa_session_insert(void *be, struct store_session *s)
 	int r;
 
 	/* Two hashes: bound directly rather than through struct args. */
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = prep(c, "INSERT INTO admin_sessions (admin_id, sid_hash, "
 	    "csrf_hash, client_addr, created_at, expires_at) "
 	    "VALUES (?, ?, ?, ?, ?, ?)", &st)) == SCEP_OK) {
 		b.st = st;
-		b_i64(&b, s->admin_id);
-		b_blob(&b, s->sid_hash, STORE_HASH_LEN);
-		b_blob(&b, s->csrf_hash, STORE_HASH_LEN);
-		b_text(&b, s->client_addr);
-		b_i64(&b, s->created_at);
-		b_i64(&b, s->expires_at);
-		if ((r = exec_changes(c, st, &b, NULL)) == SCEP_OK)
+		sq_b_i64(&b, s->admin_id);
+		sq_b_blob(&b, s->sid_hash, STORE_HASH_LEN);
+		sq_b_blob(&b, s->csrf_hash, STORE_HASH_LEN);
+		sq_b_text(&b, s->client_addr);
+		sq_b_i64(&b, s->created_at);
+		sq_b_i64(&b, s->expires_at);
+		if ((r = sq_exec_changes(c, st, &b, NULL)) == SCEP_OK)
 			id = sqlite3_last_insert_rowid(sq_conn_db(c));
 	}
 	sqlite3_finalize(st);
-	if ((r = tx_end(sq, c, r)) == SCEP_OK)
+	if ((r = sq_tx_end(sq, c, r)) == SCEP_OK)
 		s->id = id;
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -870,17 +870,17 @@ sqa_login_fail(void *be, const char *key, int64_t now)
 	a_t(&a, key);
 	a_i(&a, now);
 	a_i(&p, now - LOGIN_KEEP);
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	if ((r = exec_in(c, "INSERT INTO login_failures (key, ts) "
 	    "VALUES (?, ?)", &a, NULL)) == SCEP_OK)
 		r = exec_in(c, "DELETE FROM login_failures WHERE ts < ?", &p,
 		    NULL);
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -910,7 +910,7 @@ sqa_login_clear(void *be, const char *key)
 static int
 ep_row(sqlite3_stmt *st, void *out)
 {
-	return endpoint_row(st, out);
+	return sq_endpoint_row(st, out);
 }
 
 static int
@@ -946,10 +946,10 @@ targets_put(struct sq_conn *c, int64_t id, const struct store_orgref *t,
 	for (i = 0; i < n && r == SCEP_OK; i++) {
 		struct bind b = { st, 0, SQLITE_OK };
 
-		b_i64(&b, id);
-		b_i64(&b, t[i].org_id);
-		b_ref(&b, t[i].dept_id);
-		r = exec_changes(c, st, &b, NULL);
+		sq_b_i64(&b, id);
+		sq_b_i64(&b, t[i].org_id);
+		sq_b_ref(&b, t[i].dept_id);
+		r = sq_exec_changes(c, st, &b, NULL);
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 	}
@@ -966,18 +966,18 @@ sqa_endpoint_create(void *be, struct store_endpoint *ep,
 	struct store_endpoint row = *ep;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	if ((r = endpoint_insert_in(c, &row)) == SCEP_OK)
+	if ((r = sq_endpoint_insert_in(c, &row)) == SCEP_OK)
 		r = targets_put(c, row.id, t, n);
-	if ((r = tx_end(sq, c, r)) == SCEP_OK) {
+	if ((r = sq_tx_end(sq, c, r)) == SCEP_OK) {
 		ep->id = row.id;
 		ep->deleted_at = 0;
 	}
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -989,15 +989,15 @@ sqa_endpoint_save(void *be, const struct store_endpoint *ep,
 	struct sq_conn *c = NULL;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	if ((r = endpoint_update_in(c, ep)) == SCEP_OK)
+	if ((r = sq_endpoint_update_in(c, ep)) == SCEP_OK)
 		r = targets_put(c, ep->id, t, n);
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1029,7 +1029,7 @@ sqa_endpoint_targets(void *be, int64_t id, struct store_orgref *out,
 static int
 acc_row(sqlite3_stmt *st, void *out)
 {
-	return account_row(st, out);
+	return sq_account_row(st, out);
 }
 
 static int
@@ -1068,16 +1068,16 @@ sqa_account_create(void *be, struct store_account *acct,
 	struct store_account row = *acct;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	if ((r = account_insert_in(c, &row)) == SCEP_OK)
+	if ((r = sq_account_insert_in(c, &row)) == SCEP_OK)
 		r = rules_put(c, row.id, ru);
-	if ((r = tx_end(sq, c, r)) == SCEP_OK)
+	if ((r = sq_tx_end(sq, c, r)) == SCEP_OK)
 		acct->id = row.id;
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1089,15 +1089,15 @@ sqa_account_save(void *be, const struct store_account *acct,
 	struct sq_conn *c = NULL;
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
-	if ((r = account_update_in(c, acct)) == SCEP_OK)
+	if ((r = sq_account_update_in(c, acct)) == SCEP_OK)
 		r = rules_put(c, acct->id, ru);
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1107,8 +1107,8 @@ rules_row(sqlite3_stmt *st, void *out)
 	struct store_account_rules *ru = out;
 	struct col cl = { st, 0, SCEP_OK };
 
-	c_text(&cl, ru->cn_pattern, sizeof(ru->cn_pattern));
-	c_text(&cl, ru->san_pattern, sizeof(ru->san_pattern));
+	sq_c_text(&cl, ru->cn_pattern, sizeof(ru->cn_pattern));
+	sq_c_text(&cl, ru->san_pattern, sizeof(ru->san_pattern));
 	return cl.r;
 }
 
@@ -1135,11 +1135,11 @@ otc_row(sqlite3_stmt *st, void *out)
 	struct store_otc *o = out;
 	struct col cl = { st, 0, SCEP_OK };
 
-	o->id = c_i64(&cl);
-	o->account_id = c_i64(&cl);
-	o->created_at = c_i64(&cl);
-	o->expires_at = c_i64(&cl);
-	o->used_at = c_i64(&cl);
+	o->id = sq_c_i64(&cl);
+	o->account_id = sq_c_i64(&cl);
+	o->created_at = sq_c_i64(&cl);
+	o->expires_at = sq_c_i64(&cl);
+	o->used_at = sq_c_i64(&cl);
 	return cl.r;
 }
 
@@ -1211,11 +1211,11 @@ ca_row(sqlite3_stmt *st, void *out)
 	struct store_ca *o = out;
 	struct col cl = { st, 0, SCEP_OK };
 
-	o->id = c_i64(&cl);
-	c_text(&cl, o->name, sizeof(o->name));
-	c_text(&cl, o->key_path, sizeof(o->key_path));
-	c_blob_dup(&cl, &o->cert_der, &o->cert_len);
-	o->created_at = c_i64(&cl);
+	o->id = sq_c_i64(&cl);
+	sq_c_text(&cl, o->name, sizeof(o->name));
+	sq_c_text(&cl, o->key_path, sizeof(o->key_path));
+	sq_c_blob_dup(&cl, &o->cert_der, &o->cert_len);
+	o->created_at = sq_c_i64(&cl);
 	return cl.r;
 }
 
@@ -1244,9 +1244,9 @@ sqa_ra_switch(void *be, int64_t old_id, int64_t next_id)
 	a_i(&a2, old_id);
 	a_i(&a3, next_id);
 	a_i(&a3, old_id);
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	if ((r = tx_begin(sq, c)) != SCEP_OK)
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
 		goto out;
 	/* The successor must be staged and belong to the same CA. */
 	if ((r = exec_in(c, "UPDATE ras SET state = 1 WHERE id = ?1 AND "
@@ -1267,11 +1267,11 @@ sqa_ra_switch(void *be, int64_t old_id, int64_t next_id)
 	if ((r = exec_in(c, "UPDATE endpoints SET ra_id = ?1 "
 	    "WHERE ra_id = ?2", &a3, NULL)) != SCEP_OK)
 		goto end;
-	r = config_bump(c);
+	r = sq_config_bump(c);
  end:
-	r = tx_end(sq, c, r);
+	r = sq_tx_end(sq, c, r);
  out:
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
@@ -1288,9 +1288,9 @@ sqa_cert_search(void *be, const struct store_cert_filter *f,
 	int r;
 
 	*cursor = f->after;
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
-	/* The row id comes last, after CERT_COLS (read by cert_row). */
+	/* The row id comes last, after CERT_COLS (read by sq_cert_row). */
 	if ((r = prep(c, "SELECT " CERT_COLS ", id FROM certs WHERE id > ?1 "
 	    "AND (?2 = 0 OR endpoint_id = ?2) AND (?3 = 0 OR account_id = ?3) "
 	    "AND (?4 = 0 OR org_id = ?4) AND (?5 = 0 OR dept_id = ?5) "
@@ -1301,23 +1301,23 @@ sqa_cert_search(void *be, const struct store_cert_filter *f,
 	    SCEP_OK)
 		goto out;
 	b.st = st;
-	b_i64(&b, f->after);
-	b_i64(&b, f->endpoint_id);
-	b_i64(&b, f->account_id);
-	b_i64(&b, f->org_id);
-	b_i64(&b, f->dept_id);
-	b_text(&b, f->subject);
-	b_text(&b, f->serial);
-	b_i64(&b, f->status);
-	b_i64(&b, f->expires_after);
-	b_i64(&b, f->expires_before);
-	b_i64(&b, lim(max));
-	if ((r = b_end(&b)) != SCEP_OK)
+	sq_b_i64(&b, f->after);
+	sq_b_i64(&b, f->endpoint_id);
+	sq_b_i64(&b, f->account_id);
+	sq_b_i64(&b, f->org_id);
+	sq_b_i64(&b, f->dept_id);
+	sq_b_text(&b, f->subject);
+	sq_b_text(&b, f->serial);
+	sq_b_i64(&b, f->status);
+	sq_b_i64(&b, f->expires_after);
+	sq_b_i64(&b, f->expires_before);
+	sq_b_i64(&b, lim(max));
+	if ((r = sq_b_end(&b)) != SCEP_OK)
 		goto out;
-	while (*n < max && (r = step_row(st)) == SCEP_OK) {
+	while (*n < max && (r = sq_step_row(st)) == SCEP_OK) {
 		struct store_cert *x = &out[(*n)++];
 
-		if ((r = cert_row(st, x)) != SCEP_OK)
+		if ((r = sq_cert_row(st, x)) != SCEP_OK)
 			goto out;
 		*cursor = sqlite3_column_int64(st, 16);
 		if (!f->with_der) {
@@ -1330,14 +1330,14 @@ sqa_cert_search(void *be, const struct store_cert_filter *f,
 		r = SCEP_OK;
  out:
 	sqlite3_finalize(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 
 static int
 ev_row(sqlite3_stmt *st, void *out)
 {
-	return event_row(st, out);
+	return sq_event_row(st, out);
 }
 
 static int
@@ -1350,7 +1350,7 @@ sqa_event_search(void *be, const struct store_event_filter *f,
 	struct bind b = { NULL, 0, SQLITE_OK };
 	int r;
 
-	if ((r = conn_get(sq, &c)) != SCEP_OK)
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
 		return r;
 	/* action: exact, or a prefix when the filter ends with '.'. */
 	if ((r = prep(c, "SELECT " EV_COLS " FROM events WHERE id > ?1 "
@@ -1363,26 +1363,26 @@ sqa_event_search(void *be, const struct store_event_filter *f,
 	    SCEP_OK)
 		goto out;
 	b.st = st;
-	b_i64(&b, f->after);
-	b_i64(&b, f->since);
-	b_i64(&b, f->until);
-	b_i64(&b, f->endpoint_id);
-	b_i64(&b, f->account_id);
-	b_text(&b, f->kind);
-	b_text(&b, f->actor);
-	b_text(&b, f->action);
-	b_text(&b, f->result);
-	b_i64(&b, lim(max));
-	if ((r = b_end(&b)) != SCEP_OK)
+	sq_b_i64(&b, f->after);
+	sq_b_i64(&b, f->since);
+	sq_b_i64(&b, f->until);
+	sq_b_i64(&b, f->endpoint_id);
+	sq_b_i64(&b, f->account_id);
+	sq_b_text(&b, f->kind);
+	sq_b_text(&b, f->actor);
+	sq_b_text(&b, f->action);
+	sq_b_text(&b, f->result);
+	sq_b_i64(&b, lim(max));
+	if ((r = sq_b_end(&b)) != SCEP_OK)
 		goto out;
-	while (*n < max && (r = step_row(st)) == SCEP_OK)
+	while (*n < max && (r = sq_step_row(st)) == SCEP_OK)
 		if ((r = ev_row(st, &out[(*n)++])) != SCEP_OK)
 			goto out;
 	if (r == SCEP_E_NOTFOUND || *n == max)
 		r = SCEP_OK;
  out:
 	sqlite3_finalize(st);
-	conn_put(sq, c);
+	sq_conn_put(sq, c);
 	return r;
 }
 

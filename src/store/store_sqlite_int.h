@@ -5,7 +5,7 @@
  * (store_sqlite_admin.c).  Not for callers of the store.
  *
  * Rules that hold in every file of the backend: constant SQL only (no SQL
- * is ever assembled at run time), every write inside tx_begin/tx_end, and
+ * is ever assembled at run time), every write inside sq_tx_begin/sq_tx_end, and
  * errors in the store's vocabulary (sq_err).
  */
 #ifndef STORE_SQLITE_INT_H
@@ -55,42 +55,42 @@ struct col {
 };
 
 int	sq_err(int rc);
-int	conn_get(struct sq *, struct sq_conn **out);
-void	conn_put(struct sq *, struct sq_conn *);	/* accepts NULL */
+int	sq_conn_get(struct sq *, struct sq_conn **out);
+void	sq_conn_put(struct sq *, struct sq_conn *);	/* accepts NULL */
 sqlite3	*sq_conn_db(struct sq_conn *);
-int	tx_begin(struct sq *, struct sq_conn *);
-int	tx_end(struct sq *, struct sq_conn *, int r);
-int	step_done(sqlite3_stmt *);
-int	step_row(sqlite3_stmt *);
-int	exec_changes(struct sq_conn *, sqlite3_stmt *, const struct bind *,
+int	sq_tx_begin(struct sq *, struct sq_conn *);
+int	sq_tx_end(struct sq *, struct sq_conn *, int r);
+int	sq_step_done(sqlite3_stmt *);
+int	sq_step_row(sqlite3_stmt *);
+int	sq_exec_changes(struct sq_conn *, sqlite3_stmt *, const struct bind *,
 	    int64_t *changes);
-int	config_bump(struct sq_conn *);
+int	sq_config_bump(struct sq_conn *);
 
-void	b_i64(struct bind *, int64_t);
-void	b_ref(struct bind *, int64_t);		/* 0 binds NULL */
-void	b_text(struct bind *, const char *);
-void	b_blob(struct bind *, const void *, size_t);
-void	b_hash_opt(struct bind *, const uint8_t h[STORE_HASH_LEN]);
-int	b_end(const struct bind *);
+void	sq_b_i64(struct bind *, int64_t);
+void	sq_b_ref(struct bind *, int64_t);		/* 0 binds NULL */
+void	sq_b_text(struct bind *, const char *);
+void	sq_b_blob(struct bind *, const void *, size_t);
+void	sq_b_hash_opt(struct bind *, const uint8_t h[STORE_HASH_LEN]);
+int	sq_b_end(const struct bind *);
 
-int64_t	c_i64(struct col *);
-int	c_int(struct col *);
-void	c_text(struct col *, char *buf, size_t sz);
-void	c_blob_dup(struct col *, uint8_t **out, size_t *outlen);
-void	c_hash(struct col *, uint8_t h[STORE_HASH_LEN]);
+int64_t	sq_c_i64(struct col *);
+int	sq_c_int(struct col *);
+void	sq_c_text(struct col *, char *buf, size_t sz);
+void	sq_c_blob_dup(struct col *, uint8_t **out, size_t *outlen);
+void	sq_c_hash(struct col *, uint8_t h[STORE_HASH_LEN]);
 
 /* Rows in the *_COLS order. */
-int	ra_row(sqlite3_stmt *, struct store_ra *);
-int	endpoint_row(sqlite3_stmt *, struct store_endpoint *);
-int	account_row(sqlite3_stmt *, struct store_account *);
-int	cert_row(sqlite3_stmt *, struct store_cert *);
-int	event_row(sqlite3_stmt *, struct store_event *);
+int	sq_ra_row(sqlite3_stmt *, struct store_ra *);
+int	sq_endpoint_row(sqlite3_stmt *, struct store_endpoint *);
+int	sq_account_row(sqlite3_stmt *, struct store_account *);
+int	sq_cert_row(sqlite3_stmt *, struct store_cert *);
+int	sq_event_row(sqlite3_stmt *, struct store_event *);
 
 /* Writes of store_sqlite.c, for use inside a caller's transaction (they
  * bump the configuration version as their public counterparts do). */
-int	endpoint_insert_in(struct sq_conn *, struct store_endpoint *);
-int	endpoint_update_in(struct sq_conn *, const struct store_endpoint *);
-int	account_insert_in(struct sq_conn *, struct store_account *);
-int	account_update_in(struct sq_conn *, const struct store_account *);
+int	sq_endpoint_insert_in(struct sq_conn *, struct store_endpoint *);
+int	sq_endpoint_update_in(struct sq_conn *, const struct store_endpoint *);
+int	sq_account_insert_in(struct sq_conn *, struct store_account *);
+int	sq_account_update_in(struct sq_conn *, const struct store_account *);
 
 #endif /* !STORE_SQLITE_INT_H */
