@@ -88,11 +88,20 @@ static void
 take_failure(struct intune_call *call, const struct intune_call *sub,
     int stage)
 {
+	const char *pfx;
+
+	/* Discovery fails at the token stage when the Graph token does. */
+	if (sub->stage == INTUNE_STAGE_TOKEN && stage ==
+	    INTUNE_STAGE_DISCOVERY) {
+		stage = INTUNE_STAGE_TOKEN;
+		pfx = "no Graph token";
+	} else
+		pfx = stage == INTUNE_STAGE_TOKEN ? "no Intune token" :
+		    "no validation service URL";
 	call->rc = sub->rc != SCEP_OK ? sub->rc : SCEP_E_IO;
 	call->stage = stage;
-	snprintf(call->message, sizeof(call->message), "%s: %.200s",
-	    stage == INTUNE_STAGE_TOKEN ? "no Intune token" :
-	    "no validation service URL", sub->message);
+	snprintf(call->message, sizeof(call->message), "%s: %.200s", pfx,
+	    sub->message);
 	snprintf(call->aadsts, sizeof(call->aadsts), "%s", sub->aadsts);
 	snprintf(call->code, sizeof(call->code), "%s", sub->code);
 	call->http_status = sub->http_status;
@@ -129,6 +138,11 @@ service_call(struct intune_client *c, int op, const char *action,
 		base = NULL;
 		free(url);
 		url = NULL;
+		/* spec 7: Graph token, discovery, then the Intune token. */
+		if ((r = itdisc_get(c, 0, &base, &sub)) != SCEP_OK) {
+			take_failure(call, &sub, INTUNE_STAGE_DISCOVERY);
+			goto out;
+		}
 		if ((r = itok_get(c, TOK_INTUNE, rejected, 0, &token, &sub)) !=
 		    SCEP_OK) {
 			take_failure(call, &sub, INTUNE_STAGE_TOKEN);
@@ -136,10 +150,6 @@ service_call(struct intune_client *c, int op, const char *action,
 		}
 		itok_free(rejected);
 		rejected = NULL;
-		if ((r = itdisc_get(c, 0, &base, &sub)) != SCEP_OK) {
-			take_failure(call, &sub, INTUNE_STAGE_DISCOVERY);
-			goto out;
-		}
 		ulen = strlen(base) + strlen(action) + sizeof("/ScepActions/");
 		if ((url = malloc(ulen)) == NULL) {
 			r = SCEP_E_NOMEM;
@@ -160,7 +170,11 @@ service_call(struct intune_client *c, int op, const char *action,
 		rq.bearer = token;
 		rq.request_id = rid;
 		rq.service = 1;
-		rq.fresh = op == INTUNE_OP_VALIDATE;
+		/* A new connection for every ScepActions call: on a reused
+		 * keep-alive connection that dies, libcurl resends the request
+		 * by itself, unseen by the rules above (same client-request-id,
+		 * and possibly a validation Intune already acted on). */
+		rq.fresh = 1;
 		rq.max_resp = INTUNE_MAX_SVC_RESP;
 		pthread_mutex_lock(&c->lock);
 		c->stats.service_requests++;
