@@ -30,7 +30,7 @@ struct api_call {
 	struct api		*api;
 	const struct http_req	*req;
 	struct http_resp	*resp;
-	struct admin_actor	 actor;		/* set unless the route is public */
+	struct admin_actor	 actor;		/* unless the route is public */
 	char			 params[API_MAX_PARAMS][API_MAX_SEGMENT];
 	size_t			 nparams;
 	json_t			*body;		/* JSON object, or NULL */

@@ -41,7 +41,8 @@ send_cert(struct api_call *c, const uint8_t *der, size_t len,
 		return http_resp_set(c->resp, 200,
 		    "application/x-pkcs7-certificates", p7, p7len);
 	}
-	if (der == NULL || len > LONG_MAX || (x = d2i_X509(NULL, &p, (long)len)) == NULL)
+	if (der == NULL || len > LONG_MAX ||
+	    (x = d2i_X509(NULL, &p, (long)len)) == NULL)
 		return api_error(c, 500, NULL, "stored certificate unreadable");
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.pem\"", name);
 	r = -1;

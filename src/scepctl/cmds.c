@@ -71,7 +71,8 @@ static const struct col ra_cols[] = {
 static const struct col cert_cols[] = {
 	{ "SERIAL", "serial", C_STR }, { "SUBJECT", "subject", C_STR },
 	{ "STATUS", "status", C_STR }, { "NOT AFTER", "not_after", C_TIME },
-	{ "ENDPOINT", "endpoint_id", C_INT }, { "ACCOUNT", "account_id", C_INT },
+	{ "ENDPOINT", "endpoint_id", C_INT },
+	{ "ACCOUNT", "account_id", C_INT },
 	{ "ORG", "org_id", C_INT }, { "DEPT", "dept_id", C_INT },
 	{ NULL, NULL, 0 }
 };

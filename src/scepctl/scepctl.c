@@ -460,7 +460,8 @@ ctl_parse_time(const char *s, int64_t *out)
 		return n >= 0 ? 0 : -1;
 	}
 	memset(&tm, 0, sizeof(tm));
-	if ((e = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *e != '\0') {
+	e = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (e == NULL || *e != '\0') {
 		memset(&tm, 0, sizeof(tm));
 		if ((e = strptime(s, "%Y-%m-%d", &tm)) == NULL || *e != '\0')
 			return -1;
@@ -948,7 +949,8 @@ usage(FILE *f)
 	    "               NOUN VERB [ARG] [options]\n\n"
 	    "Manage scepd through its REST API (%s by default, or SCEPD_URL;\n"
 	    "the token comes from SCEPD_TOKEN or --token).\n\n"
-	    "commands (scepctl NOUN VERB --help for each):\n", "http://127.0.0.1:8080");
+	    "commands (scepctl NOUN VERB --help for each):\n",
+	    CTL_DEFAULT_URL);
 	for (i = 0; i < ctl_ncmds; i++) {
 		if (strcmp(last, ctl_cmds[i].noun) != 0)
 			fprintf(f, "%s  %-9s", i ? "\n" : "",
@@ -1004,7 +1006,8 @@ main(int argc, char **argv)
 			c.insecure = 1;
 		else if (strcmp(o, "--verbose") == 0 || strcmp(o, "-v") == 0)
 			c.verbose = 1;
-		else if ((strcmp(o, "--url") == 0 || strcmp(o, "--token") == 0 ||
+		else if ((strcmp(o, "--url") == 0 ||
+		    strcmp(o, "--token") == 0 ||
 		    strcmp(o, "--cacert") == 0) && a + 1 < argc) {
 			if (o[2] == 'u')
 				c.url = argv[++a];
@@ -1032,7 +1035,8 @@ main(int argc, char **argv)
 	for (i = 0; i < ctl_ncmds; i++)
 		if (strcmp(ctl_cmds[i].noun, noun) == 0) {
 			known_noun = 1;
-			if (a < argc && strcmp(ctl_cmds[i].verb, argv[a]) == 0) {
+			if (a < argc &&
+			    strcmp(ctl_cmds[i].verb, argv[a]) == 0) {
 				cmd = &ctl_cmds[i];
 				break;
 			}
@@ -1044,7 +1048,8 @@ main(int argc, char **argv)
 	}
 	if (cmd == NULL) {
 		if (a < argc && (strcmp(argv[a], "--help") == 0 ||
-		    strcmp(argv[a], "-h") == 0 || strcmp(argv[a], "help") == 0)) {
+		    strcmp(argv[a], "-h") == 0 ||
+		    strcmp(argv[a], "help") == 0)) {
 			usage_noun(noun);
 			return EX_OK;
 		}
@@ -1063,7 +1068,7 @@ main(int argc, char **argv)
 			return EX_OK;
 		}
 	if (c.url == NULL)
-		c.url = "http://127.0.0.1:8080";
+		c.url = CTL_DEFAULT_URL;
 	/* The base URL without a trailing slash. */
 	if ((url = strdup(c.url)) == NULL)
 		return EX_SERVER;

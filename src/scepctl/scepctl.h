@@ -26,6 +26,7 @@
 /* Largest answer we read (an audit export of API_EXPORT_MAX rows). */
 #define CTL_MAX_RESPONSE	(64 * 1024 * 1024)
 #define CTL_MAX_ARGS		64
+#define CTL_DEFAULT_URL		"http://127.0.0.1:8080"
 
 /* Where an option goes. */
 enum opt_kind {
@@ -51,7 +52,7 @@ enum opt_kind {
 struct opt {
 	const char	*name;		/* long option, without "--" */
 	int		 kind;		/* enum opt_kind */
-	const char	*key;		/* JSON member / query key / path slot */
+	const char	*key;		/* JSON member, query key, path slot */
 	int		 to;		/* TO_* */
 	const char	*arg;		/* value name for --help, NULL = flag */
 	const char	*help;
@@ -85,8 +86,9 @@ struct cmd {
 	const char		*noun;
 	const char		*verb;
 	const char		*method;
-	const char		*path;	/* "{1}": the positional, "{x}": TO_PATH */
-	int			 pos;	/* enum pos_kind of the one positional */
+	const char		*path;	/* "{1}": the positional,
+					 * "{x}": a TO_PATH option */
+	int			 pos;	/* enum pos_kind of the positional */
 	const char		*posname;
 	const struct opt	*opts;
 	const struct col	*cols;	/* table of "items"; NULL: key: value */

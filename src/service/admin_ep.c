@@ -132,7 +132,8 @@ uri_ext_check(const char *ext, struct admin_err *err)
 		return SCEP_E_MALFORMED;
 	}
 	if (ext[0] == '.') {
-		admin_err_set(err, "uri_ext", "uri_ext must not start with '.'");
+		admin_err_set(err, "uri_ext",
+		    "uri_ext must not start with '.'");
 		return SCEP_E_MALFORMED;
 	}
 	for (i = 0; i < len; i++) {

@@ -167,12 +167,16 @@ struct jfield {
 
 #define F_STR(n, st, m)		{ n, JF_STR, offsetof(st, m), \
 				  sizeof(((st *)0)->m), 0, 0, NULL, 0 }
-#define F_BOOL(n, st, m)	{ n, JF_BOOL, offsetof(st, m), 0, 0, 1, NULL, 0 }
-#define F_INT(n, st, m, lo, hi)	{ n, JF_INT, offsetof(st, m), 0, lo, hi, NULL, 0 }
+#define F_BOOL(n, st, m)	{ n, JF_BOOL, offsetof(st, m), 0, 0, 1, \
+				  NULL, 0 }
+#define F_INT(n, st, m, lo, hi)	{ n, JF_INT, offsetof(st, m), 0, lo, hi, \
+				  NULL, 0 }
 #define F_I64(n, st, m, lo, hi, fl) \
-				{ n, JF_I64, offsetof(st, m), 0, lo, hi, NULL, fl }
+				{ n, JF_I64, offsetof(st, m), 0, lo, hi, \
+				  NULL, fl }
 #define F_ENUM(n, st, m, map, fl) \
-				{ n, JF_ENUM, offsetof(st, m), 0, 0, 0, map, fl }
+				{ n, JF_ENUM, offsetof(st, m), 0, 0, 0, \
+				  map, fl }
 #define F_RO(n, st, m)		F_I64(n, st, m, 0, INT64_MAX, JF_RO)
 
 static const struct jfield org_fields[] = {
@@ -768,10 +772,12 @@ x509_details(const uint8_t *der, size_t len, json_t *o)
 				if (type != GEN_DNS && type != GEN_EMAIL &&
 				    type != GEN_URI)
 					continue;
-				json_array_append_new(a, json_pack("{s:s, s:s%}",
-				    "type", type == GEN_DNS ? "dns" :
+				json_array_append_new(a,
+				    json_pack("{s:s, s:s%}", "type",
+				    type == GEN_DNS ? "dns" :
 				    type == GEN_EMAIL ? "email" : "uri",
-				    "value", (const char *)ASN1_STRING_get0_data(s),
+				    "value",
+				    (const char *)ASN1_STRING_get0_data(s),
 				    (size_t)ASN1_STRING_length(s)));
 			}
 		json_object_set_new(o, "sans", a);

@@ -187,8 +187,8 @@ ra_make(struct admin_actor *a, int64_t ca_id, const char *alg,
 	}
 	if ((r = ca_key_generate(alg, &rakey)) != SCEP_OK) {
 		if (r == SCEP_E_CONFIG) {
-			admin_err_set(err, "key_alg", "key_alg must be rsa2048, "
-			    "rsa3072, rsa4096, ec256 or ec384");
+			admin_err_set(err, "key_alg", "key_alg must be "
+			    "rsa2048, rsa3072, rsa4096, ec256 or ec384");
 			r = SCEP_E_MALFORMED;
 		}
 		goto out;
@@ -305,7 +305,8 @@ admin_ra_stage(struct admin_actor *a, int64_t id, int days,
 		return r;
 	r = SCEP_E_MALFORMED;
 	if (old.state != RA_ACTIVE) {
-		admin_err_set(err, NULL, "only an active RA can be rolled over");
+		admin_err_set(err, NULL,
+		    "only an active RA can be rolled over");
 		goto out;
 	}
 	r = SCEP_E_INTERNAL;
