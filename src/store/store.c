@@ -30,6 +30,10 @@ static const struct {
 	const struct store_ops	*ops;
 } backends[] = {
 	{ "sqlite:",		1,	&store_sqlite_ops },
+#ifdef STORE_HAVE_PG
+	{ "postgresql://",	0,	&store_pg_ops },
+	{ "postgres://",	0,	&store_pg_ops },
+#endif
 };
 
 /* The value "config_version" of the settings table is the store's. */

@@ -22,6 +22,9 @@ static const struct {
 	const struct store_admin_ops	*admin;
 } admin_backends[] = {
 	{ &store_sqlite_ops,	&store_sqlite_admin_ops },
+#ifdef STORE_HAVE_PG
+	{ &store_pg_ops,	&store_pg_admin_ops },
+#endif
 };
 
 static const struct store_admin_ops *

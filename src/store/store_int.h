@@ -209,9 +209,12 @@ struct store_admin_ops {
 int	store_endpoint_valid(const struct store_endpoint *);
 int	store_account_valid(const struct store_account *);
 
-/* The backends.  store_pg_ops will join here. */
+/* The backends.  The PostgreSQL ones exist when built with libpq
+ * (STORE_HAVE_PG). */
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_admin_ops store_sqlite_admin_ops;
+extern const struct store_ops store_pg_ops;
+extern const struct store_admin_ops store_pg_admin_ops;
 
 /*
  * The audit chain, shared by every backend so that a trail moved from

@@ -1,6 +1,10 @@
 /*
  * test_store.c -- the store suite (STYLE H10, H12): every function of
- * store.h against a temporary SQLite file in a mkdtemp directory.
+ * store.h against a temporary SQLite file in a mkdtemp directory, or,
+ * when STORE_TEST_DSN names a PostgreSQL database (postgresql://...,
+ * empty, made by tests/pg/with-cluster.sh), against PostgreSQL: the same
+ * checks, except those about SQLite's files, with the PostgreSQL
+ * equivalents of the raw SQL behind the store's back.
  *
  * Besides round trips it checks what the rest of scepd relies on:
  * uniqueness errors, guarded transitions under a race (exactly one
@@ -17,9 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
+#ifdef STORE_HAVE_PG
+#include <libpq-fe.h>
+#endif
 
 #include "scep_err.h"
 #include "store.h"
@@ -27,6 +35,8 @@
 
 static char dir[PATH_MAX / 2];	/* room for the suffixes */
 static char dbpath[PATH_MAX];
+/* STORE_TEST_DSN when it is a PostgreSQL URI; NULL: SQLite. */
+static const char *pg_dsn;
 
 static const uint8_t certder[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
 
@@ -40,7 +50,8 @@ fill_hash(uint8_t h[STORE_HASH_LEN], int seed)
 		h[i] = (uint8_t)(seed * 31 + i + 1);
 }
 
-/* Raw SQL helpers: one statement, an integer result (or -1). */
+/* Raw SQL helpers: one statement, an integer result (or -1).  The SQL
+ * used with them is valid in both SQLite and PostgreSQL. */
 static sqlite3 *
 raw_open(void)
 {
@@ -55,6 +66,50 @@ raw_open(void)
 	return db;
 }
 
+#ifdef STORE_HAVE_PG
+/* One statement on a connection of its own; the result (NULL on a
+ * connection failure).  Test code: PQexec with constant SQL. */
+static PGresult *
+pg_raw(const char *sql)
+{
+	PGconn *c = NULL;
+	PGresult *res = NULL;
+
+	if ((c = PQconnectdb(pg_dsn)) != NULL &&
+	    PQstatus(c) == CONNECTION_OK)
+		res = PQexec(c, sql);
+	PQfinish(c);
+	return res;
+}
+
+static int64_t
+pg_raw_int(const char *sql)
+{
+	PGresult *res = NULL;
+	int64_t v = -1;
+
+	if ((res = pg_raw(sql)) != NULL &&
+	    PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 &&
+	    !PQgetisnull(res, 0, 0))
+		v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return v;
+}
+
+static int
+pg_raw_exec(const char *sql)
+{
+	PGresult *res = NULL;
+	int ok;
+
+	res = pg_raw(sql);
+	ok = res != NULL && (PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK);
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+#endif
+
 static int64_t
 raw_int(const char *sql)
 {
@@ -62,6 +117,10 @@ raw_int(const char *sql)
 	sqlite3_stmt *st = NULL;
 	int64_t v = -1;
 
+#ifdef STORE_HAVE_PG
+	if (pg_dsn != NULL)
+		return pg_raw_int(sql);
+#endif
 	if ((db = raw_open()) == NULL)
 		return -1;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
@@ -78,11 +137,22 @@ raw_exec(const char *sql)
 	sqlite3 *db = NULL;
 	int rc;
 
+#ifdef STORE_HAVE_PG
+	if (pg_dsn != NULL)
+		return pg_raw_exec(sql);
+#endif
 	if ((db = raw_open()) == NULL)
 		return -1;
 	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	sqlite3_close(db);
 	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* The DSN the suite runs against. */
+static const char *
+test_dsn(void)
+{
+	return pg_dsn != NULL ? pg_dsn : dbpath;
 }
 
 static int
@@ -292,34 +362,60 @@ test_open(void)
 	    "open: sqlite: without a path");
 	tap_ok(store_open("sqlite::memory:", &s) == SCEP_E_CONFIG,
 	    "open: :memory: refused (one db per pooled connection)");
+#ifdef STORE_HAVE_PG
+	{
+		time_t t0 = time(NULL);
+
+		/* Nothing listens on port 1: refused at once, a failure
+		 * that is worth a retry (not a configuration error). */
+		tap_ok(store_open("postgresql://scepd@127.0.0.1:1/scepd", &s) ==
+		    SCEP_E_BUSY && s == NULL && time(NULL) - t0 < 5,
+		    "open: postgresql server down: SCEP_E_BUSY, quickly");
+		tap_ok(store_open("postgresql://x:y:z/%zz?nonsense=1", &s) ==
+		    SCEP_E_CONFIG && s == NULL,
+		    "open: postgresql DSN libpq cannot parse");
+	}
+#else
 	tap_ok(store_open("postgresql://localhost/scepd", &s) ==
 	    SCEP_E_CONFIG && s == NULL,
 	    "open: postgresql without the backend built");
+#endif
 	tap_ok(store_open("mysql://x/y", &s) == SCEP_E_CONFIG,
 	    "open: unknown scheme");
 	n = snprintf(bad, sizeof(bad), "%s/no/such/dir/x.db", dir);
 	tap_ok(n > 0 && (size_t)n < sizeof(bad), "test path fits");
 	tap_ok(store_open(bad, &s) == SCEP_E_IO && s == NULL,
 	    "open: missing directory is an I/O error");
-	tap_ok(store_open(dbpath, NULL) == SCEP_E_INTERNAL, "open: NULL out");
+	tap_ok(store_open(test_dsn(), NULL) == SCEP_E_INTERNAL,
+	    "open: NULL out");
 
-	/* A permissive umask must not leak into the file modes. */
-	old = umask(0);
-	snprintf(dsn, sizeof(dsn), "sqlite:%s", dbpath);
-	tap_ok(store_open(dsn, &s) == SCEP_OK && s != NULL,
-	    "open: sqlite:PATH creates the database");
-	umask(old);
-	tap_ok(store_schema_version(s, &v) == SCEP_OK && v >= 1,
-	    "schema version %lld", (long long)v);
-	tap_ok(store_setting_set(s, "probe", "1") == SCEP_OK, "first write");
-	tap_ok(file_mode("") == 0600, "database file mode 0600 (%o)",
-	    file_mode(""));
-	tap_ok(file_mode("-wal") == 0600, "-wal file mode 0600 (%o)",
-	    file_mode("-wal"));
-	tap_ok(file_mode("-shm") == 0600, "-shm file mode 0600 (%o)",
-	    file_mode("-shm"));
-	tap_ok(raw_int("SELECT journal_mode = 'wal' FROM pragma_journal_mode")
-	    == 1, "journal_mode is WAL");
+	if (pg_dsn != NULL) {
+		tap_ok(store_open(pg_dsn, &s) == SCEP_OK && s != NULL,
+		    "open: postgresql:// creates the schema");
+		tap_ok(store_schema_version(s, &v) == SCEP_OK && v >= 1,
+		    "schema version %lld", (long long)v);
+		tap_ok(store_setting_set(s, "probe", "1") == SCEP_OK,
+		    "first write");
+	} else {
+		/* A permissive umask must not leak into the file modes. */
+		old = umask(0);
+		snprintf(dsn, sizeof(dsn), "sqlite:%s", dbpath);
+		tap_ok(store_open(dsn, &s) == SCEP_OK && s != NULL,
+		    "open: sqlite:PATH creates the database");
+		umask(old);
+		tap_ok(store_schema_version(s, &v) == SCEP_OK && v >= 1,
+		    "schema version %lld", (long long)v);
+		tap_ok(store_setting_set(s, "probe", "1") == SCEP_OK,
+		    "first write");
+		tap_ok(file_mode("") == 0600, "database file mode 0600 (%o)",
+		    file_mode(""));
+		tap_ok(file_mode("-wal") == 0600, "-wal file mode 0600 (%o)",
+		    file_mode("-wal"));
+		tap_ok(file_mode("-shm") == 0600, "-shm file mode 0600 (%o)",
+		    file_mode("-shm"));
+		tap_ok(raw_int("SELECT journal_mode = 'wal' FROM "
+		    "pragma_journal_mode") == 1, "journal_mode is WAL");
+	}
 	store_close(s);
 	s = NULL;
 	store_close(NULL);
@@ -330,7 +426,8 @@ test_open(void)
 	    "(%lld)", (long long)applied);
 	tap_ok(raw_exec("UPDATE schema_migrations SET applied_at = 12345") ==
 	    0, "raw: mark applied_at");
-	tap_ok(store_open(dbpath, &s) == SCEP_OK, "reopen as a plain path");
+	tap_ok(store_open(test_dsn(), &s) == SCEP_OK,
+	    "reopen (SQLite: as a plain path)");
 	tap_ok(raw_int("SELECT count(*) FROM schema_migrations") == applied,
 	    "reopen: no migration row added");
 	tap_ok(raw_int("SELECT count(*) FROM schema_migrations "
@@ -344,11 +441,11 @@ test_open(void)
 	/* A database from a newer scepd is refused. */
 	tap_ok(raw_exec("INSERT INTO schema_migrations VALUES "
 	    "(9999, '9999_future.sql', 1)") == 0, "raw: future migration");
-	tap_ok(store_open(dbpath, &s) == SCEP_E_CONFIG && s == NULL,
+	tap_ok(store_open(test_dsn(), &s) == SCEP_E_CONFIG && s == NULL,
 	    "open: newer schema refused");
 	tap_ok(raw_exec("DELETE FROM schema_migrations WHERE version = 9999")
 	    == 0, "raw: remove it");
-	tap_ok(store_open(dbpath, &s) == SCEP_OK, "open again");
+	tap_ok(store_open(test_dsn(), &s) == SCEP_OK, "open again");
 	store_close(s);
 }
 
@@ -1310,6 +1407,17 @@ main(void)
 	const char *tmp = NULL;
 	int64_t ca_id = 0, ep_id, ep2_id;
 
+	if ((tmp = getenv("STORE_TEST_DSN")) != NULL &&
+	    (strncmp(tmp, "postgresql://", 13) == 0 ||
+	    strncmp(tmp, "postgres://", 11) == 0)) {
+#ifdef STORE_HAVE_PG
+		pg_dsn = tmp;
+		printf("# PostgreSQL: STORE_TEST_DSN\n");
+#else
+		printf("1..0 # SKIP built without the PostgreSQL backend\n");
+		return 0;
+#endif
+	}
 	if ((tmp = getenv("TMPDIR")) == NULL || tmp[0] == '\0')
 		tmp = "/tmp";
 	snprintf(dir, sizeof(dir), "%s/scepd-store-XXXXXX", tmp);
@@ -1325,8 +1433,9 @@ main(void)
 	}
 
 	test_open();
-	if (store_open(dbpath, &s) != SCEP_OK) {
-		printf("Bail out! cannot open %s\n", dbpath);
+	if (store_open(test_dsn(), &s) != SCEP_OK) {
+		printf("Bail out! cannot open %s\n", pg_dsn != NULL ?
+		    "STORE_TEST_DSN" : dbpath);
 		cleanup();
 		return 1;
 	}
