@@ -59,6 +59,9 @@ init_usage(FILE *f)
 "  --legacy                allow single DES and MD5 on the default endpoint\n"
 "                          (old clients such as micromdm's scepclient)\n"
 "  --manual-approval       default endpoint answers PENDING until approved\n"
+"  --store DSN             the store: sqlite:PATH (default DIR/scepd.db)\n"
+"                          or postgresql://... (a shared deployment: run\n"
+"                          init once; other nodes get a copy of DIR)\n"
 "  --json                  print one JSON object (scep_url, challenge,\n"
 "                          ca_fingerprint_sha256, admin_token, ...)\n");
 }
@@ -175,12 +178,14 @@ cmd_init(int argc, char **argv)
 		{ "legacy",		no_argument,	   NULL, 'L' },
 		{ "manual-approval",	no_argument,	   NULL, 'M' },
 		{ "json",		no_argument,	   NULL, 'j' },
+		{ "store",		required_argument, NULL, 'S' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dir = NULL, *subject = "/CN=scepd Demo CA/O=scepd";
 	const char *alg = "rsa2048", *imp_cert = NULL, *imp_key = NULL;
 	const char *ext = "device", *url = NULL, *listen = NULL;
+	const char *store_dsn = NULL;
 	int json = 0, legacy = 0, manual = 0, c, rc = 1;
 	char path[PATH_MAX], keydir[PATH_MAX], capath[PATH_MAX];
 	char rapath[PATH_MAX], absdir[PATH_MAX], challenge[64];
@@ -229,6 +234,7 @@ cmd_init(int argc, char **argv)
 		case 'L': legacy = 1; break;
 		case 'M': manual = 1; break;
 		case 'j': json = 1; break;
+		case 'S': store_dsn = optarg; break;
 		case 'h': init_usage(stdout); return 0;
 		default: init_usage(stderr); return 2;
 		}
@@ -309,6 +315,10 @@ cmd_init(int argc, char **argv)
 	if (url != NULL)
 		(void)config_set(&cfg, "url", url);
 	(void)config_set(&cfg, "listen", listen ? listen : "127.0.0.1:8080");
+	if (store_dsn != NULL && config_set(&cfg, "store", store_dsn) != 0) {
+		fprintf(stderr, "scepd init: --store is too long\n");
+		goto fail;
+	}
 	if (pjoin(path, sizeof(path), absdir, "scepd.conf") != 0 ||
 	    config_write_file(&cfg, path) != 0)
 		goto fail;
@@ -316,8 +326,26 @@ cmd_init(int argc, char **argv)
 	/* The store. */
 	snprintf(dsn, sizeof(dsn), "%s", cfg.store);
 	if (store_open(dsn, &st) != SCEP_OK) {
-		fprintf(stderr, "scepd init: cannot create the store %s\n", dsn);
+		/* Not the DSN itself: it may carry a password. */
+		fprintf(stderr, "scepd init: cannot create or open the store "
+		    "(see --store)\n");
 		goto fail;
+	}
+	{
+		/* A shared store (PostgreSQL) is initialized once; further
+		 * nodes join with a copy of the data directory instead. */
+		struct store_ca one;
+		size_t nca = 0;
+
+		memset(&one, 0, sizeof(one));
+		if (store_ca_list(st, &one, 1, &nca) != SCEP_OK || nca != 0) {
+			store_ca_clear(&one);
+			fprintf(stderr, "scepd init: the store already holds a "
+			    "deployment; to add a node, copy its data "
+			    "directory (keys/, secret.key, scepd.conf) "
+			    "instead\n");
+			goto fail;
+		}
 	}
 	if (der_of(cacert, &cader, &caderlen) != 0 ||
 	    der_of(racert, &rader, &raderlen) != 0)

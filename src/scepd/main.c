@@ -18,6 +18,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: scepd init --data-dir DIR [--json] [options]   create a deployment\n"
 "       scepd serve --data-dir DIR [options]           run the server\n"
+"       scepd migrate --from sqlite:PATH --to postgresql://...\n"
+"                                                      SQLite to PostgreSQL\n"
 "       scepd --version\n"
 "\n"
 "`scepd init --help` and `scepd serve --help` list the options; see also\n"
@@ -35,6 +37,8 @@ main(int argc, char **argv)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "migrate") == 0)
+		return cmd_migrate(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
 		printf("scepd %s\n", SCEPD_VERSION);
 		return 0;

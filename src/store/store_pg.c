@@ -848,6 +848,13 @@ conn_alive(struct pg_conn *c)
 	return PQtransactionStatus(c->conn) == PQTRANS_IDLE;
 }
 
+static void
+notice_ignore(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 /*
  * Open one connection: our defaults first, then the DSN, which libpq
  * expands (expand_dbname) and whose settings win over ours.
@@ -888,6 +895,9 @@ conn_open(const struct pg *pg, uint64_t gen, struct pg_conn **out,
 		r = SCEP_E_BUSY;
 		goto out;
 	}
+	/* Server notices ("relation already exists, skipping") are not
+	 * ours to print on stderr. */
+	(void)PQsetNoticeProcessor(c->conn, notice_ignore, NULL);
 	if ((r = pg_exec_cmd(c, S(ST_SETUP), NULL, NULL)) != SCEP_OK) {
 		snprintf(why, whysz, "session setup failed");
 		goto out;
