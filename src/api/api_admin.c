@@ -37,8 +37,9 @@ h_login(struct api_call *c)
 	if (r == SCEP_E_BUSY) {
 		snprintf(ra, sizeof(ra), "%d", retry);
 		http_resp_header(c->resp, "Retry-After", ra);
-		return api_error(c, 429, NULL, "too many failed logins; try "
-		    "again later");
+		return api_error(c, 429, NULL, retry > 1 ?
+		    "too many failed logins; try again later" :
+		    "too many logins at once; try again in a second");
 	}
 	if (r == SCEP_E_DENIED)
 		return api_error(c, 401, NULL, "bad name or password");

@@ -4,6 +4,7 @@
  * administration model (issue 3).  See admin.h for the contracts.
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,19 +66,60 @@ admin_password_generate(char *out, size_t outsz)
 	return SCEP_OK;
 }
 
+/*
+ * argon2id costs 64 MiB per call (libsodium's "interactive" limits), so
+ * the number of hashes computed at once is capped: a burst of logins
+ * must not take the server's memory.  Logins that find no free slot are
+ * told to retry (they must not queue up behind an attacker's); password
+ * changes by an authenticated administrator wait for a slot.
+ */
+static sem_t		pwslots;
+static int		pwslots_ok;
+static pthread_once_t	pwslots_once = PTHREAD_ONCE_INIT;
+
+static void
+pwslots_init(void)
+{
+	pwslots_ok = sem_init(&pwslots, 0, ADMIN_PWHASH_PARALLEL) == 0;
+}
+
+/* Take a slot: 0, or -1 when none is free and "wait" is 0. */
+static int
+pwslot_take(int wait)
+{
+	pthread_once(&pwslots_once, pwslots_init);
+	if (!pwslots_ok)
+		return 0;	/* no semaphore: no cap, but still works */
+	if (wait) {
+		while (sem_wait(&pwslots) != 0)
+			;	/* EINTR */
+		return 0;
+	}
+	return sem_trywait(&pwslots) == 0 ? 0 : -1;
+}
+
+static void
+pwslot_give(void)
+{
+	if (pwslots_ok)
+		(void)sem_post(&pwslots);
+}
+
 int
 admin_password_hash(const char *pw, char out[STORE_PWHASH_MAX])
 {
 	size_t len = strlen(pw);
+	int rc;
 
 	if (len < ADMIN_PASSWORD_MIN || len > ADMIN_PASSWORD_MAX)
 		return SCEP_E_MALFORMED;
 	/* argon2id with libsodium's "interactive" cost: ~64 MiB, well under
 	 * a second; the login throttle bounds the guess rate anyway. */
-	if (crypto_pwhash_str(out, pw, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-		return SCEP_E_NOMEM;
-	return SCEP_OK;
+	(void)pwslot_take(1);
+	rc = crypto_pwhash_str(out, pw, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	pwslot_give();
+	return rc == 0 ? SCEP_OK : SCEP_E_NOMEM;
 }
 
 int64_t
@@ -384,12 +426,18 @@ admin_login(struct svc *svc, const char *name, const char *password,
 	r = store_admin_by_name(st, name, &a);
 	if (r != SCEP_OK && r != SCEP_E_NOTFOUND)
 		return r;
+	if (pwslot_take(0) != 0) {
+		*retry_after = 1;
+		sodium_memzero(&a, sizeof(a));
+		return SCEP_E_BUSY;
+	}
 	if (r == SCEP_OK && a.password_hash[0] != '\0' && !a.disabled)
 		ok = crypto_pwhash_str_verify(a.password_hash, password,
 		    strlen(password)) == 0;
 	else if (dummy_hash[0] != '\0' && crypto_pwhash_str_verify(
 	    dummy_hash, password, strlen(password)) == 0)
 		ok = 0;		/* same work, same answer */
+	pwslot_give();
 	if (!ok) {
 		struct admin_actor anon;
 

@@ -64,6 +64,8 @@
 #define ADMIN_PASSWORD_GEN	20
 #define ADMIN_PASSWORD_MIN	12
 #define ADMIN_PASSWORD_MAX	256
+/* Password hashes (argon2id, 64 MiB each) computed at the same time. */
+#define ADMIN_PWHASH_PARALLEL	2
 /* Login throttling: this many failures per name or per client address
  * within the window lock further attempts until the window has passed. */
 #define ADMIN_LOGIN_MAX_FAIL	5
@@ -137,7 +139,8 @@ int	admin_auth_token(struct svc *, const char *token,
  * Password login: on success a new session, its cookie value (sid_out)
  * and CSRF token (csrf_out), each >= ADMIN_SID_MAX.  SCEP_E_DENIED for a
  * bad name or password (the same answer for both), SCEP_E_BUSY while
- * throttled (*retry_after set, seconds).
+ * throttled or while ADMIN_PWHASH_PARALLEL logins are being checked
+ * (*retry_after set, seconds).
  */
 int	admin_login(struct svc *, const char *name, const char *password,
 	    const char *client_addr, char *sid_out, size_t sidsz,

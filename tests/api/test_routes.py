@@ -763,6 +763,25 @@ is_(s.request("GET", "/api/v1/me", headers={"Cookie": sid}).status, 401,
 is_(s.request("GET", "/api/v1/me",
               headers={"Cookie": "scepd_session=forged"}).status, 401,
     "a forged session cookie: 401")
+# Logins at once: argon2id is capped to a few at a time; the others are
+# told to retry (429), never failed or crashed.
+import threading  # noqa: E402
+answers = []
+
+
+def one_login():
+    answers.append(s.request("POST", "/api/v1/login",
+                             body={"name": "admin",
+                                   "password": s.password}).status)
+
+
+th = [threading.Thread(target=one_login) for _ in range(8)]
+for t in th:
+    t.start()
+for t in th:
+    t.join()
+ok(all(a in (200, 429) for a in answers) and 200 in answers,
+   "8 logins at once: each 200 or 429 (%s)" % sorted(answers), answers)
 # Throttling: five failures lock the name and the address for a while.
 for i in range(5):
     s.request("POST", "/api/v1/login",
