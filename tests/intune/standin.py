@@ -31,7 +31,8 @@ Control API (not recorded):
   GET  /_standin/info            ports, configuration
   GET  /_standin/calls           every recorded call, in order
   POST /_standin/config          merge a JSON object into the configuration
-  POST /_standin/reset           forget calls, scripts, tokens; defaults back
+  POST /_standin/reset           forget calls and scripts; defaults back
+                                 (issued tokens stay valid)
   POST /_standin/expire_tokens   every token issued so far answers 401
   POST /_standin/alt_down        close alt_port and its connections
   POST /_standin/shutdown        exit
@@ -158,10 +159,9 @@ class State:
 
     def reset(self):
         with self.lock:
+            # Tokens stay valid (POST /_standin/expire_tokens ends them).
             self.cfg = default_config(self.args)
             self.calls = []
-            self.tokens = {}
-            self.token_epoch += 1
             self.request_ids = set()
             self.challenges = set()
 

@@ -29,6 +29,7 @@
 #include <openssl/x509.h>
 
 #include "intune.h"
+#include "standin_util.h"
 #include "scep_err.h"
 #include "tap.h"
 
@@ -39,304 +40,8 @@
 #define CLIENT_ID	"11111111-1111-1111-1111-111111111111"
 #define CALLER		"scepd-test/1.0"
 
-static char dir[256], ca_path[300], base[128], logpath[300];
-static int port, alt_port, proxy_port, dead_port;
-static pid_t standin_pid = -1;
-static EVP_PKEY *key;
 static uint8_t *csr_ok;
 static size_t csr_ok_len;
-
-/* ---- the stand-in ---- */
-
-struct buf {
-	char	*p;
-	size_t	 len;
-};
-
-static size_t
-buf_write(char *ptr, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	char *np;
-
-	if ((np = realloc(b->p, b->len + size * n + 1)) == NULL)
-		return 0;
-	b->p = np;
-	memcpy(b->p + b->len, ptr, size * n);
-	b->len += size * n;
-	b->p[b->len] = '\0';
-	return size * n;
-}
-
-/* Control API call; returns the parsed answer (caller decrefs). */
-static json_t *
-ctl(const char *path, const char *body)
-{
-	struct buf b = { NULL, 0 };
-	char url[512];
-	json_t *j = NULL;
-	CURL *h;
-
-	if ((h = curl_easy_init()) == NULL)
-		return NULL;
-	snprintf(url, sizeof(url), "%s_standin/%s", base, path);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_CAINFO, ca_path);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(h, CURLOPT_PROXY, "");
-	if (body != NULL)
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	if (curl_easy_perform(h) == CURLE_OK && b.p != NULL)
-		j = json_loads(b.p, 0, NULL);
-	curl_easy_cleanup(h);
-	free(b.p);
-	return j;
-}
-
-static void
-ctl0(const char *path, const char *body)
-{
-	json_decref(ctl(path, body));
-}
-
-static void
-reset(void)
-{
-	ctl0("reset", "{}");
-}
-
-static json_t *
-calls(void)
-{
-	json_t *j = ctl("calls", NULL), *c;
-
-	c = json_incref(json_object_get(j, "calls"));
-	json_decref(j);
-	return c != NULL ? c : json_array();
-}
-
-/* Calls of a kind ("token", "discovery", "validateRequest" ...). */
-static size_t
-count_kind(json_t *all, const char *kind)
-{
-	size_t i, n = 0;
-	json_t *e;
-
-	json_array_foreach(all, i, e)
-		if (strcmp(json_string_value(json_object_get(e, "kind")) ?
-		    json_string_value(json_object_get(e, "kind")) : "", kind) == 0)
-			n++;
-	return n;
-}
-
-static json_t *
-nth_kind(json_t *all, const char *kind, size_t nth)
-{
-	size_t i, n = 0;
-	json_t *e;
-
-	json_array_foreach(all, i, e) {
-		const char *k = json_string_value(json_object_get(e, "kind"));
-
-		if (k != NULL && strcmp(k, kind) == 0 && n++ == nth)
-			return e;
-	}
-	return NULL;
-}
-
-static size_t
-count_violations(json_t *all)
-{
-	size_t i, n = 0;
-	json_t *e;
-
-	json_array_foreach(all, i, e) {
-		json_t *v = json_object_get(e, "violations");
-		size_t j;
-		json_t *s;
-
-		n += json_array_size(v);
-		json_array_foreach(v, j, s)
-			fprintf(stdout, "# violation: %s\n",
-			    json_string_value(s));
-	}
-	return n;
-}
-
-static const char *
-header(json_t *call, const char *name)
-{
-	json_t *hs = json_object_get(call, "headers"), *h;
-	size_t i;
-
-	json_array_foreach(hs, i, h) {
-		const char *k = json_string_value(json_array_get(h, 0));
-
-		if (k != NULL && strcasecmp(k, name) == 0)
-			return json_string_value(json_array_get(h, 1));
-	}
-	return NULL;
-}
-
-static const char *
-field(json_t *call, const char *outer, const char *name)
-{
-	return json_string_value(json_object_get(json_object_get(
-	    json_object_get(call, "json"), outer), name));
-}
-
-static int
-start_standin(const char *python, const char *script)
-{
-	char info[300];
-	json_t *j = NULL;
-	int i;
-
-	snprintf(dir, sizeof(dir), "/tmp/test_intune.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	if ((standin_pid = fork()) < 0)
-		return -1;
-	if (standin_pid == 0) {
-		execl(python, python, script, "--dir", dir,
-		    "--exit-with-parent", "--client-secret", SECRET,
-		    (char *)NULL);
-		_exit(127);
-	}
-	snprintf(info, sizeof(info), "%s/standin.json", dir);
-	for (i = 0; i < 300 && j == NULL; i++) {
-		usleep(100 * 1000);
-		if (access(info, R_OK) == 0)
-			j = json_load_file(info, 0, NULL);
-	}
-	if (j == NULL)
-		return -1;
-	port = (int)json_integer_value(json_object_get(j, "port"));
-	alt_port = (int)json_integer_value(json_object_get(j, "alt_port"));
-	proxy_port = (int)json_integer_value(json_object_get(j, "proxy_port"));
-	dead_port = (int)json_integer_value(json_object_get(j, "dead_port"));
-	snprintf(ca_path, sizeof(ca_path), "%s",
-	    json_string_value(json_object_get(j, "ca")));
-	snprintf(base, sizeof(base), "https://127.0.0.1:%d/", port);
-	json_decref(j);
-	return 0;
-}
-
-static void
-stop_standin(void)
-{
-	int st;
-
-	if (standin_pid > 0) {
-		kill(standin_pid, SIGTERM);
-		waitpid(standin_pid, &st, 0);
-		standin_pid = -1;
-	}
-}
-
-static void
-show_log_tail(void)
-{
-	char tail[4096];
-	off_t size;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(logpath, O_RDONLY)) < 0)
-		return;
-	size = lseek(fd, 0, SEEK_END);
-	(void)lseek(fd, size > (off_t)sizeof(tail) ? size -
-	    (off_t)sizeof(tail) : 0, SEEK_SET);
-	if ((n = read(fd, tail, sizeof(tail))) > 0)
-		(void)!write(STDERR_FILENO, tail, (size_t)n);
-	close(fd);
-}
-
-/* The stand-in's work directory holds only plain files. */
-static void
-remove_dir(void)
-{
-	struct dirent *de;
-	char path[600];
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		(void)unlink(path);
-	}
-	closedir(d);
-	(void)rmdir(dir);
-}
-
-/* ---- test material ---- */
-
-static int
-make_csr(const char *challenge, uint8_t **der, size_t *len)
-{
-	X509_REQ *rq = NULL;
-	X509_NAME *n = NULL;
-	unsigned char *p = NULL;
-	int l, r = -1;
-
-	if ((rq = X509_REQ_new()) == NULL || (n = X509_NAME_new()) == NULL)
-		goto out;
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"device-1", -1, -1, 0);
-	X509_REQ_set_subject_name(rq, n);
-	X509_REQ_set_pubkey(rq, key);
-	if (challenge != NULL)
-		X509_REQ_add1_attr_by_NID(rq, NID_pkcs9_challengePassword,
-		    MBSTRING_ASC, (const unsigned char *)challenge, -1);
-	if (X509_REQ_sign(rq, key, EVP_sha256()) <= 0)
-		goto out;
-	if ((l = i2d_X509_REQ(rq, &p)) <= 0)
-		goto out;
-	*der = p;
-	*len = (size_t)l;
-	r = 0;
- out:
-	X509_NAME_free(n);
-	X509_REQ_free(rq);
-	return r;
-}
-
-/* An issued certificate: serial 0x80 01 02 03 04 (high bit set, so its
- * DER content has a leading 00), notAfter 2030-06-11 16:11:20 UTC. */
-static X509 *
-make_cert(void)
-{
-	X509 *x = X509_new();
-	X509_NAME *iss = X509_NAME_new(), *sub = X509_NAME_new();
-	BIGNUM *bn = NULL;
-	ASN1_INTEGER *ai = NULL;
-
-	BN_hex2bn(&bn, "8001020304");
-	ai = BN_to_ASN1_INTEGER(bn, NULL);
-	X509_set_version(x, 2);
-	X509_set_serialNumber(x, ai);
-	X509_NAME_add_entry_by_txt(iss, "O", MBSTRING_ASC,
-	    (const unsigned char *)"Example", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"Example Issuing CA", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(sub, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"device-1", -1, -1, 0);
-	X509_set_issuer_name(x, iss);
-	X509_set_subject_name(x, sub);
-	ASN1_TIME_set_string(X509_getm_notBefore(x), "20260101000000Z");
-	ASN1_TIME_set_string(X509_getm_notAfter(x), "20300611161120Z");
-	X509_set_pubkey(x, key);
-	X509_sign(x, key, EVP_sha256());
-	BN_free(bn);
-	ASN1_INTEGER_free(ai);
-	X509_NAME_free(iss);
-	X509_NAME_free(sub);
-	return x;
-}
 
 static void
 base_cfg(struct intune_account_cfg *cfg)
@@ -349,9 +54,9 @@ base_cfg(struct intune_account_cfg *cfg)
 	cfg->client_id = CLIENT_ID;
 	cfg->client_secret = SECRET;
 	cfg->caller_info = CALLER;
-	cfg->authority_url = base;
-	cfg->graph_url = base;
-	cfg->ca_bundle_path = ca_path;
+	cfg->authority_url = su_base;
+	cfg->graph_url = su_base;
+	cfg->ca_bundle_path = su_ca;
 	/* The stand-in expects the global scopes (it checks them). */
 	cfg->graph_scope = "https://graph.microsoft.com/.default";
 	for (i = 0; i < INTUNE_OP__MAX; i++) {
@@ -381,7 +86,7 @@ validate_challenge(struct intune_client *c, const char *challenge,
 	size_t len = 0;
 	int r;
 
-	if (make_csr(challenge, &der, &len) != 0)
+	if (su_make_csr(challenge, &der, &len) != 0)
 		return SCEP_E_INTERNAL;
 	r = intune_validate(c, transid, der, len, out);
 	OPENSSL_free(der);
@@ -524,7 +229,7 @@ test_happy(struct intune_client *c)
 	char *b64 = NULL;
 	int r;
 
-	reset();
+	su_reset();
 	r = intune_validate(c, "TXN-happy-1", csr_ok, csr_ok_len, &out);
 	tap_ok(r == SCEP_OK && out.rc == SCEP_OK && strcmp(out.code,
 	    "Success") == 0 && out.http_status == 200 && out.attempts == 1 &&
@@ -533,8 +238,8 @@ test_happy(struct intune_client *c)
 	    out.code, out.message);
 	tap_ok(is_guid(out.request_ids[0]), "client-request-id is a v4 GUID "
 	    "(%s)", out.request_ids[0]);
-	all = calls();
-	tap_ok(count_violations(all) == 0, "stand-in found no violation of "
+	all = su_calls();
+	tap_ok(su_count_violations(all) == 0, "stand-in found no violation of "
 	    "spec 6 (headers, body shape, formats, CSR signature)");
 	tap_ok(json_array_size(all) == 4 &&
 	    strcmp(json_string_value(json_object_get(json_array_get(all, 0),
@@ -547,7 +252,7 @@ test_happy(struct intune_client *c)
 	    "kind")), "validateRequest") == 0,
 	    "order: Graph token, discovery, Intune token, validateRequest "
 	    "(spec 7)");
-	tok = nth_kind(all, "token", 0);
+	tok = su_nth_kind(all, "token", 0);
 	tap_ok(tok != NULL && strcmp(json_string_value(json_object_get(tok,
 	    "scope")), "https://graph.microsoft.com/.default") == 0 &&
 	    strcmp(json_string_value(json_object_get(json_object_get(tok,
@@ -555,49 +260,49 @@ test_happy(struct intune_client *c)
 	    strcmp(json_string_value(json_object_get(json_object_get(tok,
 	    "form"), "client_id")), CLIENT_ID) == 0,
 	    "token request: client_credentials, client_id, Graph scope");
-	tok = nth_kind(all, "token", 1);
+	tok = su_nth_kind(all, "token", 1);
 	tap_ok(tok != NULL && strcmp(json_string_value(json_object_get(tok,
 	    "scope")), "https://api.manage.microsoft.com//.default") == 0,
 	    "second token: Intune scope with the double slash (spec 4.1)");
 	tap_ok(tok != NULL && strcmp(json_string_value(json_object_get(tok,
 	    "path")), "/" TENANT "/oauth2/v2.0/token") == 0,
 	    "token path {authority}{tenant}/oauth2/v2.0/token");
-	v = nth_kind(all, "validateRequest", 0);
+	v = su_nth_kind(all, "validateRequest", 0);
 	tap_ok(v != NULL && strcmp(json_string_value(json_object_get(v,
 	    "path")), "/intune/svc1/ScepActions/validateRequest") == 0,
 	    "POST {serviceUri}/ScepActions/validateRequest");
-	h = header(v, "api-version");
+	h = su_header(v, "api-version");
 	tap_ok(h != NULL && strcmp(h, "2018-02-20") == 0,
 	    "api-version: 2018-02-20 as a header (spec 6.1)");
-	h = header(v, "client-request-id");
+	h = su_header(v, "client-request-id");
 	tap_ok(h != NULL && strcmp(h, out.request_ids[0]) == 0,
 	    "the client-request-id sent is the one in the outcome");
-	h = header(v, "UserAgent");
+	h = su_header(v, "UserAgent");
 	tap_ok(h != NULL && strcmp(h, CALLER) == 0, "UserAgent: %s", CALLER);
-	h = header(v, "User-Agent");
+	h = su_header(v, "User-Agent");
 	tap_ok(h != NULL && strcmp(h, CALLER) == 0, "User-Agent: %s", CALLER);
-	h = header(v, "Content-Type");
+	h = su_header(v, "Content-Type");
 	tap_ok(h != NULL && strcmp(h, "application/json") == 0,
 	    "Content-Type: application/json");
-	h = header(v, "Accept");
+	h = su_header(v, "Accept");
 	tap_ok(h != NULL && strcmp(h, "application/json") == 0,
 	    "Accept: application/json");
-	h = header(v, "Authorization");
+	h = su_header(v, "Authorization");
 	tap_ok(h != NULL && strncmp(h, "Bearer standin.", 15) == 0,
 	    "Authorization: Bearer <Intune token>");
-	tap_ok(field(v, "request", "transactionId") != NULL &&
-	    strcmp(field(v, "request", "transactionId"), "TXN-happy-1") == 0,
+	tap_ok(su_field(v, "request", "transactionId") != NULL &&
+	    strcmp(su_field(v, "request", "transactionId"), "TXN-happy-1") == 0,
 	    "transactionId is the SCEP transactionID");
 	b64 = malloc(csr_ok_len * 2 + 8);
 	EVP_EncodeBlock((unsigned char *)b64, csr_ok, (int)csr_ok_len);
-	tap_ok(field(v, "request", "certificateRequest") != NULL &&
-	    strcmp(field(v, "request", "certificateRequest"), b64) == 0 &&
-	    strchr(field(v, "request", "certificateRequest"), '\n') == NULL,
+	tap_ok(su_field(v, "request", "certificateRequest") != NULL &&
+	    strcmp(su_field(v, "request", "certificateRequest"), b64) == 0 &&
+	    strchr(su_field(v, "request", "certificateRequest"), '\n') == NULL,
 	    "certificateRequest: one-line base64 of the exact DER (spec 6.2)");
 	tap_ok(json_is_true(json_object_get(v, "csr_verified")),
 	    "stand-in verified the CSR signature");
-	tap_ok(field(v, "request", "callerInfo") != NULL &&
-	    strcmp(field(v, "request", "callerInfo"), CALLER) == 0,
+	tap_ok(su_field(v, "request", "callerInfo") != NULL &&
+	    strcmp(su_field(v, "request", "callerInfo"), CALLER) == 0,
 	    "callerInfo");
 	tap_ok(json_object_size(json_object_get(json_object_get(v, "json"),
 	    "request")) == 3 && json_object_size(json_object_get(v, "json")) ==
@@ -608,12 +313,12 @@ test_happy(struct intune_client *c)
 	/* spec 10.2 case 10: cached token and discovery. */
 	intune_client_stats(c, &st);
 	r = intune_validate(c, "TXN-happy-2", csr_ok, csr_ok_len, &out);
-	all = calls();
-	tap_ok(r == SCEP_OK && count_kind(all, "token") == 2 &&
-	    count_kind(all, "discovery") == 1 &&
-	    count_kind(all, "validateRequest") == 2,
+	all = su_calls();
+	tap_ok(r == SCEP_OK && su_count_kind(all, "token") == 2 &&
+	    su_count_kind(all, "discovery") == 1 &&
+	    su_count_kind(all, "validateRequest") == 2,
 	    "second call: no new token, no new discovery");
-	tap_ok(strcmp(out.request_ids[0], header(nth_kind(all,
+	tap_ok(strcmp(out.request_ids[0], su_header(su_nth_kind(all,
 	    "validateRequest", 0), "client-request-id")) != 0,
 	    "a new client-request-id per call");
 	json_decref(all);
@@ -650,7 +355,7 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	int i, ok = 1;
 
 	/* Single flight: 16 concurrent calls on an empty cache. */
-	reset();
+	su_reset();
 	intune_client_flush(c);
 	for (i = 0; i < 16; i++) {
 		k[i].c = c;
@@ -661,49 +366,49 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 		pthread_join(th[i], NULL);
 		ok &= k[i].rc == SCEP_OK;
 	}
-	all = calls();
-	tap_ok(ok && count_kind(all, "token") == 2 &&
-	    count_kind(all, "discovery") == 1 &&
-	    count_kind(all, "validateRequest") == 16,
+	all = su_calls();
+	tap_ok(ok && su_count_kind(all, "token") == 2 &&
+	    su_count_kind(all, "discovery") == 1 &&
+	    su_count_kind(all, "validateRequest") == 16,
 	    "16 concurrent calls: one token per scope, one discovery "
-	    "(tokens %zu, discoveries %zu)", count_kind(all, "token"),
-	    count_kind(all, "discovery"));
-	tap_ok(count_violations(all) == 0, "no violation, client-request-ids "
+	    "(tokens %zu, discoveries %zu)", su_count_kind(all, "token"),
+	    su_count_kind(all, "discovery"));
+	tap_ok(su_count_violations(all) == 0, "no violation, client-request-ids "
 	    "unique across concurrent calls");
 	json_decref(all);
 
 	/* Expiry: a 4 s token is refreshed after half its life. */
-	reset();
-	ctl0("config", "{\"expires_in\": 4}");
+	su_reset();
+	su_ctl0("config", "{\"expires_in\": 4}");
 	intune_client_flush(c);
 	(void)intune_validate(c, "TXN-exp-1", csr_ok, csr_ok_len, &out);
 	sleep(3);
 	(void)intune_validate(c, "TXN-exp-2", csr_ok, csr_ok_len, &out);
-	all = calls();
-	tap_ok(out.rc == SCEP_OK && count_kind(all, "token") == 3,
+	all = su_calls();
+	tap_ok(out.rc == SCEP_OK && su_count_kind(all, "token") == 3,
 	    "short-lived Intune token refreshed before expiry (tokens %zu)",
-	    count_kind(all, "token"));
+	    su_count_kind(all, "token"));
 	json_decref(all);
 
 	/* 401 once: one refresh, one retry. */
-	reset();
+	su_reset();
 	intune_client_flush(c);
 	(void)intune_validate(c, "TXN-401-warm", csr_ok, csr_ok_len, &out);
 	intune_client_stats(c, &s0);
-	ctl0("config", "{\"script\": {\"validateRequest\": [\"401\"]}}");
+	su_ctl0("config", "{\"script\": {\"validateRequest\": [\"401\"]}}");
 	i = intune_validate(c, "TXN-401", csr_ok, csr_ok_len, &out);
 	intune_client_stats(c, &s1);
-	all = calls();
+	all = su_calls();
 	tap_ok(i == SCEP_OK && out.attempts == 2 &&
 	    s1.token_refresh_401 == s0.token_refresh_401 + 1 &&
 	    s1.token_requests == s0.token_requests + 1 &&
-	    count_kind(all, "validateRequest") == 3,
+	    su_count_kind(all, "validateRequest") == 3,
 	    "validateRequest 401: one token refresh and one retry (attempts %d)",
 	    out.attempts);
 	json_decref(all);
 
 	/* Tokens expired at the service: refresh, no rediscovery. */
-	ctl0("expire_tokens", "{}");
+	su_ctl0("expire_tokens", "{}");
 	intune_client_stats(c, &s0);
 	i = intune_validate(c, "TXN-expired", csr_ok, csr_ok_len, &out);
 	intune_client_stats(c, &s1);
@@ -713,22 +418,22 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	    "still cached");
 
 	/* 401 twice: give up. */
-	ctl0("config", "{\"script\": {\"validateRequest\": [\"401\", \"401\"]}}");
+	su_ctl0("config", "{\"script\": {\"validateRequest\": [\"401\", \"401\"]}}");
 	i = intune_validate(c, "TXN-401x2", csr_ok, csr_ok_len, &out);
 	tap_ok(i == SCEP_E_CONFIG && out.http_status == 401 &&
 	    out.attempts == 2 && out.stage == INTUNE_STAGE_CALL,
 	    "401 after a fresh token: failed, no third attempt");
 
 	/* expires_in as a string (spec 4.2). */
-	reset();
-	ctl0("config", "{\"expires_in_string\": true, \"expires_in\": 3599}");
+	su_reset();
+	su_ctl0("config", "{\"expires_in_string\": true, \"expires_in\": 3599}");
 	intune_client_flush(c);
 	i = intune_validate(c, "TXN-expstr", csr_ok, csr_ok_len, &out);
 	tap_ok(i == SCEP_OK, "expires_in as a numeric string accepted");
 
 	/* Token endpoint 500 once: retried (spec 6.5). */
-	reset();
-	ctl0("config", "{\"script\": {\"token\": [\"HTTP-500\"]}}");
+	su_reset();
+	su_ctl0("config", "{\"script\": {\"token\": [\"HTTP-500\"]}}");
 	intune_client_flush(c);
 	intune_client_stats(c, &s0);
 	i = intune_validate(c, "TXN-tok500", csr_ok, csr_ok_len, &out);
@@ -737,16 +442,16 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	    "token endpoint 500 once: retried");
 
 	/* spec 10.2 case 6: the secret is refused. */
-	reset();
+	su_reset();
 	cfg.client_secret = "wrong-secret";
 	c2 = client(&cfg);
 	i = c2 ? validate_challenge(c2, "STANDIN-OK/n6", "TXN-badsecret",
 	    &out) : -1;
-	all = calls();
+	all = su_calls();
 	tap_ok(i == SCEP_E_CONFIG && out.stage == INTUNE_STAGE_TOKEN &&
 	    strcmp(out.aadsts, "AADSTS7000215") == 0 &&
 	    strstr(out.message, "invalid_client") != NULL &&
-	    count_kind(all, "validateRequest") == 0,
+	    su_count_kind(all, "validateRequest") == 0,
 	    "wrong secret: no call, AADSTS7000215 named (%s)", out.message);
 	tap_ok(strstr(out.message, "wrong-secret") == NULL,
 	    "the secret is not in the message");
@@ -754,12 +459,12 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	intune_client_free(c2);
 	c2 = NULL;
 
-	ctl0("config", "{\"script\": {\"token\": [\"NOAPP\"]}}");
+	su_ctl0("config", "{\"script\": {\"token\": [\"NOAPP\"]}}");
 	intune_client_flush(c);
 	i = intune_validate(c, "TXN-noapp", csr_ok, csr_ok_len, &out);
 	tap_ok(i == SCEP_E_CONFIG && strcmp(out.aadsts, "AADSTS700016") == 0,
 	    "application not in tenant: AADSTS700016");
-	ctl0("config", "{\"script\": {\"token\": [\"OK\", \"NORESOURCE\"]}}");
+	su_ctl0("config", "{\"script\": {\"token\": [\"OK\", \"NORESOURCE\"]}}");
 	intune_client_flush(c);
 	i = intune_validate(c, "TXN-nores", csr_ok, csr_ok_len, &out);
 	tap_ok(i == SCEP_E_CONFIG && strcmp(out.aadsts, "AADSTS500011") == 0 &&
@@ -767,24 +472,24 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	    "wrong Intune resource: AADSTS500011 at the Intune token");
 
 	/* spec 10.2 case 14: rotation takes effect at once. */
-	reset();
+	su_reset();
 	intune_client_flush(c);
 	(void)intune_validate(c, "TXN-rot-0", csr_ok, csr_ok_len, &out);
-	ctl0("config", "{\"client_secret\": \"" "rotated-secret-\\u00e9&=+"
+	su_ctl0("config", "{\"client_secret\": \"" "rotated-secret-\\u00e9&=+"
 	    "\"}");
 	tap_ok(intune_client_set_secret(c, ROTATED) == SCEP_OK,
 	    "set_secret");
 	intune_client_stats(c, &s0);
 	i = intune_validate(c, "TXN-rot-1", csr_ok, csr_ok_len, &out);
 	intune_client_stats(c, &s1);
-	all = calls();
+	all = su_calls();
 	tap_ok(i == SCEP_OK && s1.token_requests == s0.token_requests + 1 &&
 	    strcmp(json_string_value(json_object_get(json_object_get(
-	    nth_kind(all, "token", 2), "form"), "client_secret")), ROTATED)
+	    su_nth_kind(all, "token", 2), "form"), "client_secret")), ROTATED)
 	    == 0, "rotated secret: cached token dropped, new one fetched with "
 	    "the new secret (URL-encoded correctly)");
 	json_decref(all);
-	ctl0("config", "{\"client_secret\": \"" SECRET "\"}");
+	su_ctl0("config", "{\"client_secret\": \"" SECRET "\"}");
 	intune_client_set_secret(c, SECRET);
 }
 
@@ -813,7 +518,7 @@ test_validate_outcomes(struct intune_client *c)
 	int64_t t0;
 	json_t *all;
 
-	reset();
+	su_reset();
 	intune_client_flush(c);
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		snprintf(ch, sizeof(ch), "STANDIN-ERR-%s/n%zu", codes[i], i);
@@ -869,13 +574,13 @@ test_validate_outcomes(struct intune_client *c)
 	    out.elapsed_ms, out.message);
 
 	/* Per-transaction override beats the challenge. */
-	ctl0("config", "{\"tx\": {\"TXN-override\": {\"validateRequest\": "
+	su_ctl0("config", "{\"tx\": {\"TXN-override\": {\"validateRequest\": "
 	    "\"ERR-KeyLengthMismatch\"}}}");
 	r = validate_challenge(c, "STANDIN-OK/x", "TXN-override", &out);
 	tap_ok(r == SCEP_E_DENIED && strcmp(out.code, "KeyLengthMismatch") == 0,
 	    "per-transaction scripting");
-	all = calls();
-	tap_ok(count_violations(all) == 0, "no violations in the outcome runs");
+	all = su_calls();
+	tap_ok(su_count_violations(all) == 0, "no violations in the outcome runs");
 	json_decref(all);
 }
 
@@ -911,16 +616,16 @@ test_discovery(struct intune_client *c, const struct intune_account_cfg *bcfg)
 		char conf[128];
 		json_t *v;
 
-		reset();
+		su_reset();
 		snprintf(conf, sizeof(conf), "{\"discovery\": \"%s\"}",
 		    variants[i].mode);
-		ctl0("config", conf);
+		su_ctl0("config", conf);
 		intune_client_flush(c);
 		r = intune_validate(c, "TXN-disc", csr_ok, csr_ok_len, &out);
-		all = calls();
-		v = nth_kind(all, "validateRequest", 0);
+		all = su_calls();
+		v = su_nth_kind(all, "validateRequest", 0);
 		tap_ok(r == variants[i].want &&
-		    count_kind(all, "discovery") == variants[i].discoveries &&
+		    su_count_kind(all, "discovery") == variants[i].discoveries &&
 		    (r != SCEP_OK || (v != NULL && strcmp(json_string_value(
 		    json_object_get(v, "path")),
 		    "/intune/svc1/ScepActions/validateRequest") == 0)) &&
@@ -940,37 +645,37 @@ test_discovery(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	}
 
 	/* Graph 500 once: retried. */
-	reset();
-	ctl0("config", "{\"script\": {\"discovery\": [\"HTTP-500\"]}}");
+	su_reset();
+	su_ctl0("config", "{\"script\": {\"discovery\": [\"HTTP-500\"]}}");
 	intune_client_flush(c);
 	r = intune_validate(c, "TXN-disc500", csr_ok, csr_ok_len, &out);
-	all = calls();
-	tap_ok(r == SCEP_OK && count_kind(all, "discovery") == 2,
+	all = su_calls();
+	tap_ok(r == SCEP_OK && su_count_kind(all, "discovery") == 2,
 	    "Graph 500 once: retried");
 	json_decref(all);
 
 	/* spec 10.2 case 11: the URI moves and the old one dies. */
-	reset();
-	ctl0("config", "{\"service\": \"alt\"}");
+	su_reset();
+	su_ctl0("config", "{\"service\": \"alt\"}");
 	intune_client_flush(c);
 	r = intune_validate(c, "TXN-alt", csr_ok, csr_ok_len, &out);
-	all = calls();
-	tap_ok(r == SCEP_OK && json_object_get(nth_kind(all,
+	all = su_calls();
+	tap_ok(r == SCEP_OK && json_object_get(su_nth_kind(all,
 	    "validateRequest", 0), "server") != NULL && strcmp(
-	    json_string_value(json_object_get(nth_kind(all, "validateRequest",
+	    json_string_value(json_object_get(su_nth_kind(all, "validateRequest",
 	    0), "server")), "alt") == 0, "service at the alternative URI");
 	json_decref(all);
-	ctl0("config", "{\"service\": \"main\", \"service_prefix\": "
+	su_ctl0("config", "{\"service\": \"main\", \"service_prefix\": "
 	    "\"/intune/svc2\"}");
-	ctl0("alt_down", "{}");
+	su_ctl0("alt_down", "{}");
 	intune_client_stats(c, &s0);
 	r = intune_validate(c, "TXN-moved", csr_ok, csr_ok_len, &out);
 	intune_client_stats(c, &s1);
-	all = calls();
+	all = su_calls();
 	tap_ok(r == SCEP_OK && out.attempts == 2 &&
 	    s1.rediscoveries == s0.rediscoveries + 1 &&
-	    count_kind(all, "discovery") == 2 && strcmp(json_string_value(
-	    json_object_get(nth_kind(all, "validateRequest", 1), "path")),
+	    su_count_kind(all, "discovery") == 2 && strcmp(json_string_value(
+	    json_object_get(su_nth_kind(all, "validateRequest", 1), "path")),
 	    "/intune/svc2/ScepActions/validateRequest") == 0,
 	    "old URI refuses connections: rediscovered, validateRequest sent "
 	    "again (nothing had been sent)");
@@ -978,7 +683,7 @@ test_discovery(struct intune_client *c, const struct intune_account_cfg *bcfg)
 
 	/* 404 from the service: validateRequest not resent, next call
 	 * rediscovers. */
-	ctl0("config", "{\"service_prefix\": \"/intune/svc1\", "
+	su_ctl0("config", "{\"service_prefix\": \"/intune/svc1\", "
 	    "\"live_prefixes\": [\"/intune/svc1\"]}");
 	intune_client_stats(c, &s0);
 	r = intune_validate(c, "TXN-404", csr_ok, csr_ok_len, &out);
@@ -990,36 +695,36 @@ test_discovery(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	tap_ok(r == SCEP_OK, "next call rediscovers and succeeds");
 
 	/* A dead URI stays dead: one retry after rediscovery, no more. */
-	reset();
-	ctl0("config", "{\"service\": \"dead\"}");
+	su_reset();
+	su_ctl0("config", "{\"service\": \"dead\"}");
 	intune_client_flush(c);
 	r = intune_validate(c, "TXN-dead", csr_ok, csr_ok_len, &out);
-	all = calls();
+	all = su_calls();
 	tap_ok(r == SCEP_E_IO && out.attempts == 2 && out.http_status == 0 &&
-	    count_kind(all, "discovery") == 2,
+	    su_count_kind(all, "discovery") == 2,
 	    "connection refused twice: two attempts, then failure");
 	json_decref(all);
 
 	/* DNS failure (spec 10.2 case 3). */
-	reset();
-	ctl0("config", "{\"service\": \"https://nonexistent.invalid/x\"}");
+	su_reset();
+	su_ctl0("config", "{\"service\": \"https://nonexistent.invalid/x\"}");
 	intune_client_flush(c);
 	r = intune_validate(c, "TXN-dns", csr_ok, csr_ok_len, &out);
 	tap_ok(r == SCEP_E_IO && out.http_status == 0 && out.attempts == 2,
 	    "DNS failure: failed after one rediscovery (%s)", out.message);
 
 	/* TTL. */
-	reset();
+	su_reset();
 	cfg.discovery_ttl = 2;
 	c2 = client(&cfg);
 	(void)intune_validate(c2, "TXN-ttl1", csr_ok, csr_ok_len, &out);
 	(void)intune_validate(c2, "TXN-ttl2", csr_ok, csr_ok_len, &out);
 	sleep(3);
 	r = intune_validate(c2, "TXN-ttl3", csr_ok, csr_ok_len, &out);
-	all = calls();
-	tap_ok(r == SCEP_OK && count_kind(all, "discovery") == 2,
+	all = su_calls();
+	tap_ok(r == SCEP_OK && su_count_kind(all, "discovery") == 2,
 	    "discovery cached for its TTL, then repeated (%zu)",
-	    count_kind(all, "discovery"));
+	    su_count_kind(all, "discovery"));
 	json_decref(all);
 	intune_client_free(c2);
 	intune_client_flush(c);
@@ -1030,7 +735,7 @@ test_notifications(struct intune_client *c)
 {
 	struct intune_cert_info ci;
 	struct intune_call out;
-	X509 *x = make_cert();
+	X509 *x = su_make_cert();
 	unsigned char md[20];
 	unsigned int mdlen = 0;
 	char hex[41], desc[400], *want = NULL;
@@ -1054,65 +759,65 @@ test_notifications(struct intune_client *c)
 	snprintf(ci.ca_configuration, sizeof(ci.ca_configuration),
 	    "example-ca-01");
 
-	reset();
+	su_reset();
 	intune_client_flush(c);
 	r = intune_notify_success(c, "TXN-note", csr_ok, csr_ok_len, &ci,
 	    &out);
-	all = calls();
-	n = nth_kind(all, "successNotification", 0);
+	all = su_calls();
+	n = su_nth_kind(all, "successNotification", 0);
 	tap_ok(r == SCEP_OK && out.attempts == 1 && n != NULL,
 	    "successNotification: Success");
-	tap_ok(count_violations(all) == 0, "no violations");
+	tap_ok(su_count_violations(all) == 0, "no violations");
 	tap_ok(n != NULL && json_object_size(json_object_get(json_object_get(
 	    n, "json"), "notification")) == 9 &&
-	    strcmp(field(n, "notification", "transactionId"), "TXN-note") == 0 &&
-	    strcmp(field(n, "notification", "certificateThumbprint"),
+	    strcmp(su_field(n, "notification", "transactionId"), "TXN-note") == 0 &&
+	    strcmp(su_field(n, "notification", "certificateThumbprint"),
 	    ci.thumbprint) == 0 &&
-	    strcmp(field(n, "notification", "certificateSerialNumber"),
+	    strcmp(su_field(n, "notification", "certificateSerialNumber"),
 	    "008001020304") == 0 &&
-	    strcmp(field(n, "notification", "certificateExpirationDateUtc"),
+	    strcmp(su_field(n, "notification", "certificateExpirationDateUtc"),
 	    "2030-06-11T16:11:20.000Z") == 0 &&
-	    strcmp(field(n, "notification", "issuingCertificateAuthority"),
+	    strcmp(su_field(n, "notification", "issuingCertificateAuthority"),
 	    "CN=Example Issuing CA,O=Example") == 0 &&
-	    strcmp(field(n, "notification", "caConfiguration"),
+	    strcmp(su_field(n, "notification", "caConfiguration"),
 	    "example-ca-01") == 0 &&
-	    strcmp(field(n, "notification", "certificateAuthority"),
+	    strcmp(su_field(n, "notification", "certificateAuthority"),
 	    "CN=Example Issuing CA,O=Example") == 0 &&
-	    strcmp(field(n, "notification", "callerInfo"), CALLER) == 0,
+	    strcmp(su_field(n, "notification", "callerInfo"), CALLER) == 0,
 	    "successNotification body: the nine fields of spec 6.2, exactly");
 	json_decref(all);
 
 	/* Retries of notifications (spec 6.5). */
-	ctl0("config", "{\"script\": {\"successNotification\": "
+	su_ctl0("config", "{\"script\": {\"successNotification\": "
 	    "[\"HTTP-500\"]}}");
 	r = intune_notify_success(c, "TXN-n500", csr_ok, csr_ok_len, &ci, &out);
 	tap_ok(r == SCEP_OK && out.attempts == 2 &&
 	    strcmp(out.request_ids[0], out.request_ids[1]) != 0,
 	    "successNotification 500 once: retried with a new "
 	    "client-request-id");
-	ctl0("config", "{\"script\": {\"successNotification\": "
+	su_ctl0("config", "{\"script\": {\"successNotification\": "
 	    "[\"HTTP-503\", \"HTTP-503\", \"OK\"]}}");
 	r = intune_notify_success(c, "TXN-n503", csr_ok, csr_ok_len, &ci, &out);
 	tap_ok(r == SCEP_E_IO && out.attempts == 2,
 	    "successNotification 503 twice: one retry only");
-	ctl0("config", "{\"script\": {\"successNotification\": []}}");
-	ctl0("config", "{\"script\": {\"successNotification\": "
+	su_ctl0("config", "{\"script\": {\"successNotification\": []}}");
+	su_ctl0("config", "{\"script\": {\"successNotification\": "
 	    "[\"HTTP-429\"]}}");
 	r = intune_notify_success(c, "TXN-n429", csr_ok, csr_ok_len, &ci, &out);
 	tap_ok(r == SCEP_OK && out.attempts == 2, "429: retried");
-	ctl0("config", "{\"script\": {\"successNotification\": [\"DROP\"]}}");
+	su_ctl0("config", "{\"script\": {\"successNotification\": [\"DROP\"]}}");
 	r = intune_notify_success(c, "TXN-ndrop", csr_ok, csr_ok_len, &ci,
 	    &out);
 	tap_ok(r == SCEP_OK && out.attempts == 2,
 	    "reset after sending: notification retried (rc %d attempts %d: "
 	    "%s)", r, out.attempts, out.message);
-	ctl0("config", "{\"script\": {\"successNotification\": "
+	su_ctl0("config", "{\"script\": {\"successNotification\": "
 	    "[\"SLOW-6000\"]}}");
 	r = intune_notify_success(c, "TXN-nslow", csr_ok, csr_ok_len, &ci,
 	    &out);
 	tap_ok(r == SCEP_E_IO && out.attempts == 1,
 	    "timeout: not retried (its budget is spent)");
-	ctl0("config", "{\"script\": {\"successNotification\": "
+	su_ctl0("config", "{\"script\": {\"successNotification\": "
 	    "[\"ERR-Unknown\"]}}");
 	r = intune_notify_success(c, "TXN-nerr", csr_ok, csr_ok_len, &ci,
 	    &out);
@@ -1123,7 +828,7 @@ test_notifications(struct intune_client *c)
 		uint8_t *der = NULL;
 		size_t len = 0;
 
-		make_csr("STANDIN-OK/SN:ERR-Unknown/n9", &der, &len);
+		su_make_csr("STANDIN-OK/SN:ERR-Unknown/n9", &der, &len);
 		r = intune_validate(c, "TXN-sn", der, len, &out);
 		tap_ok(r == SCEP_OK, "challenge STANDIN-OK/SN:...: validate ok");
 		r = intune_notify_success(c, "TXN-sn", der, len, &ci, &out);
@@ -1132,27 +837,27 @@ test_notifications(struct intune_client *c)
 		OPENSSL_free(der);
 	}
 	/* 404 on a notification: rediscovered and resent. */
-	ctl0("config", "{\"service_prefix\": \"/intune/svc2\", "
+	su_ctl0("config", "{\"service_prefix\": \"/intune/svc2\", "
 	    "\"live_prefixes\": [\"/intune/svc2\"]}");
 	r = intune_notify_success(c, "TXN-n404", csr_ok, csr_ok_len, &ci,
 	    &out);
 	tap_ok(r == SCEP_OK && out.attempts == 2,
 	    "notification 404: rediscovered and resent");
-	ctl0("config", "{\"service_prefix\": \"/intune/svc1\", "
+	su_ctl0("config", "{\"service_prefix\": \"/intune/svc1\", "
 	    "\"live_prefixes\": [\"/intune/svc1\", \"/intune/svc2\"]}");
 	intune_client_flush(c);
 
 	/* failureNotification (spec 6.2, 6.3). */
-	reset();
+	su_reset();
 	memset(desc, 'a', 250);
 	memcpy(desc + 250, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    "tail", 16);
 	desc[266] = '\0';
 	r = intune_notify_failure(c, "TXN-fail", csr_ok, csr_ok_len,
 	    INTUNE_HR_UNAVAILABLE, desc, &out);
-	all = calls();
-	n = nth_kind(all, "failureNotification", 0);
-	d = field(n, "notification", "errorDescription");
+	all = su_calls();
+	n = su_nth_kind(all, "failureNotification", 0);
+	d = su_field(n, "notification", "errorDescription");
 	want = malloc(300);
 	memset(want, 'a', 250);
 	memcpy(want + 250, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 10);
@@ -1165,25 +870,25 @@ test_notifications(struct intune_client *c)
 	    "integer");
 	tap_ok(d != NULL && strcmp(d, want) == 0,
 	    "errorDescription cut to 255 characters on a UTF-8 boundary");
-	tap_ok(count_violations(all) == 0 && json_object_size(json_object_get(
+	tap_ok(su_count_violations(all) == 0 && json_object_size(json_object_get(
 	    json_object_get(n, "json"), "notification")) == 5,
 	    "failureNotification: the five fields, no violations");
 	json_decref(all);
 	free(want);
-	reset();
+	su_reset();
 	r = intune_notify_failure(c, "TXN-fail2", csr_ok, csr_ok_len,
 	    INTUNE_HR_FAILINFO + 2, "bad \xff\xfe bytes", &out);
-	all = calls();
-	d = field(nth_kind(all, "failureNotification", 0), "notification",
+	all = su_calls();
+	d = su_field(su_nth_kind(all, "failureNotification", 0), "notification",
 	    "errorDescription");
 	tap_ok(r == SCEP_OK && d != NULL && strcmp(d, "bad ?? bytes") == 0,
 	    "invalid UTF-8 replaced");
 	json_decref(all);
-	reset();
+	su_reset();
 	r = intune_notify_failure(c, "TXN-fail3", csr_ok, csr_ok_len,
 	    INTUNE_HR_INTERNAL, "", &out);
-	all = calls();
-	d = field(nth_kind(all, "failureNotification", 0), "notification",
+	all = su_calls();
+	d = su_field(su_nth_kind(all, "failureNotification", 0), "notification",
 	    "errorDescription");
 	tap_ok(r == SCEP_OK && d != NULL && d[0] != '\0',
 	    "empty description replaced (the field must be non-empty)");
@@ -1200,10 +905,10 @@ test_connection(const struct intune_account_cfg *bcfg)
 	char pki[256];
 	int r;
 
-	reset();
+	su_reset();
 	c = client(&cfg);
 	r = intune_test_connection(c, &rep);
-	snprintf(pki, sizeof(pki), "https://127.0.0.1:%d/intune/pki", port);
+	snprintf(pki, sizeof(pki), "https://127.0.0.1:%d/intune/pki", su_port);
 	tap_ok(r == SCEP_OK && rep.graph_token.rc == SCEP_OK &&
 	    rep.discovery.rc == SCEP_OK && rep.intune_token.rc == SCEP_OK &&
 	    strstr(rep.validation_uri, "/intune/svc1") != NULL &&
@@ -1222,8 +927,8 @@ test_connection(const struct intune_account_cfg *bcfg)
 	intune_client_free(c);
 
 	cfg = *bcfg;
-	reset();
-	ctl0("config", "{\"discovery\": \"missing\"}");
+	su_reset();
+	su_ctl0("config", "{\"discovery\": \"missing\"}");
 	c = client(&cfg);
 	r = intune_test_connection(c, &rep);
 	tap_ok(r == SCEP_E_CONFIG && rep.graph_token.rc == SCEP_OK &&
@@ -1244,29 +949,29 @@ test_proxy(const struct intune_account_cfg *bcfg)
 	size_t i, connects = 0, direct = 0, authorized = 0;
 	int r;
 
-	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", proxy_port);
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", su_proxy_port);
 	cfg.proxy = proxy;
-	reset();
+	su_reset();
 	c = client(&cfg);
 	r = intune_validate(c, "TXN-proxy", csr_ok, csr_ok_len, &out);
-	all = calls();
+	all = su_calls();
 	json_array_foreach(all, i, e) {
 		const char *k = json_string_value(json_object_get(e, "kind"));
 
 		if (strcmp(k, "connect") == 0)
 			connects++;
-		else if (header(e, "Via") == NULL)
+		else if (su_header(e, "Via") == NULL)
 			direct++;
 	}
-	tap_ok(r == SCEP_OK && connects >= 1 && count_kind(all,
+	tap_ok(r == SCEP_OK && connects >= 1 && su_count_kind(all,
 	    "validateRequest") == 1,
 	    "through an HTTP CONNECT proxy (%zu tunnels)", connects);
 	json_decref(all);
 	intune_client_free(c);
 
 	/* With Basic authentication. */
-	reset();
-	ctl0("config", "{\"proxy_auth\": \"puser:" PROXY_PASS "\"}");
+	su_reset();
+	su_ctl0("config", "{\"proxy_auth\": \"puser:" PROXY_PASS "\"}");
 	c = client(&cfg);
 	r = intune_validate(c, "TXN-proxy-noauth", csr_ok, csr_ok_len, &out);
 	tap_ok(r == SCEP_E_IO, "proxy demanding auth, none configured: "
@@ -1276,7 +981,7 @@ test_proxy(const struct intune_account_cfg *bcfg)
 	cfg.proxy_password = PROXY_PASS;
 	c = client(&cfg);
 	r = intune_validate(c, "TXN-proxy-auth", csr_ok, csr_ok_len, &out);
-	all = calls();
+	all = su_calls();
 	json_array_foreach(all, i, e) {
 		if (strcmp(json_string_value(json_object_get(e, "kind")),
 		    "connect") == 0 && json_is_true(json_object_get(e,
@@ -1335,7 +1040,7 @@ test_secrets(void)
 	int fd;
 
 	fflush(stderr);
-	if ((fd = open(logpath, O_RDONLY)) >= 0 && fstat(fd, &st) == 0 &&
+	if ((fd = open(su_logpath, O_RDONLY)) >= 0 && fstat(fd, &st) == 0 &&
 	    (log = calloc(1, (size_t)st.st_size + 1)) != NULL)
 		(void)!read(fd, log, (size_t)st.st_size);
 	if (fd >= 0)
@@ -1350,7 +1055,7 @@ test_secrets(void)
 	    NULL, "no secret, proxy password or token in our log");
 	free(log);
 
-	reset();
+	su_reset();
 	{
 		struct intune_account_cfg cfg;
 		struct intune_client *c;
@@ -1361,7 +1066,7 @@ test_secrets(void)
 		(void)intune_validate(c, "TXN-sec", csr_ok, csr_ok_len, &out);
 		intune_client_free(c);
 	}
-	all = calls();
+	all = su_calls();
 	json_array_foreach(all, i, e) {
 		char *s = json_dumps(e, 0);
 
@@ -1389,25 +1094,25 @@ main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    start_standin(argv[1], argv[2]) != 0) {
+	    su_start(argv[1], argv[2], SECRET) != 0) {
 		printf("not ok 1 - stand-in did not start\n1..1\n");
-		stop_standin();
+		su_stop();
 		return 1;
 	}
 	/* Capture our own log from here on. */
-	snprintf(logpath, sizeof(logpath), "%s/ours.log", dir);
+	snprintf(su_logpath, sizeof(su_logpath), "%s/ours.log", su_dir);
 	saved = dup(STDERR_FILENO);
-	logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	logfd = open(su_logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	dup2(logfd, STDERR_FILENO);
 	close(logfd);
 
 	if ((kc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
 	    EVP_PKEY_keygen_init(kc) <= 0 ||
 	    EVP_PKEY_CTX_set_group_name(kc, "P-256") <= 0 ||
-	    EVP_PKEY_keygen(kc, &key) <= 0 ||
-	    make_csr("STANDIN-OK/base", &csr_ok, &csr_ok_len) != 0) {
+	    EVP_PKEY_keygen(kc, &su_key) <= 0 ||
+	    su_make_csr("STANDIN-OK/base", &csr_ok, &csr_ok_len) != 0) {
 		printf("not ok 1 - test key\n1..1\n");
-		stop_standin();
+		su_stop();
 		return 1;
 	}
 	EVP_PKEY_CTX_free(kc);
@@ -1417,7 +1122,7 @@ main(int argc, char **argv)
 	c = client(&cfg);
 	if (c == NULL) {
 		tap_ok(0, "client");
-		stop_standin();
+		su_stop();
 		return tap_done();
 	}
 	test_happy(c);
@@ -1434,11 +1139,11 @@ main(int argc, char **argv)
 	/* Show the end of our log to whoever reads the test output. */
 	dup2(saved, STDERR_FILENO);
 	close(saved);
-	show_log_tail();
-	stop_standin();
-	remove_dir();
+	su_show_log_tail();
+	su_stop();
+	su_remove_dir();
 	OPENSSL_free(csr_ok);
-	EVP_PKEY_free(key);
+	EVP_PKEY_free(su_key);
 	intune_global_cleanup();
 	return tap_done();
 }

@@ -1,0 +1,1106 @@
+/*
+ * svc_intune.c -- Intune SCEP endpoints: the rules of spec intune-scep.md
+ * section 2 around src/intune's calls, the registry of Azure accounts and
+ * endpoint settings, the bounded worker pool that keeps waits on
+ * Microsoft off the HTTP threads, and the Azure secret at rest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "scep_err.h"
+#include "svc_intune.h"
+
+#define CESSATION_OF_OPERATION	5	/* CRLReason, RFC 5280 5.3.1 */
+#define MAX_ACCOUNTS		4096
+#define MAX_ENDPOINTS		65536
+/* A sealed secret: the overhead and at most INTUNE_MAX_CFG_STR bytes. */
+#define MAX_SEALED	(SVC_INTUNE_SEAL_OVERHEAD + INTUNE_MAX_CFG_STR)
+
+/* One Azure account.  Reference-counted: a call holds a reference for
+ * as long as it uses the client, so replacing or removing an account
+ * never frees a client under a running call. */
+struct acct {
+	int64_t			 id;
+	struct intune_client	*c;	/* owned */
+	int			 refs;	/* the registry's one included */
+	struct acct		*next;
+};
+
+struct ep_node {
+	struct svc_intune_ep	 ep;
+	struct ep_node		*next;
+};
+
+struct job {
+	void			(*fn)(void *);
+	void			*arg;
+	struct job		*next;
+};
+
+struct svc_intune {
+	struct store		*store;		/* borrowed, may be NULL */
+	char			*caller;	/* owned */
+
+	pthread_mutex_t		 lock;		/* accounts and endpoints */
+	struct acct		*accts;
+	size_t			 naccts;
+	struct ep_node		*eps;
+	size_t			 neps;
+
+	/* The pool (no stalls). */
+	pthread_mutex_t		 qlock;
+	pthread_cond_t		 qcond;
+	struct job		*head, *tail;
+	size_t			 queued;
+	size_t			 running;
+	size_t			 queue_max;
+	int			 stopping;
+	pthread_t		*threads;
+	size_t			 nthreads;
+};
+
+/* ---- the pool ---- */
+
+static void *
+worker(void *arg)
+{
+	struct svc_intune *si = arg;
+	struct job *j;
+
+	for (;;) {
+		pthread_mutex_lock(&si->qlock);
+		while (si->head == NULL && !si->stopping)
+			pthread_cond_wait(&si->qcond, &si->qlock);
+		if (si->head == NULL) {		/* stopping and drained */
+			pthread_mutex_unlock(&si->qlock);
+			return NULL;
+		}
+		j = si->head;
+		si->head = j->next;
+		if (si->head == NULL)
+			si->tail = NULL;
+		si->queued--;
+		si->running++;
+		pthread_mutex_unlock(&si->qlock);
+
+		j->fn(j->arg);
+		free(j);
+
+		pthread_mutex_lock(&si->qlock);
+		si->running--;
+		pthread_mutex_unlock(&si->qlock);
+	}
+}
+
+int
+svc_intune_submit(struct svc_intune *si, void (*fn)(void *), void *arg)
+{
+	struct job *j;
+
+	if (fn == NULL)
+		return SCEP_E_INTERNAL;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return SCEP_E_NOMEM;
+	j->fn = fn;
+	j->arg = arg;
+	pthread_mutex_lock(&si->qlock);
+	if (si->stopping || si->queued >= si->queue_max) {
+		pthread_mutex_unlock(&si->qlock);
+		free(j);
+		return SCEP_E_BUSY;
+	}
+	if (si->tail != NULL)
+		si->tail->next = j;
+	else
+		si->head = j;
+	si->tail = j;
+	si->queued++;
+	pthread_cond_signal(&si->qcond);
+	pthread_mutex_unlock(&si->qlock);
+	return SCEP_OK;
+}
+
+void
+svc_intune_pool_stats(struct svc_intune *si, size_t *running, size_t *queued)
+{
+	pthread_mutex_lock(&si->qlock);
+	*running = si->running;
+	*queued = si->queued;
+	pthread_mutex_unlock(&si->qlock);
+}
+
+/* ---- object ---- */
+
+int
+svc_intune_new(const struct svc_intune_config *cfg, struct store *store,
+    struct svc_intune **out)
+{
+	struct svc_intune *si = NULL;
+	size_t i, n;
+	int r = SCEP_E_NOMEM;
+
+	*out = NULL;
+	if (sodium_init() < 0)
+		return SCEP_E_INTERNAL;
+	if ((si = calloc(1, sizeof(*si))) == NULL)
+		return SCEP_E_NOMEM;
+	si->store = store;
+	if ((si->caller = strdup(cfg != NULL && cfg->caller_info != NULL &&
+	    cfg->caller_info[0] != '\0' ? cfg->caller_info : "scepd")) == NULL) {
+		free(si);
+		return SCEP_E_NOMEM;
+	}
+	if (pthread_mutex_init(&si->lock, NULL) != 0 ||
+	    pthread_mutex_init(&si->qlock, NULL) != 0 ||
+	    pthread_cond_init(&si->qcond, NULL) != 0) {
+		/* Nothing else to undo on Linux: no thread was started. */
+		free(si->caller);
+		free(si);
+		return SCEP_E_INTERNAL;
+	}
+	si->queue_max = cfg != NULL && cfg->queue_max > 0 ? cfg->queue_max :
+	    SVC_INTUNE_QUEUE;
+	n = cfg != NULL && cfg->workers > 0 ? cfg->workers :
+	    SVC_INTUNE_WORKERS;
+	if (n > 1024)
+		n = 1024;
+	if ((si->threads = calloc(n, sizeof(*si->threads))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&si->threads[i], NULL, worker, si) != 0) {
+			r = SCEP_E_INTERNAL;
+			goto out;
+		}
+		si->nthreads++;
+	}
+	*out = si;
+	si = NULL;
+	r = SCEP_OK;
+ out:
+	svc_intune_free(si);
+	return r;
+}
+
+static void
+acct_unref(struct svc_intune *si, struct acct *a)
+{
+	int last;
+
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&si->lock);
+	last = --a->refs == 0;
+	pthread_mutex_unlock(&si->lock);
+	if (last) {
+		intune_client_free(a->c);
+		free(a);
+	}
+}
+
+void
+svc_intune_free(struct svc_intune *si)
+{
+	struct acct *a, *an;
+	struct ep_node *e, *en;
+	size_t i;
+
+	if (si == NULL)
+		return;
+	pthread_mutex_lock(&si->qlock);
+	si->stopping = 1;
+	pthread_cond_broadcast(&si->qcond);
+	pthread_mutex_unlock(&si->qlock);
+	for (i = 0; i < si->nthreads; i++)
+		pthread_join(si->threads[i], NULL);
+	free(si->threads);
+	for (a = si->accts; a != NULL; a = an) {
+		an = a->next;
+		intune_client_free(a->c);
+		free(a);
+	}
+	for (e = si->eps; e != NULL; e = en) {
+		en = e->next;
+		free(e);
+	}
+	pthread_cond_destroy(&si->qcond);
+	pthread_mutex_destroy(&si->qlock);
+	pthread_mutex_destroy(&si->lock);
+	free(si->caller);
+	free(si);
+}
+
+int
+svc_intune_is_intune(const struct store_endpoint *ep)
+{
+	return ep != NULL && (ep->type == EP_CLIENT_INTUNE ||
+	    ep->type == EP_DEVICE_INTUNE);
+}
+
+/* ---- registry ---- */
+
+int
+svc_intune_account_set(struct svc_intune *si, int64_t id,
+    const struct intune_account_cfg *cfg, char *why, size_t whysz)
+{
+	struct intune_account_cfg c = *cfg;
+	struct acct *a = NULL, **pp, *old = NULL;
+	int r;
+
+	if (id <= 0)
+		return SCEP_E_INTERNAL;
+	if (c.caller_info == NULL || c.caller_info[0] == '\0')
+		c.caller_info = si->caller;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return SCEP_E_NOMEM;
+	if ((r = intune_client_new(&c, &a->c, why, whysz)) != SCEP_OK) {
+		free(a);
+		return r;
+	}
+	a->id = id;
+	a->refs = 1;
+	pthread_mutex_lock(&si->lock);
+	for (pp = &si->accts; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->id == id)
+			break;
+	if (*pp != NULL) {
+		old = *pp;
+		a->next = old->next;
+		*pp = a;
+	} else if (si->naccts >= MAX_ACCOUNTS) {
+		pthread_mutex_unlock(&si->lock);
+		intune_client_free(a->c);
+		free(a);
+		return SCEP_E_TOOBIG;
+	} else {
+		a->next = si->accts;
+		si->accts = a;
+		si->naccts++;
+	}
+	pthread_mutex_unlock(&si->lock);
+	acct_unref(si, old);	/* the registry's reference */
+	return SCEP_OK;
+}
+
+int
+svc_intune_account_remove(struct svc_intune *si, int64_t id)
+{
+	struct acct **pp, *old = NULL;
+
+	pthread_mutex_lock(&si->lock);
+	for (pp = &si->accts; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->id == id) {
+			old = *pp;
+			*pp = old->next;
+			si->naccts--;
+			break;
+		}
+	pthread_mutex_unlock(&si->lock);
+	if (old == NULL)
+		return SCEP_E_NOTFOUND;
+	acct_unref(si, old);
+	return SCEP_OK;
+}
+
+/* A referenced account, or NULL. */
+static struct acct *
+acct_get(struct svc_intune *si, int64_t id)
+{
+	struct acct *a;
+
+	pthread_mutex_lock(&si->lock);
+	for (a = si->accts; a != NULL; a = a->next)
+		if (a->id == id) {
+			a->refs++;
+			break;
+		}
+	pthread_mutex_unlock(&si->lock);
+	return a;
+}
+
+int
+svc_intune_account_secret(struct svc_intune *si, int64_t id,
+    const char *secret)
+{
+	struct acct *a;
+	int r;
+
+	if ((a = acct_get(si, id)) == NULL)
+		return SCEP_E_NOTFOUND;
+	r = intune_client_set_secret(a->c, secret);
+	acct_unref(si, a);
+	return r;
+}
+
+int
+svc_intune_account_test(struct svc_intune *si, int64_t id,
+    struct intune_test_report *rep)
+{
+	struct acct *a;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((a = acct_get(si, id)) == NULL) {
+		snprintf(rep->summary, sizeof(rep->summary),
+		    "no such Azure account");
+		rep->rc = SCEP_E_NOTFOUND;
+		return SCEP_E_NOTFOUND;
+	}
+	r = intune_test_connection(a->c, rep);
+	acct_unref(si, a);
+	return r;
+}
+
+int
+svc_intune_account_stats(struct svc_intune *si, int64_t id,
+    struct intune_stats *st)
+{
+	struct acct *a;
+
+	if ((a = acct_get(si, id)) == NULL)
+		return SCEP_E_NOTFOUND;
+	intune_client_stats(a->c, st);
+	acct_unref(si, a);
+	return SCEP_OK;
+}
+
+int
+svc_intune_endpoint_set(struct svc_intune *si, const struct svc_intune_ep *ep)
+{
+	struct ep_node *e;
+
+	if (ep->endpoint_id <= 0 || ep->azure_account_id < 0 ||
+	    memchr(ep->ca_configuration, '\0', sizeof(ep->ca_configuration))
+	    == NULL || memchr(ep->issuing_ca, '\0', sizeof(ep->issuing_ca)) ==
+	    NULL)
+		return SCEP_E_INTERNAL;
+	pthread_mutex_lock(&si->lock);
+	for (e = si->eps; e != NULL; e = e->next)
+		if (e->ep.endpoint_id == ep->endpoint_id)
+			break;
+	if (e == NULL) {
+		if (si->neps >= MAX_ENDPOINTS ||
+		    (e = calloc(1, sizeof(*e))) == NULL) {
+			pthread_mutex_unlock(&si->lock);
+			return si->neps >= MAX_ENDPOINTS ? SCEP_E_TOOBIG :
+			    SCEP_E_NOMEM;
+		}
+		e->next = si->eps;
+		si->eps = e;
+		si->neps++;
+	}
+	e->ep = *ep;
+	pthread_mutex_unlock(&si->lock);
+	return SCEP_OK;
+}
+
+int
+svc_intune_endpoint_remove(struct svc_intune *si, int64_t endpoint_id)
+{
+	struct ep_node **pp, *e = NULL;
+
+	pthread_mutex_lock(&si->lock);
+	for (pp = &si->eps; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->ep.endpoint_id == endpoint_id) {
+			e = *pp;
+			*pp = e->next;
+			si->neps--;
+			break;
+		}
+	pthread_mutex_unlock(&si->lock);
+	free(e);
+	return e != NULL ? SCEP_OK : SCEP_E_NOTFOUND;
+}
+
+int
+svc_intune_endpoint_get(struct svc_intune *si, int64_t endpoint_id,
+    struct svc_intune_ep *out)
+{
+	struct ep_node *e;
+	int r = SCEP_E_NOTFOUND;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&si->lock);
+	for (e = si->eps; e != NULL; e = e->next)
+		if (e->ep.endpoint_id == endpoint_id) {
+			*out = e->ep;
+			r = SCEP_OK;
+			break;
+		}
+	pthread_mutex_unlock(&si->lock);
+	return r;
+}
+
+/* The endpoint's settings and a reference to its account; a failure
+ * text in out when either is missing. */
+static int
+resolve(struct svc_intune *si, const struct store_endpoint *ep,
+    struct svc_intune_ep *set, struct acct **acct,
+    struct svc_intune_outcome *out)
+{
+	*acct = NULL;
+	if (svc_intune_endpoint_get(si, ep->id, set) != SCEP_OK ||
+	    set->azure_account_id <= 0) {
+		snprintf(out->failtext, sizeof(out->failtext),
+		    "Intune endpoint has no Azure account");
+		return SCEP_E_CONFIG;
+	}
+	out->account_id = set->azure_account_id;
+	if ((*acct = acct_get(si, set->azure_account_id)) == NULL) {
+		snprintf(out->failtext, sizeof(out->failtext),
+		    "Azure account %lld of this endpoint is not configured",
+		    (long long)set->azure_account_id);
+		return SCEP_E_CONFIG;
+	}
+	return SCEP_OK;
+}
+
+/* ---- spec 2 ---- */
+
+static void
+outcome_init(struct svc_intune_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->failinfo = SCEP_FAIL_BADREQUEST;
+}
+
+/* failInfoText naming what Intune said, or where it went wrong. */
+static void
+failtext_for(const struct intune_call *c, const char *what, char *buf,
+    size_t bufsz)
+{
+	switch (c->stage) {
+	case INTUNE_STAGE_REJECTED:
+		snprintf(buf, bufsz, "%s failed: %s", what,
+		    c->code[0] != '\0' ? c->code : "(no code)");
+		break;
+	case INTUNE_STAGE_TOKEN:
+		snprintf(buf, bufsz, "%s failed: cannot authenticate to "
+		    "Entra ID%s%s", what, c->aadsts[0] ? " " : "", c->aadsts);
+		break;
+	case INTUNE_STAGE_DISCOVERY:
+		snprintf(buf, bufsz, "%s failed: Intune service not found",
+		    what);
+		break;
+	case INTUNE_STAGE_CALL:
+		if (c->http_status != 0)
+			snprintf(buf, bufsz, "%s failed: HTTP %ld", what,
+			    c->http_status);
+		else
+			snprintf(buf, bufsz, "%s failed: %s", what,
+			    strstr(c->message, "timed out") != NULL ?
+			    "timed out" : "no answer");
+		break;
+	case INTUNE_STAGE_RESPONSE:
+		snprintf(buf, bufsz, "%s failed: unreadable answer", what);
+		break;
+	default:
+		snprintf(buf, bufsz, "%s failed: internal error", what);
+		break;
+	}
+}
+
+/* Spec 2 step 2: is there a non-empty challengePassword?  1 yes, 0 no,
+ * -1 the CSR does not parse. */
+static int
+has_challenge(const uint8_t *csr, size_t len)
+{
+	const unsigned char *p = csr;
+	X509_REQ *rq = NULL;
+	X509_ATTRIBUTE *at;		/* get0 */
+	ASN1_TYPE *t;			/* get0 */
+	int i, r = 0;
+
+	if (len == 0 || len > SCEP_MAX_INNER_DER ||
+	    (rq = d2i_X509_REQ(NULL, &p, (long)len)) == NULL ||
+	    p != csr + len) {
+		X509_REQ_free(rq);
+		return -1;
+	}
+	if ((i = X509_REQ_get_attr_by_NID(rq, NID_pkcs9_challengePassword,
+	    -1)) >= 0 && (at = X509_REQ_get_attr(rq, i)) != NULL &&
+	    X509_ATTRIBUTE_count(at) == 1 &&
+	    (t = X509_ATTRIBUTE_get0_type(at, 0)) != NULL &&
+	    t->type != V_ASN1_NULL && t->type != V_ASN1_OBJECT &&
+	    t->type != V_ASN1_BOOLEAN && t->value.asn1_string != NULL &&
+	    ASN1_STRING_length(t->value.asn1_string) > 0)
+		r = 1;
+	X509_REQ_free(rq);
+	return r;
+}
+
+int
+svc_intune_check(struct svc_intune *si, const struct store_endpoint *ep,
+    const char *transid, const uint8_t *csr, size_t csr_len,
+    struct svc_intune_outcome *out)
+{
+	struct svc_intune_ep set;
+	struct acct *a = NULL;
+	double t0;
+	int r, hc;
+
+	outcome_init(out);
+	if (!svc_intune_is_intune(ep)) {
+		out->issue = 1;		/* spec 10.2 case 8: never called */
+		return SCEP_OK;
+	}
+	if ((hc = has_challenge(csr, csr_len)) <= 0) {
+		snprintf(out->failtext, sizeof(out->failtext), "%s",
+		    hc == 0 ? "challenge missing" : "malformed PKCS#10");
+		return SCEP_E_DENIED;
+	}
+	if (resolve(si, ep, &set, &a, out) != SCEP_OK) {
+		log_error("msg=\"Intune endpoint not usable\" endpoint=%s "
+		    "reason=\"%s\"", ep->uri_ext, out->failtext);
+		return SCEP_E_DENIED;
+	}
+	t0 = metrics_now();
+	r = intune_validate(a->c, transid, csr, csr_len, &out->validate);
+	metrics_observe(METRIC_H_INTUNE, metrics_now() - t0);
+	acct_unref(si, a);
+	if (r != SCEP_OK) {
+		/* spec 2 step 4: any failure, no issuance, no notification. */
+		failtext_for(&out->validate, "Intune validation", out->failtext,
+		    sizeof(out->failtext));
+		return SCEP_E_DENIED;
+	}
+	out->issue = 1;
+	return SCEP_OK;
+}
+
+/* The store's spelling of a serial (upper-case hex, no leading zeros),
+ * for audit records. */
+static void
+store_serial(X509 *cert, char *buf, size_t bufsz)
+{
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+
+	buf[0] = '\0';
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) !=
+	    NULL && (hex = BN_bn2hex(bn)) != NULL)
+		snprintf(buf, bufsz, "%s", hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+/* Everything a background successNotification needs, owned. */
+struct bg_note {
+	struct svc_intune	*si;
+	struct acct		*acct;		/* referenced */
+	int64_t			 endpoint_id;
+	char			*transid;
+	uint8_t			*csr;
+	size_t			 csr_len;
+	struct intune_cert_info	 ci;
+	char			 serial[STORE_SERIAL_MAX];
+};
+
+static void
+bg_note_free(struct bg_note *b)
+{
+	if (b == NULL)
+		return;
+	acct_unref(b->si, b->acct);
+	free(b->transid);
+	free(b->csr);
+	free(b);
+}
+
+static void
+audit_background(struct svc_intune *si, const struct bg_note *b,
+    const struct svc_intune_outcome *o)
+{
+	struct store_event ev;
+
+	if (si->store == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = (int64_t)time(NULL);
+	snprintf(ev.kind, sizeof(ev.kind), "enroll");
+	snprintf(ev.actor, sizeof(ev.actor), "intune");
+	snprintf(ev.action, sizeof(ev.action), "successNotification");
+	ev.endpoint_id = b->endpoint_id;
+	snprintf(ev.transid, sizeof(ev.transid), "%s", b->transid);
+	snprintf(ev.result, sizeof(ev.result), "%s",
+	    o->notify.rc == SCEP_OK ? "SUCCESS" : "FAILURE");
+	ev.failinfo = -1;
+	if (o->notify.rc != SCEP_OK)
+		snprintf(ev.reason, sizeof(ev.reason), "%s", o->failtext);
+	snprintf(ev.serial, sizeof(ev.serial), "%s", b->serial);
+	(void)svc_intune_details(o, ev.details, sizeof(ev.details));
+	if (store_event_append(si->store, &ev) != SCEP_OK)
+		log_error("msg=\"cannot record the background Intune "
+		    "notification\" transid=\"%s\"", b->transid);
+}
+
+static void
+bg_note_run(void *arg)
+{
+	struct bg_note *b = arg;
+	struct svc_intune_outcome o;
+	double t0;
+
+	outcome_init(&o);
+	o.account_id = b->acct->id;
+	o.background = 1;
+	t0 = metrics_now();
+	if (intune_notify_success(b->acct->c, b->transid, b->csr, b->csr_len,
+	    &b->ci, &o.notify) != SCEP_OK) {
+		failtext_for(&o.notify, "Intune successNotification",
+		    o.failtext, sizeof(o.failtext));
+		/* The certificate is out: all we can do is say so. */
+		log_error("msg=\"background successNotification failed; the "
+		    "certificate was delivered\" transid=\"%s\" serial=%s "
+		    "reason=\"%s\"", b->transid, b->serial, o.failtext);
+	}
+	metrics_observe(METRIC_H_INTUNE, metrics_now() - t0);
+	audit_background(b->si, b, &o);
+	bg_note_free(b);
+}
+
+/* spec 6.2 server rules: caConfiguration = a stable CA identifier (the
+ * endpoint's CA name unless configured); issuingCertificateAuthority =
+ * issuer DN unless configured; certificateAuthority = issuer DN. */
+static int
+cert_fields(struct svc_intune *si, const struct store_endpoint *ep,
+    const struct svc_intune_ep *set, X509 *cert, struct intune_cert_info *ci)
+{
+	struct store_ca ca;
+	int r;
+
+	if ((r = intune_cert_info(cert, ci)) != SCEP_OK)
+		return r;
+	if (set->issuing_ca[0] != '\0')
+		snprintf(ci->issuer, sizeof(ci->issuer), "%s", set->issuing_ca);
+	if (set->ca_configuration[0] != '\0') {
+		snprintf(ci->ca_configuration, sizeof(ci->ca_configuration),
+		    "%s", set->ca_configuration);
+		return SCEP_OK;
+	}
+	memset(&ca, 0, sizeof(ca));
+	if (si->store != NULL && store_ca_get(si->store, ep->ca_id, &ca) ==
+	    SCEP_OK)
+		snprintf(ci->ca_configuration, sizeof(ci->ca_configuration),
+		    "%s", ca.name);
+	store_ca_clear(&ca);
+	if (ci->ca_configuration[0] == '\0')
+		snprintf(ci->ca_configuration, sizeof(ci->ca_configuration),
+		    "ca-%lld", (long long)ep->ca_id);
+	return SCEP_OK;
+}
+
+int
+svc_intune_after_issue(struct svc_intune *si, const struct store_endpoint *ep,
+    const char *transid, const uint8_t *csr, size_t csr_len, X509 *cert,
+    struct svc_intune_outcome *out)
+{
+	struct svc_intune_ep set;
+	struct intune_cert_info ci;
+	struct bg_note *b = NULL;
+	struct acct *a = NULL;
+	double t0;
+	int r;
+
+	outcome_init(out);
+	if (!svc_intune_is_intune(ep))
+		return SCEP_OK;
+	/* From here on every failure revokes: fail closed (spec 2 step 6). */
+	out->revoke = 1;
+	if (resolve(si, ep, &set, &a, out) != SCEP_OK)
+		return SCEP_E_DENIED;
+	if ((r = cert_fields(si, ep, &set, cert, &ci)) != SCEP_OK) {
+		acct_unref(si, a);
+		snprintf(out->failtext, sizeof(out->failtext),
+		    "Intune successNotification failed: internal error");
+		return SCEP_E_DENIED;
+	}
+	if (!set.wait_success) {
+		/* SCEPman's WaitForSuccessNotificationResponse=false: reply
+		 * now, notify from the pool. */
+		if ((b = calloc(1, sizeof(*b))) != NULL &&
+		    (b->transid = strdup(transid)) != NULL &&
+		    (b->csr = malloc(csr_len)) != NULL) {
+			b->si = si;
+			b->acct = a;
+			a = NULL;
+			b->endpoint_id = ep->id;
+			memcpy(b->csr, csr, csr_len);
+			b->csr_len = csr_len;
+			b->ci = ci;
+			store_serial(cert, b->serial, sizeof(b->serial));
+			if (svc_intune_submit(si, bg_note_run, b) == SCEP_OK) {
+				out->revoke = 0;
+				out->background = 1;
+				return SCEP_OK;
+			}
+			a = b->acct;	/* take it back */
+			b->acct = NULL;
+		}
+		bg_note_free(b);
+		/* No room in the pool: notify here, but still deliver. */
+		log_warn("msg=\"Intune pool full: successNotification sent "
+		    "inline\" transid=\"%s\"", transid);
+		t0 = metrics_now();
+		(void)intune_notify_success(a->c, transid, csr, csr_len, &ci,
+		    &out->notify);
+		metrics_observe(METRIC_H_INTUNE, metrics_now() - t0);
+		acct_unref(si, a);
+		out->revoke = 0;
+		return SCEP_OK;
+	}
+	t0 = metrics_now();
+	r = intune_notify_success(a->c, transid, csr, csr_len, &ci,
+	    &out->notify);
+	metrics_observe(METRIC_H_INTUNE, metrics_now() - t0);
+	acct_unref(si, a);
+	if (r != SCEP_OK) {
+		failtext_for(&out->notify, "Intune successNotification",
+		    out->failtext, sizeof(out->failtext));
+		return SCEP_E_DENIED;
+	}
+	out->revoke = 0;
+	return SCEP_OK;
+}
+
+int64_t
+svc_intune_hresult(int err, int failinfo)
+{
+	switch (err) {
+	case SCEP_OK:
+		if (failinfo >= SCEP_FAIL_BADALG &&
+		    failinfo <= SCEP_FAIL_BADCERTID)
+			return INTUNE_HR_FAILINFO + failinfo;
+		return INTUNE_HR_INTERNAL;
+	case SCEP_E_BUSY:
+	case SCEP_E_IO:
+	case SCEP_E_CONFIG:
+		return INTUNE_HR_UNAVAILABLE;
+	case SCEP_E_DENIED:
+	case SCEP_E_BADKEY:
+	case SCEP_E_BADALG:
+	case SCEP_E_UNSUPPORTED:
+		return INTUNE_HR_POLICY;
+	case SCEP_E_STORE:
+	case SCEP_E_EXISTS:
+		return INTUNE_HR_STORE;
+	default:
+		return INTUNE_HR_INTERNAL;
+	}
+}
+
+int
+svc_intune_after_failure(struct svc_intune *si, const struct store_endpoint *ep,
+    const char *transid, const uint8_t *csr, size_t csr_len, int err,
+    int failinfo, const char *why, struct svc_intune_outcome *out)
+{
+	struct svc_intune_ep set;
+	struct acct *a = NULL;
+	double t0;
+	int r;
+
+	outcome_init(out);
+	if (!svc_intune_is_intune(ep))
+		return SCEP_OK;
+	if (resolve(si, ep, &set, &a, out) != SCEP_OK)
+		return SCEP_E_CONFIG;
+	t0 = metrics_now();
+	r = intune_notify_failure(a->c, transid, csr, csr_len,
+	    svc_intune_hresult(err, failinfo), why != NULL && why[0] != '\0' ?
+	    why : scep_strerror(err), &out->notify);
+	metrics_observe(METRIC_H_INTUNE, metrics_now() - t0);
+	acct_unref(si, a);
+	if (r != SCEP_OK)
+		failtext_for(&out->notify, "Intune failureNotification",
+		    out->failtext, sizeof(out->failtext));
+	return r;
+}
+
+/* ---- audit details ---- */
+
+static json_t *
+call_obj(const struct intune_call *c, int level)
+{
+	json_t *o, *ids;
+	int i;
+
+	if ((o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:i}",
+	    "action", c->action != NULL ? c->action : "",
+	    "code", c->code,
+	    "http", (json_int_t)c->http_status,
+	    "ms", (json_int_t)c->elapsed_ms,
+	    "stage", intune_stage_name(c->stage),
+	    "attempts", c->attempts)) == NULL)
+		return NULL;
+	if (c->aadsts[0] != '\0')
+		json_object_set_new(o, "aadsts", json_string(c->aadsts));
+	if (level < 2 && (ids = json_array()) != NULL) {
+		for (i = 0; i < c->attempts && i < INTUNE_MAX_ATTEMPTS; i++)
+			json_array_append_new(ids, json_string(
+			    c->request_ids[i]));
+		json_object_set_new(o, "crid", ids);
+	}
+	if (level < 1 && c->message[0] != '\0') {
+		char m[81];
+
+		snprintf(m, sizeof(m), "%.80s", c->message);
+		json_object_set_new(o, "msg", json_string(m));
+	}
+	return o;
+}
+
+int
+svc_intune_details(const struct svc_intune_outcome *o, char *buf,
+    size_t bufsz)
+{
+	json_t *root = NULL;
+	char *s = NULL;
+	size_t n, max = bufsz < SVC_INTUNE_DETAILS_MAX ? bufsz :
+	    SVC_INTUNE_DETAILS_MAX;
+	int level;
+
+	if (bufsz < 3)
+		return -1;
+	snprintf(buf, bufsz, "{}");
+	/* Shed the message, then the request IDs, until it fits. */
+	for (level = 0; level < 3; level++) {
+		json_decref(root);
+		free(s);
+		s = NULL;
+		if ((root = json_object()) == NULL)
+			return 2;
+		if (o->account_id > 0)
+			json_object_set_new(root, "azure_account_id",
+			    json_integer(o->account_id));
+		if (o->validate.action != NULL)
+			json_object_set_new(root, "validate",
+			    call_obj(&o->validate, level));
+		if (o->notify.action != NULL)
+			json_object_set_new(root, "notify",
+			    call_obj(&o->notify, level));
+		if (o->background)
+			json_object_set_new(root, "background", json_true());
+		if ((s = json_dumps(root, JSON_COMPACT)) == NULL)
+			break;
+		if ((n = strlen(s)) + 1 <= max) {
+			memcpy(buf, s, n + 1);
+			json_decref(root);
+			free(s);
+			return (int)n;
+		}
+	}
+	json_decref(root);
+	free(s);
+	return 2;
+}
+
+/* ---- check on the pool ---- */
+
+struct async_check {
+	struct svc_intune	*si;
+	struct store_endpoint	 ep;
+	char			*transid;
+	uint8_t			*csr;
+	size_t			 csr_len;
+	void			(*done)(void *, int,
+				    const struct svc_intune_outcome *);
+	void			*arg;
+};
+
+static void
+async_check_run(void *arg)
+{
+	struct async_check *k = arg;
+	struct svc_intune_outcome o;
+	int r;
+
+	r = svc_intune_check(k->si, &k->ep, k->transid, k->csr, k->csr_len,
+	    &o);
+	k->done(k->arg, r, &o);
+	free(k->transid);
+	free(k->csr);
+	free(k);
+}
+
+int
+svc_intune_check_async(struct svc_intune *si, const struct store_endpoint *ep,
+    const char *transid, const uint8_t *csr, size_t csr_len,
+    void (*done)(void *, int, const struct svc_intune_outcome *), void *arg)
+{
+	struct async_check *k = NULL;
+	int r = SCEP_E_NOMEM;
+
+	if (done == NULL || csr_len == 0 || csr_len > SCEP_MAX_INNER_DER)
+		return SCEP_E_INTERNAL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return SCEP_E_NOMEM;
+	k->si = si;
+	k->ep = *ep;
+	k->done = done;
+	k->arg = arg;
+	k->csr_len = csr_len;
+	if ((k->transid = strdup(transid)) == NULL ||
+	    (k->csr = malloc(csr_len)) == NULL)
+		goto out;
+	memcpy(k->csr, csr, csr_len);
+	if ((r = svc_intune_submit(si, async_check_run, k)) == SCEP_OK)
+		return SCEP_OK;
+ out:
+	free(k->transid);
+	free(k->csr);
+	free(k);
+	return r;
+}
+
+/* ---- the secret at rest ---- */
+
+static int
+read_full(int fd, uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+int
+svc_intune_key_load(const char *path, int create,
+    uint8_t key[SVC_INTUNE_KEY_LEN])
+{
+	struct stat st;
+	uint8_t extra;
+	ssize_t n;
+	int fd = -1, r = SCEP_E_CONFIG;
+
+	if (sodium_init() < 0)
+		return SCEP_E_INTERNAL;
+	if (create) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			randombytes_buf(key, SVC_INTUNE_KEY_LEN);
+			if (write(fd, key, SVC_INTUNE_KEY_LEN) !=
+			    SVC_INTUNE_KEY_LEN || fsync(fd) != 0) {
+				sodium_memzero(key, SVC_INTUNE_KEY_LEN);
+				close(fd);
+				(void)unlink(path);
+				return SCEP_E_IO;
+			}
+			close(fd);
+			return SCEP_OK;
+		}
+		if (errno != EEXIST)
+			return SCEP_E_IO;
+	}
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? SCEP_E_NOTFOUND : SCEP_E_IO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) != 0 || st.st_size != SVC_INTUNE_KEY_LEN) {
+		log_error("msg=\"Azure secret key file must be a 32-byte "
+		    "regular file readable by its owner only\" path=\"%s\"",
+		    path);
+		goto out;
+	}
+	if (read_full(fd, key, SVC_INTUNE_KEY_LEN) != 0) {
+		r = SCEP_E_IO;
+		goto out;
+	}
+	if ((n = read(fd, &extra, 1)) != 0) {
+		sodium_memzero(key, SVC_INTUNE_KEY_LEN);
+		goto out;
+	}
+	r = SCEP_OK;
+ out:
+	close(fd);
+	return r;
+}
+
+int
+svc_intune_secret_seal(const uint8_t key[SVC_INTUNE_KEY_LEN],
+    const char *secret, uint8_t **blob, size_t *blob_len)
+{
+	size_t len, total;
+	uint8_t *b;
+
+	*blob = NULL;
+	*blob_len = 0;
+	if (secret == NULL || (len = strlen(secret)) == 0)
+		return SCEP_E_INTERNAL;
+	if (len > INTUNE_MAX_CFG_STR)
+		return SCEP_E_TOOBIG;
+	total = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
+	if ((b = malloc(total)) == NULL)
+		return SCEP_E_NOMEM;
+	randombytes_buf(b, crypto_secretbox_NONCEBYTES);
+	if (crypto_secretbox_easy(b + crypto_secretbox_NONCEBYTES,
+	    (const unsigned char *)secret, len, b, key) != 0) {
+		free(b);
+		return SCEP_E_INTERNAL;
+	}
+	*blob = b;
+	*blob_len = total;
+	return SCEP_OK;
+}
+
+int
+svc_intune_secret_open(const uint8_t key[SVC_INTUNE_KEY_LEN],
+    const uint8_t *blob, size_t blob_len, char **secret)
+{
+	size_t len;
+	char *s;
+
+	*secret = NULL;
+	if (blob == NULL || blob_len <= crypto_secretbox_NONCEBYTES +
+	    crypto_secretbox_MACBYTES)
+		return SCEP_E_MALFORMED;
+	if (blob_len > MAX_SEALED)
+		return SCEP_E_TOOBIG;
+	len = blob_len - crypto_secretbox_NONCEBYTES -
+	    crypto_secretbox_MACBYTES;
+	if ((s = malloc(len + 1)) == NULL)
+		return SCEP_E_NOMEM;
+	if (crypto_secretbox_open_easy((unsigned char *)s,
+	    blob + crypto_secretbox_NONCEBYTES,
+	    blob_len - crypto_secretbox_NONCEBYTES, blob, key) != 0) {
+		free(s);
+		return SCEP_E_BADSIG;
+	}
+	s[len] = '\0';
+	if (strlen(s) != len) {		/* a NUL inside: not ours */
+		sodium_memzero(s, len);
+		free(s);
+		return SCEP_E_MALFORMED;
+	}
+	*secret = s;
+	return SCEP_OK;
+}
+
+void
+svc_intune_secret_free(char *s)
+{
+	if (s == NULL)
+		return;
+	sodium_memzero(s, strlen(s));
+	free(s);
+}
