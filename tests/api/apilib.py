@@ -8,6 +8,9 @@ urllib, and prints TAP.  Everything this file starts is stopped at exit
 Environment (set by tests/api/meson.build):
   SCEPD    the scepd binary
   SCEPCTL  the scepctl binary
+  SCEPD_SERVE_ARGS  extra arguments for "scepd serve" (optional; e.g.
+           "--key-isolation off" under a sanitizer, whose runtime makes
+           system calls the key processes' seccomp filter refuses)
 """
 
 import atexit
@@ -115,9 +118,10 @@ class Scepd:
             self.password = self.init["admin_password"]
             self.log = open(os.path.join(self.work, "scepd.log"), "w")
             listen = "%s:%d" % (listen_host, self.port)
+            extra = os.environ.get("SCEPD_SERVE_ARGS", "").split()
             self.proc = subprocess.Popen(
                 [self.bin, "serve", "--data-dir", self.data, "--listen",
-                 listen], stdout=self.log, stderr=subprocess.STDOUT)
+                 listen] + extra, stdout=self.log, stderr=subprocess.STDOUT)
             if self._wait_ready():
                 return
             self.stop()

@@ -72,8 +72,10 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 URL="http://127.0.0.1:$port"
 "$SCEPD" init --data-dir "$WORK/data" --json --url "$URL" >"$WORK/init.json" \
     2>"$WORK/init.err" || { echo "Bail out! scepd init failed"; exit 1; }
+# SCEPD_SERVE_ARGS: extra serve arguments (see apilib.py).
+# shellcheck disable=SC2086
 "$SCEPD" serve --data-dir "$WORK/data" --listen "127.0.0.1:$port" \
-    >"$WORK/scepd.log" 2>&1 &
+    ${SCEPD_SERVE_ARGS:-} >"$WORK/scepd.log" 2>&1 &
 PID=$!
 for _ in $(seq 100); do
 	curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
