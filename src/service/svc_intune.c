@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "scep_err.h"
+#include "svc.h"
 #include "svc_intune.h"
 
 #define CESSATION_OF_OPERATION	5	/* CRLReason, RFC 5280 5.3.1 */
@@ -962,6 +963,75 @@ svc_intune_check_async(struct svc_intune *si, const struct store_endpoint *ep,
 	free(k->transid);
 	free(k->csr);
 	free(k);
+	return r;
+}
+
+/* ---- a whole PKIOperation on the pool ---- */
+
+struct async_op {
+	struct svc		*s;
+	struct store_endpoint	 ep;
+	uint8_t			*der;
+	size_t			 len;
+	char			*client_addr;
+	char			*request_id;
+	void			(*done)(void *, struct svc_result *);
+	void			*arg;
+};
+
+static void
+async_op_free(struct async_op *k)
+{
+	if (k == NULL)
+		return;
+	free(k->der);
+	free(k->client_addr);
+	free(k->request_id);
+	free(k);
+}
+
+static void
+async_op_run(void *arg)
+{
+	struct async_op *k = arg;
+	struct svc_result res;
+
+	memset(&res, 0, sizeof(res));
+	(void)svc_pkioperation(k->s, &k->ep, k->der, k->len, k->client_addr,
+	    k->request_id, &res);
+	k->done(k->arg, &res);		/* res.body now belongs to done */
+	async_op_free(k);
+}
+
+int
+svc_intune_pkioperation_async(struct svc_intune *si, struct svc *s,
+    const struct store_endpoint *ep, const uint8_t *der, size_t len,
+    const char *client_addr, const char *request_id,
+    void (*done)(void *, struct svc_result *), void *arg)
+{
+	struct async_op *k = NULL;
+	int r = SCEP_E_NOMEM;
+
+	if (done == NULL || der == NULL || len == 0 || len > SCEP_MAX_MSG_DER)
+		return SCEP_E_INTERNAL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return SCEP_E_NOMEM;
+	k->s = s;
+	k->ep = *ep;
+	k->len = len;
+	k->done = done;
+	k->arg = arg;
+	if ((k->der = malloc(len)) == NULL ||
+	    (k->client_addr = strdup(client_addr != NULL ? client_addr :
+	    "-")) == NULL ||
+	    (k->request_id = strdup(request_id != NULL ? request_id : "-")) ==
+	    NULL)
+		goto out;
+	memcpy(k->der, der, len);
+	if ((r = svc_intune_submit(si, async_op_run, k)) == SCEP_OK)
+		return SCEP_OK;
+ out:
+	async_op_free(k);
 	return r;
 }
 

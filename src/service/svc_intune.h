@@ -186,6 +186,20 @@ int	svc_intune_check_async(struct svc_intune *,
 	    const uint8_t *csr, size_t csr_len,
 	    void (*done)(void *arg, int rc,
 	    const struct svc_intune_outcome *), void *arg);
+/*
+ * The whole PKIOperation (svc_pkioperation) of an Intune endpoint on the
+ * pool, for the HTTP layer: suspend the libmicrohttpd connection, call
+ * this, and in "done" (a pool thread) keep the result and resume the
+ * connection.  "res" is take: done owns res->body (svc_result_clear).
+ * der, client_addr, request_id and ep are copied.  SCEP_E_BUSY: the
+ * queue is full (answer 503 with Retry-After), done is not called.
+ */
+struct svc;
+struct svc_result;
+int	svc_intune_pkioperation_async(struct svc_intune *, struct svc *,
+	    const struct store_endpoint *, const uint8_t *der, size_t len,
+	    const char *client_addr, const char *request_id,
+	    void (*done)(void *arg, struct svc_result *res), void *arg);
 /* Jobs running now and waiting, for metrics and tests. */
 void	svc_intune_pool_stats(struct svc_intune *, size_t *running,
 	    size_t *queued);

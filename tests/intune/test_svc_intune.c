@@ -24,6 +24,8 @@
 #include "scep_err.h"
 #include "standin_util.h"
 #include "store.h"
+#include "keyops.h"
+#include "svc.h"
 #include "svc_intune.h"
 #include "tap.h"
 
@@ -499,6 +501,62 @@ test_pool(void)
 	tap_ok(g.ran == 5, "free runs every queued job first (%d)", g.ran);
 }
 
+struct opwait {
+	pthread_mutex_t	 m;
+	pthread_cond_t	 c;
+	int		 done;
+	int		 status;
+	pthread_t	 thread;
+};
+
+static void
+op_done(void *arg, struct svc_result *res)
+{
+	struct opwait *w = arg;
+
+	pthread_mutex_lock(&w->m);
+	w->status = res->http_status;
+	w->thread = pthread_self();
+	w->done = 1;
+	pthread_cond_broadcast(&w->c);
+	pthread_mutex_unlock(&w->m);
+	svc_result_clear(res);
+}
+
+/* The whole PKIOperation on the pool: here one that stops early (the
+ * endpoint's CA is not in the store), which is enough to see the result
+ * travel to the callback on a pool thread. */
+static void
+test_op_async(void)
+{
+	struct opwait w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	    0, 0, 0 };
+	struct svc_config sc;
+	struct keyops *ko = NULL;
+	struct svc *s = NULL;
+	int r;
+
+	memset(&sc, 0, sizeof(sc));
+	if (st == NULL || keyops_new(&ko) != SCEP_OK ||
+	    svc_new(&sc, st, ko, &s) != SCEP_OK) {
+		tap_ok(0, "svc for the async PKIOperation");
+		keyops_free(ko);
+		return;
+	}
+	r = svc_intune_pkioperation_async(si, s, &ep, (const uint8_t *)"\x30",
+	    1, "192.0.2.1", "req-1", op_done, &w);
+	pthread_mutex_lock(&w.m);
+	while (r == SCEP_OK && !w.done)
+		pthread_cond_wait(&w.c, &w.m);
+	pthread_mutex_unlock(&w.m);
+	tap_ok(r == SCEP_OK && w.done && w.status == 503 &&
+	    !pthread_equal(w.thread, pthread_self()),
+	    "PKIOperation on the pool: result handed to the callback on a "
+	    "pool thread (HTTP %d)", w.status);
+	svc_free(s);
+	keyops_free(ko);
+}
+
 static void
 test_accounts(void)
 {
@@ -661,6 +719,7 @@ main(int argc, char **argv)
 	test_after();
 	test_details();
 	test_pool();
+	test_op_async();
 	test_accounts();
 	test_secret_at_rest();
 
