@@ -13,6 +13,13 @@
  *     and do not stop at the first success (libcrypto survives some failed
  *     allocations and still succeeds);
  *   - after the loop the call must succeed again (nothing was remembered).
+ *
+ * One thing libcrypto does remember: an RSA key caches its blinding
+ * values and renews them every 32 private operations; an allocation that
+ * fails during that renewal can leave them inconsistent (OpenSSL 3.0), so
+ * every later operation with that EVP_PKEY fails.  That is a property of
+ * the key object, not of the core, so each iteration gets freshly loaded
+ * keys (unarmed) -- what keyproc would do after an out-of-memory error.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -215,8 +222,19 @@ c_request(void)
 	return r;
 }
 
+/* Fresh RSA key objects (see the top of the file); unarmed. */
+static int
+fresh_keys(void)
+{
+	EVP_PKEY_free(ra_key);
+	EVP_PKEY_free(cl_key);
+	ra_key = tu_key(testkey_ra_pem);
+	cl_key = tu_key(testkey_client_pem);
+	return ra_key != NULL && cl_key != NULL;
+}
+
 static void
-torture(const char *name, int (*fn)(void))
+torture(const char *name, int (*fn)(void), int uses_keys)
 {
 	long	n, i, failed = 0, bad = 0;
 	int	r;
@@ -236,6 +254,10 @@ torture(const char *name, int (*fn)(void))
 	armed = 0;
 	n = n_alloc;
 	for (i = 1; i <= n; i++) {
+		if (uses_keys && !fresh_keys()) {
+			tap_ok(0, "oom %s: reloading the keys", name);
+			return;
+		}
 		n_alloc = 0;
 		fail_at = i;
 		armed = 1;
@@ -248,7 +270,7 @@ torture(const char *name, int (*fn)(void))
 			bad++;		/* WRONG, or not in the vocabulary */
 	}
 	fail_at = -1;
-	r = fn();
+	r = !uses_keys || fresh_keys() ? fn() : -999;
 	ERR_clear_error();
 	tap_ok(n > 0 && failed > 0 && bad == 0 && r == SCEP_OK,
 	    "oom %s: each of %ld allocations failed in turn (%ld calls "
@@ -292,14 +314,14 @@ main(void)
 	sk_X509_free(bag);
 	TU_NEED(payload);
 
-	torture("scep_get_message_decode", c_get);
-	torture("scep_ias_decode", c_ias);
-	torture("scep_csr_decode", c_csr);
-	torture("scep_msg_decode", c_msg);
-	torture("scep_env_decrypt", c_env);
-	torture("scep_certs_only + decode", c_certs_only);
-	torture("scep_certrep_build", c_certrep);
-	torture("scep_request_build", c_request);
+	torture("scep_get_message_decode", c_get, 0);
+	torture("scep_ias_decode", c_ias, 0);
+	torture("scep_csr_decode", c_csr, 0);
+	torture("scep_msg_decode", c_msg, 0);
+	torture("scep_env_decrypt", c_env, 1);
+	torture("scep_certs_only + decode", c_certs_only, 0);
+	torture("scep_certrep_build", c_certrep, 1);
+	torture("scep_request_build", c_request, 1);
 
 	OPENSSL_free(req);
 	OPENSSL_free(env);
