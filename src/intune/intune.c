@@ -149,7 +149,7 @@ char *
 istrdup(const char *s)
 {
 	size_t n;
-	char *p;
+	char *p = NULL;
 
 	if (s == NULL)
 		return NULL;
@@ -295,7 +295,7 @@ iutf8_trunc(const char *s, size_t max_chars)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len = strlen(s), i = 0, o = 0, chars = 0, n;
-	char *out;
+	char *out = NULL;
 
 	if ((out = malloc(len + 1)) == NULL)
 		return NULL;
@@ -365,7 +365,7 @@ static char *
 with_slash(const char *s)
 {
 	size_t n = strlen(s);
-	char *p;
+	char *p = NULL;
 
 	if ((p = malloc(n + 2)) == NULL)
 		return NULL;
@@ -382,7 +382,7 @@ concat(const char *a, const char *b, const char *c, const char *d,
 {
 	const char *parts[5] = { a, b, c, d, e };
 	size_t n = 0, i, l;
-	char *p;
+	char *p = NULL;
 
 	for (i = 0; i < 5; i++)
 		n += parts[i] != NULL ? strlen(parts[i]) : 0;
@@ -412,7 +412,7 @@ intune_client_new(const struct intune_account_cfg *cfg,
     struct intune_client **out, char *why, size_t whysz)
 {
 	struct intune_client *c = NULL;
-	const char *authority, *graph, *resource, *ver, *app, *api, *caller;
+	const char *authority = NULL, *graph = NULL, *resource = NULL, *ver = NULL, *app = NULL, *api = NULL, *caller = NULL;
 	char *auth_slash = NULL;
 	int r = SCEP_E_NOMEM, env, i, locks = 0;
 
@@ -498,8 +498,6 @@ intune_client_new(const struct intune_account_cfg *cfg,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto out;
 	if (pthread_mutex_init(&c->lock, NULL) != 0) {
-		free(c);
-		c = NULL;
 		r = SCEP_E_INTERNAL;
 		goto out;
 	}
@@ -590,23 +588,15 @@ intune_client_new(const struct intune_account_cfg *cfg,
 	r = SCEP_OK;
  out:
 	free(auth_slash);
-	if (c != NULL) {
-		/* A partly built client: free what exists. */
-		if (locks < 3) {
-			if (locks >= 2)
-				pthread_mutex_destroy(&c->pool_lock);
-			if (locks >= 1)
-				pthread_mutex_destroy(&c->lock);
-			/* Prevent intune_client_free from destroying. */
-			istrwipe(c->secret);
-			free(c->graph_base);
-			free(c->tenant);
-			free(c->client_id);
-			free(c->caller);
-			free(c->api_version);
-			free(c);
-		} else
-			intune_client_free(c);
+	if (c != NULL && locks == 3)
+		intune_client_free(c);
+	else if (c != NULL) {
+		/* Only the object and some of its locks exist yet. */
+		if (locks >= 2)
+			pthread_mutex_destroy(&c->pool_lock);
+		if (locks >= 1)
+			pthread_mutex_destroy(&c->lock);
+		free(c);
 	}
 	return r;
 }
@@ -775,9 +765,9 @@ int
 intune_cert_info(X509 *cert, struct intune_cert_info *out)
 {
 	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
-	const unsigned char *p;
-	const ASN1_INTEGER *sn;		/* get0 */
-	const ASN1_TIME *na;		/* get0 */
+	const unsigned char *p = NULL;
+	const ASN1_INTEGER *sn = NULL;		/* get0 */
+	const ASN1_TIME *na = NULL;		/* get0 */
 	unsigned int mdlen = 0;
 	long clen = 0;
 	int tag = 0, xclass = 0, dlen, r = SCEP_E_INTERNAL;

@@ -28,7 +28,7 @@ static char *
 uri_take(const char *u)
 {
 	size_t n, i;
-	char *p;
+	char *p = NULL;
 
 	if (u == NULL || strncmp(u, "https://", 8) != 0)
 		return NULL;
@@ -66,9 +66,9 @@ url_printable(const char *u)
 static int
 parse_page(json_t *root, struct found *f, struct intune_call *call)
 {
-	json_t *val, *e;
-	const char *name, *uri;
-	char **slot;
+	json_t *val = NULL, *e = NULL;
+	const char *name = NULL, *uri = NULL;
+	char **slot = NULL;
 	size_t i;
 
 	val = json_object_get(root, "value");
@@ -152,7 +152,7 @@ discover(struct intune_client *c, struct found *f, struct intune_call *call,
 	struct ihttp_req rq;
 	struct ihttp_resp rs;
 	json_t *root = NULL;
-	const char *next;
+	const char *next = NULL;
 	char *token = NULL, *url = NULL, rid[INTUNE_GUID_LEN + 1];
 	int page = 0, attempt = 0, refreshed = 0, r;
 

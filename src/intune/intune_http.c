@@ -29,7 +29,7 @@ sink_write(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct sink *s = arg;
 	size_t n, ncap;
-	char *nb;
+	char *nb = NULL;
 
 	if (nmemb != 0 && size > SIZE_MAX / nmemb)
 		return 0;
@@ -108,9 +108,9 @@ ihttp_resp_clear(struct ihttp_resp *r)
 static int
 add_header(struct curl_slist **l, const char *name, const char *value)
 {
-	struct curl_slist *n;
+	struct curl_slist *n = NULL;
 	size_t len = strlen(name) + strlen(value) + 3;
-	char *h;
+	char *h = NULL;
 
 	if ((h = malloc(len)) == NULL)
 		return SCEP_E_NOMEM;
@@ -128,7 +128,7 @@ add_header(struct curl_slist **l, const char *name, const char *value)
 static void
 slist_wipe(struct curl_slist *l)
 {
-	struct curl_slist *p;
+	struct curl_slist *p = NULL;
 
 	for (p = l; p != NULL; p = p->next)
 		OPENSSL_cleanse(p->data, strlen(p->data));

@@ -88,7 +88,7 @@ static void
 take_failure(struct intune_call *call, const struct intune_call *sub,
     int stage)
 {
-	const char *pfx;
+	const char *pfx = NULL;
 
 	/* Discovery fails at the token stage when the Graph token does. */
 	if (sub->stage == INTUNE_STAGE_TOKEN && stage ==
@@ -330,7 +330,7 @@ intune_notify_success(struct intune_client *c, const char *transid,
 {
 	json_t *o = NULL;
 	char *b64 = NULL;
-	const char *issuing, *cacfg, *ca;
+	const char *issuing = NULL, *cacfg = NULL, *ca = NULL;
 	int r;
 
 	icall_init(out, ACT_SUCCESS);

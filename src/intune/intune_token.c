@@ -42,7 +42,7 @@ form_add(char *buf, size_t bufsz, size_t *len, const char *name,
 {
 	static const char hx[] = "0123456789ABCDEF";
 	size_t n = *len;
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 
 	if (n > 0) {
 		if (n + 1 >= bufsz)
@@ -78,7 +78,7 @@ form_add(char *buf, size_t bufsz, size_t *len, const char *name,
 static int
 parse_expires(json_t *v, int64_t *out)
 {
-	const char *s;
+	const char *s = NULL;
 	char *end = NULL;
 	long long n;
 
@@ -164,7 +164,7 @@ fetch(struct intune_client *c, const char *scope, const char *secret,
 	struct ihttp_req rq;
 	struct ihttp_resp rs;
 	json_t *root = NULL;
-	const char *at, *tt;
+	const char *at = NULL, *tt = NULL;
 	char body[4096], rid[INTUNE_GUID_LEN + 1];
 	size_t blen = 0;
 	int attempt, r;

@@ -80,7 +80,7 @@ static void *
 worker(void *arg)
 {
 	struct svc_intune *si = arg;
-	struct job *j;
+	struct job *j = NULL;
 
 	for (;;) {
 		pthread_mutex_lock(&si->qlock);
@@ -110,7 +110,7 @@ worker(void *arg)
 int
 svc_intune_submit(struct svc_intune *si, void (*fn)(void *), void *arg)
 {
-	struct job *j;
+	struct job *j = NULL;
 
 	if (fn == NULL)
 		return SCEP_E_INTERNAL;
@@ -215,8 +215,8 @@ acct_unref(struct svc_intune *si, struct acct *a)
 void
 svc_intune_free(struct svc_intune *si)
 {
-	struct acct *a, *an;
-	struct ep_node *e, *en;
+	struct acct *a = NULL, *an = NULL;
+	struct ep_node *e = NULL, *en = NULL;
 	size_t i;
 
 	if (si == NULL)
@@ -320,7 +320,7 @@ svc_intune_account_remove(struct svc_intune *si, int64_t id)
 static struct acct *
 acct_get(struct svc_intune *si, int64_t id)
 {
-	struct acct *a;
+	struct acct *a = NULL;
 
 	pthread_mutex_lock(&si->lock);
 	for (a = si->accts; a != NULL; a = a->next)
@@ -336,7 +336,7 @@ int
 svc_intune_account_secret(struct svc_intune *si, int64_t id,
     const char *secret)
 {
-	struct acct *a;
+	struct acct *a = NULL;
 	int r;
 
 	if ((a = acct_get(si, id)) == NULL)
@@ -350,7 +350,7 @@ int
 svc_intune_account_test(struct svc_intune *si, int64_t id,
     struct intune_test_report *rep)
 {
-	struct acct *a;
+	struct acct *a = NULL;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
@@ -369,7 +369,7 @@ int
 svc_intune_account_stats(struct svc_intune *si, int64_t id,
     struct intune_stats *st)
 {
-	struct acct *a;
+	struct acct *a = NULL;
 
 	if ((a = acct_get(si, id)) == NULL)
 		return SCEP_E_NOTFOUND;
@@ -381,7 +381,7 @@ svc_intune_account_stats(struct svc_intune *si, int64_t id,
 int
 svc_intune_endpoint_set(struct svc_intune *si, const struct svc_intune_ep *ep)
 {
-	struct ep_node *e;
+	struct ep_node *e = NULL;
 
 	if (ep->endpoint_id <= 0 || ep->azure_account_id < 0 ||
 	    memchr(ep->ca_configuration, '\0', sizeof(ep->ca_configuration))
@@ -430,7 +430,7 @@ int
 svc_intune_endpoint_get(struct svc_intune *si, int64_t endpoint_id,
     struct svc_intune_ep *out)
 {
-	struct ep_node *e;
+	struct ep_node *e = NULL;
 	int r = SCEP_E_NOTFOUND;
 
 	memset(out, 0, sizeof(*out));
@@ -521,8 +521,8 @@ has_challenge(const uint8_t *csr, size_t len)
 {
 	const unsigned char *p = csr;
 	X509_REQ *rq = NULL;
-	X509_ATTRIBUTE *at;		/* get0 */
-	ASN1_TYPE *t;			/* get0 */
+	X509_ATTRIBUTE *at = NULL;		/* get0 */
+	ASN1_TYPE *t = NULL;			/* get0 */
 	int i, r = 0;
 
 	if (len == 0 || len > SCEP_MAX_INNER_DER ||
@@ -835,7 +835,7 @@ svc_intune_after_failure(struct svc_intune *si, const struct store_endpoint *ep,
 static json_t *
 call_obj(const struct intune_call *c, int level)
 {
-	json_t *o, *ids;
+	json_t *o = NULL, *ids = NULL;
 	int i;
 
 	if ((o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:i}",
@@ -1111,7 +1111,7 @@ svc_intune_secret_seal(const uint8_t key[SVC_INTUNE_KEY_LEN],
     const char *secret, uint8_t **blob, size_t *blob_len)
 {
 	size_t len, total;
-	uint8_t *b;
+	uint8_t *b = NULL;
 
 	*blob = NULL;
 	*blob_len = 0;
@@ -1138,7 +1138,7 @@ svc_intune_secret_open(const uint8_t key[SVC_INTUNE_KEY_LEN],
     const uint8_t *blob, size_t blob_len, char **secret)
 {
 	size_t len;
-	char *s;
+	char *s = NULL;
 
 	*secret = NULL;
 	if (blob == NULL || blob_len <= crypto_secretbox_NONCEBYTES +

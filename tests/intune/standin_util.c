@@ -37,7 +37,7 @@ static size_t
 buf_write(char *ptr, size_t size, size_t n, void *arg)
 {
 	struct buf *b = arg;
-	char *np;
+	char *np = NULL;
 
 	if ((np = realloc(b->p, b->len + size * n + 1)) == NULL)
 		return 0;
@@ -55,7 +55,7 @@ su_ctl(const char *path, const char *body)
 	struct buf b = { NULL, 0 };
 	char url[512];
 	json_t *j = NULL;
-	CURL *h;
+	CURL *h = NULL;
 
 	if ((h = curl_easy_init()) == NULL)
 		return NULL;
@@ -101,7 +101,7 @@ size_t
 su_count_kind(json_t *all, const char *kind)
 {
 	size_t i, n = 0;
-	json_t *e;
+	json_t *e = NULL;
 
 	json_array_foreach(all, i, e)
 		if (strcmp(json_string_value(json_object_get(e, "kind")) ?
@@ -114,7 +114,7 @@ json_t *
 su_nth_kind(json_t *all, const char *kind, size_t nth)
 {
 	size_t i, n = 0;
-	json_t *e;
+	json_t *e = NULL;
 
 	json_array_foreach(all, i, e) {
 		const char *k = json_string_value(json_object_get(e, "kind"));
@@ -129,12 +129,12 @@ size_t
 su_count_violations(json_t *all)
 {
 	size_t i, n = 0;
-	json_t *e;
+	json_t *e = NULL;
 
 	json_array_foreach(all, i, e) {
 		json_t *v = json_object_get(e, "violations");
 		size_t j;
-		json_t *s;
+		json_t *s = NULL;
 
 		n += json_array_size(v);
 		json_array_foreach(v, j, s)
@@ -237,9 +237,9 @@ su_show_log_tail(void)
 void
 su_remove_dir(void)
 {
-	struct dirent *de;
+	struct dirent *de = NULL;
 	char path[600];
-	DIR *d;
+	DIR *d = NULL;
 
 	if ((d = opendir(su_dir)) == NULL)
 		return;

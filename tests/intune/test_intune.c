@@ -224,8 +224,8 @@ test_happy(struct intune_client *c)
 {
 	struct intune_call out;
 	struct intune_stats st;
-	json_t *all, *v, *tok;
-	const char *h;
+	json_t *all = NULL, *v = NULL, *tok = NULL;
+	const char *h = NULL;
 	char *b64 = NULL;
 	int r;
 
@@ -351,7 +351,7 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	struct intune_stats s0, s1;
 	struct conc k[16];
 	pthread_t th[16];
-	json_t *all;
+	json_t *all = NULL;
 	int i, ok = 1;
 
 	/* Single flight: 16 concurrent calls on an empty cache. */
@@ -516,7 +516,7 @@ test_validate_outcomes(struct intune_client *c)
 	size_t i;
 	int r, ok = 1;
 	int64_t t0;
-	json_t *all;
+	json_t *all = NULL;
 
 	su_reset();
 	intune_client_flush(c);
@@ -591,7 +591,7 @@ test_discovery(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	struct intune_client *c2 = NULL;
 	struct intune_call out;
 	struct intune_stats s0, s1;
-	json_t *all;
+	json_t *all = NULL;
 	int r;
 	static const struct {
 		const char	*mode;
@@ -614,7 +614,7 @@ test_discovery(struct intune_client *c, const struct intune_account_cfg *bcfg)
 
 	for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
 		char conf[128];
-		json_t *v;
+		json_t *v = NULL;
 
 		su_reset();
 		snprintf(conf, sizeof(conf), "{\"discovery\": \"%s\"}",
@@ -739,8 +739,8 @@ test_notifications(struct intune_client *c)
 	unsigned char md[20];
 	unsigned int mdlen = 0;
 	char hex[41], desc[400], *want = NULL;
-	json_t *all, *n;
-	const char *d;
+	json_t *all = NULL, *n = NULL;
+	const char *d = NULL;
 	size_t i;
 	int r;
 
@@ -945,7 +945,7 @@ test_proxy(const struct intune_account_cfg *bcfg)
 	struct intune_client *c = NULL;
 	struct intune_call out;
 	char proxy[64];
-	json_t *all, *e;
+	json_t *all = NULL, *e = NULL;
 	size_t i, connects = 0, direct = 0, authorized = 0;
 	int r;
 
@@ -1035,7 +1035,7 @@ test_secrets(void)
 {
 	char *log = NULL;
 	struct stat st;
-	json_t *all, *e;
+	json_t *all = NULL, *e = NULL;
 	size_t i, leaks = 0;
 	int fd;
 
@@ -1058,7 +1058,7 @@ test_secrets(void)
 	su_reset();
 	{
 		struct intune_account_cfg cfg;
-		struct intune_client *c;
+		struct intune_client *c = NULL;
 		struct intune_call out;
 
 		base_cfg(&cfg);

@@ -87,7 +87,7 @@ test_check(void)
 	struct store_endpoint plain;
 	struct svc_intune_outcome o;
 	struct svc_intune_ep set;
-	json_t *all;
+	json_t *all = NULL;
 	int r;
 
 	/* spec 10.2 case 8: a plain endpoint never calls Intune. */
@@ -193,7 +193,7 @@ test_after(void)
 	X509 *cert = su_make_cert();
 	uint8_t *der = NULL;
 	size_t len = 0;
-	json_t *all, *n;
+	json_t *all = NULL, *n = NULL;
 	int r, i;
 
 	/* spec 2 step 6, waiting (default). */
