@@ -53,6 +53,7 @@ static const struct {
 #define DEFAULT_GRAPH_VERSION	"1.0"
 #define DEFAULT_INTUNE_APP	"0000000a-0000-0000-c000-000000000000"
 #define DEFAULT_API_VERSION	"2018-02-20"
+#define DEFAULT_PKI_VERSION	"5019-05-05"
 #define DEFAULT_CALLER		"scepd"
 #define DEFAULT_DISC_TTL	(24 * 3600)
 #define DEFAULT_TOKEN_MARGIN	300
@@ -65,6 +66,7 @@ static const struct intune_timeout default_to[INTUNE_OP__MAX] = {
 	[INTUNE_OP_VALIDATE]	= { 5000, 20000 },
 	[INTUNE_OP_SUCCESS]	= { 5000, 30000 },
 	[INTUNE_OP_FAILURE]	= { 5000, 15000 },
+	[INTUNE_OP_REVOCATION]	= { 5000, 30000 },
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -412,7 +414,9 @@ intune_client_new(const struct intune_account_cfg *cfg,
     struct intune_client **out, char *why, size_t whysz)
 {
 	struct intune_client *c = NULL;
-	const char *authority = NULL, *graph = NULL, *resource = NULL, *ver = NULL, *app = NULL, *api = NULL, *caller = NULL;
+	const char *authority = NULL, *graph = NULL, *resource = NULL;
+	const char *ver = NULL, *app = NULL, *api = NULL, *caller = NULL;
+	const char *pki = NULL;
 	char *auth_slash = NULL;
 	int r = SCEP_E_NOMEM, env, i, locks = 0;
 
@@ -455,6 +459,9 @@ intune_client_new(const struct intune_account_cfg *cfg,
 	api = pick(cfg->api_version, DEFAULT_API_VERSION);
 	if (!chars_ok(api, ".-", 32))
 		CFG_FAIL("api-version malformed");
+	pki = pick(cfg->revocation_api_version, DEFAULT_PKI_VERSION);
+	if (!chars_ok(pki, ".-", 32))
+		CFG_FAIL("revocation api-version malformed");
 	caller = pick(cfg->caller_info, DEFAULT_CALLER);
 	if (!printable_ok(caller, 1, 256))
 		CFG_FAIL("caller info must be printable ASCII");
@@ -520,8 +527,10 @@ intune_client_new(const struct intune_account_cfg *cfg,
 	    (c->client_id = istrdup(cfg->client_id)) == NULL ||
 	    (c->secret = istrdup(cfg->client_secret)) == NULL ||
 	    (c->caller = istrdup(caller)) == NULL ||
-	    (c->api_version = istrdup(api)) == NULL)
+	    (c->api_version = istrdup(api)) == NULL ||
+	    (c->api_version_pki = istrdup(pki)) == NULL)
 		goto out;
+	c->code_as_string = cfg->revocation_code_as_string != 0;
 	if (cfg->proxy != NULL && cfg->proxy[0] != '\0' &&
 	    (c->proxy = istrdup(cfg->proxy)) == NULL)
 		goto out;
@@ -621,6 +630,7 @@ intune_client_free(struct intune_client *c)
 	free(c->client_id);
 	free(c->caller);
 	free(c->api_version);
+	free(c->api_version_pki);
 	free(c->proxy);
 	free(c->proxy_user);
 	free(c->ca_bundle);

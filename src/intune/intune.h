@@ -64,6 +64,12 @@
 #define INTUNE_MAX_TRANSID	255
 /* errorDescription of failureNotification, in characters (spec 6.2). */
 #define INTUNE_MAX_ERRDESC	255
+/* Revocation requests fetched at once (spec 9: maxRequests 1-500). */
+#define INTUNE_MAX_REVOCATIONS	500
+/* One revocation request's opaque requestContext. */
+#define INTUNE_MAX_REQCTX	2048
+/* One page of downloaded revocation requests. */
+#define INTUNE_MAX_REVOC_RESP	(4 * 1024 * 1024)
 /* Easy handles kept for reuse (keep-alive to Microsoft) per client. */
 #define INTUNE_POOL_MAX		8
 
@@ -84,11 +90,13 @@ enum intune_op {
 	INTUNE_OP_VALIDATE	= 2,
 	INTUNE_OP_SUCCESS	= 3,
 	INTUNE_OP_FAILURE	= 4,
+	INTUNE_OP_REVOCATION	= 5,	/* spec 9, both calls */
 	INTUNE_OP__MAX
 };
 
 /* Milliseconds; 0 takes the default of spec 6.5 (connect 5 s; total 10 s
- * token and discovery, 20 s validate, 30 s success, 15 s failure). */
+ * token and discovery, 20 s validate, 30 s success, 15 s failure; 30 s
+ * for the revocation calls). */
 struct intune_timeout {
 	long		 connect_ms;
 	long		 total_ms;
@@ -117,6 +125,13 @@ struct intune_account_cfg {
 	const char	*intune_scope;		/* intune_resource_url +
 						 * "/.default" (spec 4.1) */
 	const char	*api_version;		/* "2018-02-20" (spec 6.1) */
+	const char	*revocation_api_version;	/* "5019-05-05" (spec 9) */
+	int		 revocation_code_as_string;	/* errorCode as "4004"
+						 * (Java form) instead of a
+						 * number (C# form, spec 9) */
+	int		 revocation_poll;	/* svc_intune polls this
+						 * account's revocation requests
+						 * (spec 9); not used here */
 	const char	*proxy;			/* "http://host:port": every
 						 * call goes through it (HTTP
 						 * CONNECT); NULL: no proxy,
@@ -179,6 +194,39 @@ struct intune_cert_info {
 	char		 ca_configuration[256];	/* stable CA identifier */
 	char		 certificate_authority[1024];	/* default: issuer */
 };
+
+/* One revocation request from Intune (spec 9).  Strings cleaned to
+ * printable ASCII; serial "" when Intune sent none or not hex. */
+struct intune_revocation_request {
+	char		 request_context[INTUNE_MAX_REQCTX + 1];
+	char		 serial[130];		/* hex as Intune sent it */
+	char		 issuer[1024];		/* "" when absent */
+	char		 ca_configuration[256];	/* "" when absent */
+};
+
+/* One result to upload; succeeded requires error_code 0, a failure a
+ * non-zero INTUNE_CAERR_* (spec 9). */
+struct intune_revocation_result {
+	const char	*request_context;
+	int		 succeeded;
+	int		 error_code;
+	const char	*error_message;		/* NULL: "" */
+};
+
+/* The libraries' CARequestErrorCode (spec 9). */
+#define INTUNE_CAERR_NONE		0
+#define INTUNE_CAERR_NONRETRYABLE	4000
+#define INTUNE_CAERR_SERIALIZATION	4001
+#define INTUNE_CAERR_PARAMETER		4002
+#define INTUNE_CAERR_CRYPTO		4003
+#define INTUNE_CAERR_NOTFOUND		4004
+#define INTUNE_CAERR_CONFLICT		4005
+#define INTUNE_CAERR_NOTSUPPORTED	4006
+#define INTUNE_CAERR_TOOLARGE		4007
+#define INTUNE_CAERR_RETRYABLE		4100
+#define INTUNE_CAERR_UNAVAILABLE	4101
+#define INTUNE_CAERR_BUSY		4102
+#define INTUNE_CAERR_AUTH		4103
 
 /* Test connection (spec issue 5): each step and what it found. */
 struct intune_test_report {
@@ -256,6 +304,22 @@ int	intune_notify_success(struct intune_client *, const char *transid,
 int	intune_notify_failure(struct intune_client *, const char *transid,
 	    const uint8_t *csr, size_t csr_len, int64_t hresult,
 	    const char *description, struct intune_call *out);
+
+/*
+ * Revocation API (spec 9), at PkiConnectorFEService's URL with
+ * api-version 5019-05-05.  download: up to "max" (1-500) queued requests,
+ * optionally only for "issuer" (NULL: all); *out take (free()), *n set.
+ * Retried like the notifications (it only reads).  upload: one result per
+ * request; SCEP_OK when Intune answers {"value": true}; retried once
+ * like the notifications.  SCEP_E_CONFIG when Graph lists no
+ * PkiConnectorFEService.
+ */
+int	intune_revocation_download(struct intune_client *, int max,
+	    const char *issuer, struct intune_revocation_request **out,
+	    size_t *n, struct intune_call *call);
+int	intune_revocation_upload(struct intune_client *,
+	    const struct intune_revocation_result *, size_t n,
+	    struct intune_call *call);
 
 /*
  * Test connection: fresh Graph token, fresh discovery, fresh Intune token

@@ -265,12 +265,30 @@ discover(struct intune_client *c, struct found *f, struct intune_call *call,
 	return r;
 }
 
+/* The cached URI for "which", copied; SCEP_E_CONFIG when discovery
+ * found no such service.  Called with the lock held. */
+static int
+cached(struct intune_client *c, int which, char **out,
+    struct intune_call *call)
+{
+	const char *u = which ? c->pki_uri : c->svc_uri;
+
+	if (u == NULL) {
+		icall_init(call, "discovery");
+		icall_reason(call, SCEP_E_CONFIG, INTUNE_STAGE_DISCOVERY,
+		    "Graph lists no %s", INTUNE_PROVIDER_REVOCATION);
+		return SCEP_E_CONFIG;
+	}
+	if ((*out = istrdup(u)) == NULL)
+		return SCEP_E_NOMEM;
+	return SCEP_OK;
+}
+
 int
-itdisc_get(struct intune_client *c, int force, char **out,
+itdisc_get(struct intune_client *c, int force, int which, char **out,
     struct intune_call *call)
 {
 	struct found f;
-	char *copy = NULL;
 	uint64_t gen, requests = 0;
 	int64_t t0 = imono_ms();
 	int r;
@@ -281,12 +299,9 @@ itdisc_get(struct intune_client *c, int force, char **out,
 	for (;;) {
 		if (!force && c->svc_uri != NULL &&
 		    imono_ms() / 1000 < c->disc_expires) {
-			copy = istrdup(c->svc_uri);
+			r = cached(c, which, out, call);
 			pthread_mutex_unlock(&c->lock);
-			if (copy == NULL)
-				return SCEP_E_NOMEM;
-			*out = copy;
-			return SCEP_OK;
+			return r;
 		}
 		if (!c->disc_fetching)
 			break;
@@ -309,8 +324,6 @@ itdisc_get(struct intune_client *c, int force, char **out,
 	icall_init(call, "discovery");
 	r = discover(c, &f, call, &requests);
 	call->elapsed_ms = (long)(imono_ms() - t0);
-	if (r == SCEP_OK && (copy = istrdup(f.svc)) == NULL)
-		r = SCEP_E_NOMEM;
 	if (r != SCEP_OK) {
 		if (call->rc == SCEP_OK)
 			call->rc = r;
@@ -336,13 +349,12 @@ itdisc_get(struct intune_client *c, int force, char **out,
 		c->pki_uri = f.pki;
 		f.svc = f.pki = NULL;
 		c->disc_expires = imono_ms() / 1000 + c->disc_ttl;
+		r = cached(c, which, out, call);
 	}
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	free(f.svc);
 	free(f.pki);
-	if (r == SCEP_OK)
-		*out = copy;
 	return r;
 }
 
@@ -350,7 +362,8 @@ void
 itdisc_invalidate(struct intune_client *c, const char *uri)
 {
 	pthread_mutex_lock(&c->lock);
-	if (c->svc_uri != NULL && uri != NULL && strcmp(c->svc_uri, uri) == 0) {
+	if (uri != NULL && ((c->svc_uri != NULL && strcmp(c->svc_uri, uri) ==
+	    0) || (c->pki_uri != NULL && strcmp(c->pki_uri, uri) == 0))) {
 		free(c->svc_uri);
 		free(c->pki_uri);
 		c->svc_uri = c->pki_uri = NULL;

@@ -218,9 +218,10 @@ ihttp_do(struct intune_client *c, const struct ihttp_req *rq,
 			goto out;
 		r = SCEP_E_NOMEM;
 	}
-	if (rq->service &&
-	    (add_header(&hdr, "api-version", c->api_version) != SCEP_OK ||
-	    add_header(&hdr, "UserAgent", c->caller) != SCEP_OK))
+	if (rq->api_version != NULL &&
+	    add_header(&hdr, "api-version", rq->api_version) != SCEP_OK)
+		goto out;
+	if (rq->service && add_header(&hdr, "UserAgent", c->caller) != SCEP_OK)
 		goto out;
 	if (rq->post) {
 		if (add_header(&hdr, "Content-Type", rq->content_type) !=

@@ -42,6 +42,8 @@ struct intune_client {
 	char		*client_id;
 	char		*caller;
 	char		*api_version;
+	char		*api_version_pki;	/* spec 9 */
+	int		 code_as_string;
 	char		*proxy;
 	char		*proxy_user;
 	char		*proxy_password;	/* secret */
@@ -86,7 +88,8 @@ struct ihttp_req {
 	size_t		 body_len;
 	const char	*bearer;	/* NULL: no Authorization */
 	const char	*request_id;	/* client-request-id */
-	int		 service;	/* add api-version and UserAgent */
+	const char	*api_version;	/* NULL: no api-version header */
+	int		 service;	/* add UserAgent */
 	int		 fresh;		/* new connection (no replay risk) */
 	size_t		 max_resp;
 };
@@ -116,10 +119,10 @@ int	itok_get(struct intune_client *, int which, const char *rejected,
 	    int force, char **out, struct intune_call *call);
 void	itok_free(char *);
 
-/* Discovery: the validation service base URL (*out take, free()).
- * "force" rediscovers.  itdisc_invalidate drops the cache when "uri" is
- * still the cached one. */
-int	itdisc_get(struct intune_client *, int force, char **out,
+/* Discovery: the base URL of the validation service (which 0) or of the
+ * revocation API (which 1); *out take, free().  "force" rediscovers.
+ * itdisc_invalidate drops the cache when "uri" is one of the cached. */
+int	itdisc_get(struct intune_client *, int force, int which, char **out,
 	    struct intune_call *call);
 void	itdisc_invalidate(struct intune_client *, const char *uri);
 /* Both URIs of the last discovery (for Test connection), "" when none. */

@@ -14,6 +14,7 @@
  *   - the notifications are sent again once after a reset, 404 (with
  *     rediscovery), 429 or 5xx; not after a timeout (its budget is spent).
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,10 +108,27 @@ take_failure(struct intune_call *call, const struct intune_call *sub,
 	call->http_status = sub->http_status;
 }
 
+/* What differs between the calls to Intune's services. */
+struct spec {
+	int		 op;		/* enum intune_op: timeouts */
+	int		 which;		/* 0 validation, 1 revocation API */
+	const char	*group;		/* "ScepActions" ... */
+	const char	*action;
+	int		 resend;	/* after an answer or a reset (not
+					 * validateRequest, spec 6.5) */
+	size_t		 max_resp;
+};
+
+/*
+ * One call with the retry rules above.  With "answer" NULL the 2xx body
+ * is spec 6.4's {"code", "errorDescription"}; otherwise *answer (take)
+ * is the parsed JSON object for the caller.
+ */
 static int
-service_call(struct intune_client *c, int op, const char *action,
-    json_t *obj, const char *transid, struct intune_call *call)
+service_call(struct intune_client *c, const struct spec *sp, json_t *obj,
+    const char *transid, struct intune_call *call, json_t **answer)
 {
+	const char *action = sp->action;
 	struct intune_call sub;
 	struct ihttp_req rq;
 	struct ihttp_resp rs;
@@ -139,7 +157,7 @@ service_call(struct intune_client *c, int op, const char *action,
 		free(url);
 		url = NULL;
 		/* spec 7: Graph token, discovery, then the Intune token. */
-		if ((r = itdisc_get(c, 0, &base, &sub)) != SCEP_OK) {
+		if ((r = itdisc_get(c, 0, sp->which, &base, &sub)) != SCEP_OK) {
 			take_failure(call, &sub, INTUNE_STAGE_DISCOVERY);
 			goto out;
 		}
@@ -150,18 +168,18 @@ service_call(struct intune_client *c, int op, const char *action,
 		}
 		itok_free(rejected);
 		rejected = NULL;
-		ulen = strlen(base) + strlen(action) + sizeof("/ScepActions/");
+		ulen = strlen(base) + strlen(sp->group) + strlen(action) + 3;
 		if ((url = malloc(ulen)) == NULL) {
 			r = SCEP_E_NOMEM;
 			goto out;
 		}
-		snprintf(url, ulen, "%s/ScepActions/%s", base, action);
+		snprintf(url, ulen, "%s/%s/%s", base, sp->group, action);
 		if ((r = intune_guid(rid)) != SCEP_OK)
 			goto out;
 		icall_add_id(call, rid);
 
 		memset(&rq, 0, sizeof(rq));
-		rq.op = op;
+		rq.op = sp->op;
 		rq.post = 1;
 		rq.url = url;
 		rq.content_type = "application/json";
@@ -170,12 +188,14 @@ service_call(struct intune_client *c, int op, const char *action,
 		rq.bearer = token;
 		rq.request_id = rid;
 		rq.service = 1;
+		rq.api_version = sp->which ? c->api_version_pki :
+		    c->api_version;
 		/* A new connection for every ScepActions call: on a reused
 		 * keep-alive connection that dies, libcurl resends the request
 		 * by itself, unseen by the rules above (same client-request-id,
 		 * and possibly a validation Intune already acted on). */
 		rq.fresh = 1;
-		rq.max_resp = INTUNE_MAX_SVC_RESP;
+		rq.max_resp = sp->max_resp;
 		pthread_mutex_lock(&c->lock);
 		c->stats.service_requests++;
 		pthread_mutex_unlock(&c->lock);
@@ -198,8 +218,7 @@ service_call(struct intune_client *c, int op, const char *action,
 				/* spec 5.2: the URL may have moved. */
 				itdisc_invalidate(c, base);
 				again = 1;
-			} else if (op != INTUNE_OP_VALIDATE && !rs.timed_out &&
-			    !rs.too_big)
+			} else if (sp->resend && !rs.timed_out && !rs.too_big)
 				again = 1;
 		} else if (rs.status == 401) {
 			icall_reason(call, SCEP_E_CONFIG, INTUNE_STAGE_CALL,
@@ -215,16 +234,33 @@ service_call(struct intune_client *c, int op, const char *action,
 			icall_reason(call, SCEP_E_IO, INTUNE_STAGE_CALL,
 			    "HTTP 404: %s", ex);
 			itdisc_invalidate(c, base);
-			again = op != INTUNE_OP_VALIDATE;
+			again = sp->resend;
 		} else if (rs.status == 429 || rs.status >= 500) {
 			excerpt(ex, sizeof(ex), &rs);
 			icall_reason(call, SCEP_E_IO, INTUNE_STAGE_CALL,
 			    "HTTP %ld: %s", rs.status, ex);
-			again = op != INTUNE_OP_VALIDATE;
+			again = sp->resend;
 		} else if (rs.status < 200 || rs.status > 299) {
 			excerpt(ex, sizeof(ex), &rs);
 			icall_reason(call, SCEP_E_IO, INTUNE_STAGE_CALL,
 			    "HTTP %ld: %s", rs.status, ex);
+		} else if (answer != NULL) {
+			*answer = json_loadb(rs.body, rs.len, 0, NULL);
+			if (!json_is_object(*answer)) {
+				json_decref(*answer);
+				*answer = NULL;
+				excerpt(ex, sizeof(ex), &rs);
+				icall_reason(call, SCEP_E_MALFORMED,
+				    INTUNE_STAGE_RESPONSE, "answer is not a "
+				    "JSON object: %s", ex);
+				r = SCEP_E_MALFORMED;
+				goto out;
+			}
+			call->rc = SCEP_OK;
+			call->stage = INTUNE_STAGE_NONE;
+			call->message[0] = '\0';
+			r = SCEP_OK;
+			goto out;
 		} else {
 			r = parse_answer(&rs, call);
 			goto out;
@@ -255,6 +291,19 @@ service_call(struct intune_client *c, int op, const char *action,
 	free(body);
 	return r;
 }
+
+static const struct spec spec_validate = { INTUNE_OP_VALIDATE, 0,
+    "ScepActions", ACT_VALIDATE, 0, INTUNE_MAX_SVC_RESP };
+static const struct spec spec_success = { INTUNE_OP_SUCCESS, 0,
+    "ScepActions", ACT_SUCCESS, 1, INTUNE_MAX_SVC_RESP };
+static const struct spec spec_failure = { INTUNE_OP_FAILURE, 0,
+    "ScepActions", ACT_FAILURE, 1, INTUNE_MAX_SVC_RESP };
+static const struct spec spec_download = { INTUNE_OP_REVOCATION, 1,
+    "CertificateAuthorityRequests", "downloadRevocationRequests", 1,
+    INTUNE_MAX_REVOC_RESP };
+static const struct spec spec_upload = { INTUNE_OP_REVOCATION, 1,
+    "CertificateAuthorityRequests", "uploadRevocationResults", 1,
+    INTUNE_MAX_SVC_RESP };
 
 /* transactionId and the CSR: present, within limits (spec 6.2: every
  * field non-empty). */
@@ -310,7 +359,7 @@ intune_validate(struct intune_client *c, const char *transid,
 		r = pack_failed(out);
 		goto out;
 	}
-	r = service_call(c, INTUNE_OP_VALIDATE, ACT_VALIDATE, o, transid, out);
+	r = service_call(c, &spec_validate, o, transid, out, NULL);
  out:
 	json_decref(o);
 	free(b64);
@@ -363,7 +412,7 @@ intune_notify_success(struct intune_client *c, const char *transid,
 		r = pack_failed(out);
 		goto out;
 	}
-	r = service_call(c, INTUNE_OP_SUCCESS, ACT_SUCCESS, o, transid, out);
+	r = service_call(c, &spec_success, o, transid, out, NULL);
  out:
 	json_decref(o);
 	free(b64);
@@ -400,11 +449,184 @@ intune_notify_failure(struct intune_client *c, const char *transid,
 		r = pack_failed(out);
 		goto out;
 	}
-	r = service_call(c, INTUNE_OP_FAILURE, ACT_FAILURE, o, transid, out);
+	r = service_call(c, &spec_failure, o, transid, out, NULL);
  out:
 	json_decref(o);
 	free(b64);
 	free(desc);
+	return r;
+}
+
+/* ---- revocation (spec 9) ---- */
+
+static int
+hex_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if (n >= 128 || !isxdigit((unsigned char)*s))
+			return 0;
+	return n > 0;
+}
+
+static void
+opt_string(json_t *o, const char *key, char *dst, size_t dstsz)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v))
+		iclean(dst, dstsz, json_string_value(v), json_string_length(v));
+	else
+		dst[0] = '\0';
+}
+
+int
+intune_revocation_download(struct intune_client *c, int max,
+    const char *issuer, struct intune_revocation_request **out, size_t *n,
+    struct intune_call *call)
+{
+	struct intune_revocation_request *rv = NULL;
+	json_t *o = NULL, *ans = NULL, *val = NULL, *e = NULL, *ctx = NULL;
+	size_t i, k = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	icall_init(call, spec_download.action);
+	/* spec 9: maxRequests 1-500, the libraries refuse other values. */
+	if (max < 1 || max > INTUNE_MAX_REVOCATIONS) {
+		icall_reason(call, SCEP_E_INTERNAL, INTUNE_STAGE_CONFIG,
+		    "maxRequests must be 1-%d", INTUNE_MAX_REVOCATIONS);
+		return SCEP_E_INTERNAL;
+	}
+	o = json_pack("{s:{s:i, s:s?, s:n}}", "downloadParameters",
+	    "maxRequests", max,
+	    "issuerName", issuer,
+	    "certificateProviderName");
+	if (o == NULL) {
+		r = pack_failed(call);
+		goto out;
+	}
+	if ((r = service_call(c, &spec_download, o, "-", call, &ans)) !=
+	    SCEP_OK)
+		goto out;
+	val = json_object_get(ans, "value");
+	if (!json_is_array(val)) {
+		icall_reason(call, SCEP_E_MALFORMED, INTUNE_STAGE_RESPONSE,
+		    "answer has no \"value\" list");
+		r = SCEP_E_MALFORMED;
+		goto out;
+	}
+	if (json_array_size(val) > 0 && (rv = calloc(json_array_size(val) <
+	    (size_t)max ? json_array_size(val) : (size_t)max,
+	    sizeof(*rv))) == NULL) {
+		r = SCEP_E_NOMEM;
+		goto out;
+	}
+	json_array_foreach(val, i, e) {
+		if (k >= (size_t)max)
+			break;
+		ctx = json_object_get(e, "requestContext");
+		/* Without its requestContext a request cannot be answered:
+		 * skip it (Intune will offer it again). */
+		if (!json_is_string(ctx) || json_string_length(ctx) == 0 ||
+		    json_string_length(ctx) > INTUNE_MAX_REQCTX) {
+			log_warn("msg=\"Intune revocation request without a "
+			    "usable requestContext; skipped\"");
+			continue;
+		}
+		iclean(rv[k].request_context, sizeof(rv[k].request_context),
+		    json_string_value(ctx), json_string_length(ctx));
+		opt_string(e, "serialNumber", rv[k].serial,
+		    sizeof(rv[k].serial));
+		if (!hex_ok(rv[k].serial))
+			rv[k].serial[0] = '\0';
+		opt_string(e, "issuerName", rv[k].issuer,
+		    sizeof(rv[k].issuer));
+		opt_string(e, "caConfiguration", rv[k].ca_configuration,
+		    sizeof(rv[k].ca_configuration));
+		k++;
+	}
+	*out = rv;
+	rv = NULL;
+	*n = k;
+	r = SCEP_OK;
+ out:
+	free(rv);
+	json_decref(o);
+	json_decref(ans);
+	return r;
+}
+
+int
+intune_revocation_upload(struct intune_client *c,
+    const struct intune_revocation_result *res, size_t n,
+    struct intune_call *call)
+{
+	json_t *o = NULL, *arr = NULL, *ans = NULL, *v = NULL, *item = NULL;
+	char code[16];
+	size_t i;
+	int r;
+
+	icall_init(call, spec_upload.action);
+	if (n == 0 || n > INTUNE_MAX_REVOCATIONS) {
+		icall_reason(call, SCEP_E_INTERNAL, INTUNE_STAGE_CONFIG,
+		    "1-%d results per upload", INTUNE_MAX_REVOCATIONS);
+		return SCEP_E_INTERNAL;
+	}
+	if ((arr = json_array()) == NULL)
+		return SCEP_E_NOMEM;
+	for (i = 0; i < n; i++) {
+		/* spec 9: succeeded true requires errorCode 0, false a
+		 * non-zero code. */
+		if (res[i].request_context == NULL ||
+		    res[i].request_context[0] == '\0' ||
+		    (res[i].succeeded != 0) != (res[i].error_code == 0)) {
+			icall_reason(call, SCEP_E_INTERNAL, INTUNE_STAGE_CONFIG,
+			    "result %zu inconsistent", i);
+			r = SCEP_E_INTERNAL;
+			goto out;
+		}
+		snprintf(code, sizeof(code), "%d", res[i].error_code);
+		item = c->code_as_string ?
+		    json_pack("{s:s, s:b, s:s, s:s}",
+		    "requestContext", res[i].request_context,
+		    "succeeded", res[i].succeeded != 0,
+		    "errorCode", code,
+		    "errorMessage", res[i].error_message != NULL ?
+		    res[i].error_message : "") :
+		    json_pack("{s:s, s:b, s:i, s:s}",
+		    "requestContext", res[i].request_context,
+		    "succeeded", res[i].succeeded != 0,
+		    "errorCode", res[i].error_code,
+		    "errorMessage", res[i].error_message != NULL ?
+		    res[i].error_message : "");
+		if (item == NULL || json_array_append_new(arr, item) != 0) {
+			r = pack_failed(call);
+			goto out;
+		}
+	}
+	if ((o = json_pack("{s:O}", "results", arr)) == NULL) {
+		r = SCEP_E_NOMEM;
+		goto out;
+	}
+	if ((r = service_call(c, &spec_upload, o, "-", call, &ans)) != SCEP_OK)
+		goto out;
+	/* {"value": true}; the C# library also accepts "true". */
+	v = json_object_get(ans, "value");
+	if (json_is_true(v) || (json_is_string(v) &&
+	    strcmp(json_string_value(v), "true") == 0))
+		r = SCEP_OK;
+	else {
+		icall_reason(call, SCEP_E_DENIED, INTUNE_STAGE_REJECTED,
+		    "upload not accepted");
+		r = SCEP_E_DENIED;
+	}
+ out:
+	json_decref(arr);
+	json_decref(o);
+	json_decref(ans);
 	return r;
 }
 
@@ -420,7 +642,7 @@ intune_test_connection(struct intune_client *c, struct intune_test_report *rep)
 	itok_free(tok);
 	tok = NULL;
 	if (rg == SCEP_OK)
-		rd = itdisc_get(c, 1, &uri, &rep->discovery);
+		rd = itdisc_get(c, 1, 0, &uri, &rep->discovery);
 	else {
 		icall_init(&rep->discovery, "discovery");
 		icall_reason(&rep->discovery, rg, INTUNE_STAGE_TOKEN,

@@ -124,6 +124,9 @@ def default_config(args):
         "intune_scope": "https://api.manage.microsoft.com//.default",
         "intune_app_id": INTUNE_APP,
         "api_version": "2018-02-20",
+        "pki_api_version": "5019-05-05",
+        "revocations": [],           # queued requests (spec 9)
+        "code_as_string": False,     # expect errorCode as "4004"
         "expires_in": args.expires_in,
         "expires_in_string": False,
         "discovery": "normal",
@@ -409,6 +412,12 @@ class Handler(BaseHTTPRequestHandler):
                      path)
         if m and method == "GET" and self.server.name == "main":
             self.discovery(m.group(1))
+            return
+        m = re.match(r"^(/.*)/CertificateAuthorityRequests/"
+                     r"(downloadRevocationRequests|uploadRevocationResults)$",
+                     path)
+        if m and method == "POST":
+            self.revocation(m.group(1), m.group(2), raw)
             return
         m = re.match(r"^(/.*)/ScepActions/([A-Za-z]+)$", path)
         if m and method == "POST":
@@ -713,6 +722,103 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send(500, {"code": "Unknown",
                             "errorDescription": "unknown behaviour " + beh})
+
+    # -- the revocation API (spec 9, 10.1.4) --
+
+    def revocation(self, prefix, action, raw):
+        entry = self.base_entry(action, raw)
+        v = entry["violations"]
+        with STATE.lock:
+            cfg = copy.deepcopy(STATE.cfg)
+        beh = STATE.scripted(action) or "OK"
+        entry["behaviour"] = beh
+        STATE.record(entry)
+        if prefix != "/intune/pki":
+            self.send(404, {"error": {"code": "NotFound", "message": prefix}})
+            return
+        why = check_token(self.hdr("Authorization"), "intune")
+        if why:
+            v.append(why)
+            self.send(401, {"error": {"code": "InvalidAuthenticationToken",
+                                      "message": why}},
+                      extra={"WWW-Authenticate": "Bearer"})
+            return
+        if self.hdr("api-version") != cfg["pki_api_version"]:
+            v.append("api-version header is %r" % self.hdr("api-version"))
+        rid = self.hdr("client-request-id")
+        if not rid or not GUID_RE.match(rid):
+            v.append("client-request-id missing or not a GUID")
+        else:
+            with STATE.lock:
+                if rid.lower() in STATE.request_ids:
+                    v.append("client-request-id reused")
+                STATE.request_ids.add(rid.lower())
+        doc = entry["json"]
+        if action == "downloadRevocationRequests":
+            p = doc.get("downloadParameters") if isinstance(doc, dict) \
+                else None
+            if not isinstance(doc, dict) or list(doc.keys()) != \
+                    ["downloadParameters"] or not isinstance(p, dict):
+                v.append("body must be {\"downloadParameters\": {...}}")
+                p = {}
+            mx = p.get("maxRequests")
+            if not isinstance(mx, int) or isinstance(mx, bool) or \
+                    not 1 <= mx <= 500:
+                v.append("maxRequests must be an integer 1-500")
+                mx = 0
+            iss = p.get("issuerName")
+            if iss is not None and not isinstance(iss, str):
+                v.append("issuerName must be a string or null")
+        else:
+            res = doc.get("results") if isinstance(doc, dict) else None
+            if not isinstance(doc, dict) or list(doc.keys()) != \
+                    ["results"] or not isinstance(res, list) or not res:
+                v.append("body must be {\"results\": [...]}")
+                res = []
+            seen = set()
+            with STATE.lock:
+                known = {r["requestContext"] for r in STATE.cfg["revocations"]}
+            for r in res:
+                if not isinstance(r, dict) or set(r.keys()) != {
+                        "requestContext", "succeeded", "errorCode",
+                        "errorMessage"}:
+                    v.append("result fields %r" % (sorted(r.keys())
+                             if isinstance(r, dict) else r))
+                    continue
+                ctx, ok, code = r["requestContext"], r["succeeded"], \
+                    r["errorCode"]
+                if ctx in seen:
+                    v.append("requestContext %s answered twice" % ctx)
+                seen.add(ctx)
+                if ctx not in known:
+                    v.append("unknown requestContext %s" % ctx)
+                if not isinstance(ok, bool):
+                    v.append("succeeded is not a boolean")
+                if cfg["code_as_string"]:
+                    if not isinstance(code, str) or not code.isdigit():
+                        v.append("errorCode is not a numeric string")
+                        continue
+                    code = int(code)
+                elif not isinstance(code, int) or isinstance(code, bool):
+                    v.append("errorCode is not a JSON number")
+                    continue
+                if ok != (code == 0):
+                    v.append("succeeded %r with errorCode %r" % (ok, code))
+                if not isinstance(r["errorMessage"], str):
+                    v.append("errorMessage is not a string")
+        if v:
+            self.send(400, {"error": {"code": "StandinCheckFailed",
+                                      "message": "; ".join(v)}})
+            return
+        if self.generic(beh):
+            return
+        if action == "downloadRevocationRequests":
+            with STATE.lock:
+                q = [r for r in STATE.cfg["revocations"]
+                     if iss is None or r.get("issuerName") == iss]
+            self.send(200, {"value": q[:mx]})
+        else:
+            self.send(200, {"value": True})
 
     def check_service(self, action, cfg, doc, entry):
         """Spec 6.1 and 6.2, as 10.1.3 lists them; appends violations."""

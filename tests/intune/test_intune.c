@@ -996,6 +996,121 @@ test_proxy(const struct intune_account_cfg *bcfg)
 	(void)direct;
 }
 
+/* spec 9 and 10.2 case 16 (client side). */
+static void
+test_revocation(struct intune_client *c, const struct intune_account_cfg *bcfg)
+{
+	struct intune_account_cfg cfg = *bcfg;
+	struct intune_revocation_request *rv = NULL;
+	struct intune_revocation_result res[3];
+	struct intune_client *c2 = NULL;
+	struct intune_call out;
+	json_t *all = NULL, *d = NULL, *u = NULL, *item = NULL;
+	size_t n = 0;
+	int r;
+
+	su_reset();
+	su_ctl0("config", "{\"revocations\": ["
+	    "{\"requestContext\": \"ctx-1\", \"serialNumber\": "
+	    "\"6A00000123ABCD\", \"issuerName\": \"CN=Example Issuing CA,"
+	    "O=Example\", \"caConfiguration\": \"example-ca-01\"},"
+	    "{\"requestContext\": \"ctx-2\", \"serialNumber\": \"0080\", "
+	    "\"issuerName\": \"CN=Other\", \"caConfiguration\": null},"
+	    "{\"requestContext\": \"ctx-3\", \"serialNumber\": \"zz\", "
+	    "\"issuerName\": null, \"caConfiguration\": \"x\"},"
+	    "{\"serialNumber\": \"01\"}]}");
+	r = intune_revocation_download(c, 100, NULL, &rv, &n, &out);
+	tap_ok(r == SCEP_OK && n == 3 && strcmp(rv[0].request_context,
+	    "ctx-1") == 0 && strcmp(rv[0].serial, "6A00000123ABCD") == 0 &&
+	    strcmp(rv[0].issuer, "CN=Example Issuing CA,O=Example") == 0 &&
+	    strcmp(rv[0].ca_configuration, "example-ca-01") == 0 &&
+	    rv[1].ca_configuration[0] == '\0' && rv[2].serial[0] == '\0',
+	    "downloadRevocationRequests: 3 usable requests, fields parsed, "
+	    "a bad serial blanked, one without requestContext skipped (%s)",
+	    out.message);
+	free(rv);
+	rv = NULL;
+	all = su_calls();
+	d = su_nth_kind(all, "downloadRevocationRequests", 0);
+	tap_ok(d != NULL && strcmp(su_header(d, "api-version"), "5019-05-05")
+	    == 0 && json_integer_value(json_object_get(json_object_get(
+	    json_object_get(d, "json"), "downloadParameters"), "maxRequests"))
+	    == 100 && json_is_null(json_object_get(json_object_get(
+	    json_object_get(d, "json"), "downloadParameters"), "issuerName")) &&
+	    strcmp(json_string_value(json_object_get(d, "path")),
+	    "/intune/pki/CertificateAuthorityRequests/"
+	    "downloadRevocationRequests") == 0 && su_count_violations(all) == 0,
+	    "download: PkiConnectorFEService URL, api-version 5019-05-05, "
+	    "maxRequests, issuerName null");
+	json_decref(all);
+	r = intune_revocation_download(c, 10, "CN=Other", &rv, &n, &out);
+	tap_ok(r == SCEP_OK && n == 1 && strcmp(rv[0].request_context,
+	    "ctx-2") == 0, "download filtered by issuer");
+	free(rv);
+	rv = NULL;
+	tap_ok(intune_revocation_download(c, 0, NULL, &rv, &n, &out) ==
+	    SCEP_E_INTERNAL && intune_revocation_download(c, 501, NULL, &rv,
+	    &n, &out) == SCEP_E_INTERNAL, "maxRequests outside 1-500 refused");
+
+	memset(res, 0, sizeof(res));
+	res[0].request_context = "ctx-1";
+	res[0].succeeded = 1;
+	res[1].request_context = "ctx-2";
+	res[1].error_code = INTUNE_CAERR_NOTFOUND;
+	res[1].error_message = "serial not found";
+	res[2].request_context = "ctx-3";
+	res[2].error_code = INTUNE_CAERR_PARAMETER;
+	res[2].error_message = "bad serial";
+	su_reset();
+	su_ctl0("config", "{\"revocations\": [{\"requestContext\": "
+	    "\"ctx-1\"}, {\"requestContext\": \"ctx-2\"}, "
+	    "{\"requestContext\": \"ctx-3\"}]}");
+	r = intune_revocation_upload(c, res, 3, &out);
+	all = su_calls();
+	u = su_nth_kind(all, "uploadRevocationResults", 0);
+	item = json_array_get(json_object_get(json_object_get(u, "json"),
+	    "results"), 1);
+	tap_ok(r == SCEP_OK && su_count_violations(all) == 0 &&
+	    json_is_integer(json_object_get(item, "errorCode")) &&
+	    json_integer_value(json_object_get(item, "errorCode")) == 4004 &&
+	    json_is_false(json_object_get(item, "succeeded")),
+	    "uploadRevocationResults: one result per request, errorCode a "
+	    "JSON number (C# form)");
+	json_decref(all);
+	res[0].error_code = 4004;
+	tap_ok(intune_revocation_upload(c, res, 3, &out) == SCEP_E_INTERNAL,
+	    "succeeded with a non-zero errorCode refused before sending");
+	res[0].error_code = 0;
+
+	su_ctl0("config", "{\"script\": {\"uploadRevocationResults\": "
+	    "[\"HTTP-503\"]}}");
+	r = intune_revocation_upload(c, res, 3, &out);
+	tap_ok(r == SCEP_OK && out.attempts == 2, "upload 503 once: retried");
+	su_ctl0("config", "{\"script\": {\"uploadRevocationResults\": "
+	    "[\"GARBAGE\"]}}");
+	r = intune_revocation_upload(c, res, 3, &out);
+	tap_ok(r == SCEP_E_MALFORMED, "upload answered with garbage: "
+	    "malformed");
+
+	/* errorCode as a string (Java form), configurable. */
+	su_ctl0("config", "{\"code_as_string\": true}");
+	cfg.revocation_code_as_string = 1;
+	c2 = client(&cfg);
+	su_ctl0("config", "{\"script\": {}}");
+	r = c2 != NULL ? intune_revocation_upload(c2, res, 3, &out) : -1;
+	all = su_calls();
+	u = su_nth_kind(all, "uploadRevocationResults",
+	    su_count_kind(all, "uploadRevocationResults") - 1);
+	item = json_array_get(json_object_get(json_object_get(u, "json"),
+	    "results"), 1);
+	tap_ok(r == SCEP_OK && json_is_string(json_object_get(item,
+	    "errorCode")) && strcmp(json_string_value(json_object_get(item,
+	    "errorCode")), "4004") == 0, "errorCode as \"4004\" when "
+	    "configured (rc %d %s)", r, out.message);
+	json_decref(all);
+	intune_client_free(c2);
+}
+
 static void
 test_json(void)
 {
@@ -1132,6 +1247,7 @@ main(int argc, char **argv)
 	test_notifications(c);
 	test_connection(&cfg);
 	test_proxy(&cfg);
+	test_revocation(c, &cfg);
 	test_json();
 	intune_client_free(c);
 	test_secrets();
