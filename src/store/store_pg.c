@@ -32,7 +32,9 @@
  *    same server).  While the server is down a call fails at once with
  *    SCEP_E_BUSY: a failed connection attempt holds further attempts off
  *    for PG_RETRY_MS.
- *  - Every write is one transaction (READ COMMITTED).  Uniqueness and
+ *  - Every write is one transaction (READ COMMITTED; a write of a single
+ *    statement runs in autocommit, which is one transaction without the
+ *    BEGIN and COMMIT round trips).  Uniqueness and
  *    order across nodes come from the database, never from a read-then-
  *    write in C: UNIQUE constraints (serials, challenge hashes, one live
  *    request per transaction and key, one certificate per request),
@@ -1203,12 +1205,20 @@ write1(struct pg *pg, const struct pg_stmt *st, const struct pg_params *p,
 
 	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
 		return r;
+	if (!bump) {
+		/* One statement is atomic by itself (autocommit): no BEGIN
+		 * and COMMIT round trips. */
+		if ((r = pg_exec_cmd(c, st, p, &n)) == SCEP_OK && must_change &&
+		    n == 0)
+			r = SCEP_E_NOTFOUND;
+		goto out;
+	}
 	if ((r = pg_tx_begin(c)) != SCEP_OK)
 		goto out;
 	if ((r = pg_exec_cmd(c, st, p, &n)) == SCEP_OK) {
 		if (must_change && n == 0)
 			r = SCEP_E_NOTFOUND;
-		else if (bump)
+		else
 			r = pg_config_bump(c);
 	}
 	r = pg_tx_end(c, r);
@@ -1253,9 +1263,15 @@ insert_id(struct pg *pg, const struct pg_stmt *st, const struct pg_params *p,
 
 	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
 		return r;
+	if (!bump) {
+		/* One statement: autocommit, as in write1. */
+		if ((r = insert_id_in(c, st, p, &v)) == SCEP_OK)
+			*id = v;
+		goto out;
+	}
 	if ((r = pg_tx_begin(c)) != SCEP_OK)
 		goto out;
-	if ((r = insert_id_in(c, st, p, &v)) == SCEP_OK && bump)
+	if ((r = insert_id_in(c, st, p, &v)) == SCEP_OK)
 		r = pg_config_bump(c);
 	if ((r = pg_tx_end(c, r)) == SCEP_OK)
 		*id = v;
@@ -1943,11 +1959,8 @@ pg_request_transition(void *be, int64_t id, int from, int to,
 
 	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
 		return r;
-	if ((r = pg_tx_begin(c)) != SCEP_OK)
-		goto out;
+	/* One guarded UPDATE: atomic by itself (autocommit). */
 	r = request_move(c, id, from, to, serial, reason, now);
-	r = pg_tx_end(c, r);
- out:
 	pg_conn_put(pg, c);
 	return r;
 }

@@ -245,7 +245,9 @@ write_one(void *be, const struct pg_stmt *st, const struct pg_params *p,
 
 	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
 		return r;
-	if ((r = pg_tx_begin(c)) != SCEP_OK)
+	/* Without the config bump it is one statement: autocommit (one
+	 * transaction, without the BEGIN and COMMIT round trips). */
+	if (bump && (r = pg_tx_begin(c)) != SCEP_OK)
 		goto out;
 	if (id != NULL) {
 		/* Not pg_exec_row: SCEP_E_NOTFOUND from pg_exec is a
@@ -262,9 +264,12 @@ write_one(void *be, const struct pg_stmt *st, const struct pg_params *p,
 		PQclear(res);
 	} else
 		r = pg_exec_cmd(c, st, p, changes);
-	if (r == SCEP_OK && bump)
-		r = pg_config_bump(c);
-	if ((r = pg_tx_end(c, r)) == SCEP_OK && id != NULL)
+	if (bump) {
+		if (r == SCEP_OK)
+			r = pg_config_bump(c);
+		r = pg_tx_end(c, r);
+	}
+	if (r == SCEP_OK && id != NULL)
 		*id = v;
  out:
 	pg_conn_put(pg, c);

@@ -10,9 +10,11 @@
  *    parameters, prepared once per connection (PQsendPrepare) on first
  *    use and run with PQsendQueryPrepared; no SQL is assembled at run time
  *    and no value is ever spliced into SQL text;
- *  - every write is inside pg_tx_begin/pg_tx_end (one transaction, all or
- *    nothing), and every statement has a client-side deadline, so a call
- *    never hangs on a dead or frozen server;
+ *  - every write of several statements is inside pg_tx_begin/pg_tx_end
+ *    (one transaction, all or nothing; a single statement runs in
+ *    autocommit, which is a transaction of its own), and every statement
+ *    has a client-side deadline, so a call never hangs on a dead or
+ *    frozen server;
  *  - errors in the store's vocabulary only (store_int.h).
  *
  * Statements are identified by a slot number, unique across the backend's
