@@ -600,9 +600,15 @@ conn_wait(struct pg_conn *c, int64_t timeout_ms, int maxres, PGresult **out)
 			goto out;
 		}
 		if (n > 0 && !PQconsumeInput(c->conn)) {
-			/* Lost: libpq has queued an error result, which the
-			 * loop above collects (bounded by maxres). */
+			/* Lost: libpq has normally queued an error result,
+			 * which the loop above collects (bounded by maxres);
+			 * if it still waits for more, give up now rather
+			 * than spin on a closed socket until the deadline. */
 			conn_lost(c);
+			if (PQisBusy(c->conn)) {
+				r = SCEP_E_BUSY;
+				goto out;
+			}
 		}
 	}
  done:

@@ -16,10 +16,14 @@
  *  - one audit chain, never forked, whoever appends;
  *  - console sessions shared;
  *  - when the server goes away, calls fail quickly (never hang) and the
- *    nodes recover by themselves when it comes back.
+ *    nodes recover by themselves when it comes back; when it freezes
+ *    (SIGSTOP: the TCP connections stay up, nothing answers), calls give
+ *    up at the client-side deadline and recover after the thaw.
  */
+#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -648,6 +652,100 @@ test_outage(struct store *a, struct store *b, int64_t ca, int64_t ep,
 	    "the audit chain survived the crash");
 }
 
+/* ---- the server freezes (SIGSTOP) and thaws ---- */
+
+/*
+ * Send "sig" to the postmaster of the test cluster and to its children
+ * (found through /proc by parent pid): processes this test's cluster
+ * started, named by pid only.  Returns how many were signalled.
+ */
+static int
+signal_cluster(int sig)
+{
+	const char *dir = getenv("PGCLUSTER");
+	char path[PATH_MAX], line[512];
+	FILE *f = NULL;
+	DIR *d = NULL;
+	struct dirent *e = NULL;
+	long pm = 0, pid, ppid;
+	int n = 0, k;
+
+	if (dir == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/data/postmaster.pid", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(line, sizeof(line), f) != NULL)
+		pm = strtol(line, NULL, 10);
+	fclose(f);
+	if (pm <= 1)
+		return 0;
+	/* Children first, so that the postmaster does not see them stop
+	 * (or continue) before itself. */
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL && n < 256) {
+		if ((pid = strtol(e->d_name, NULL, 10)) <= 1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		ppid = 0;
+		if (fgets(line, sizeof(line), f) != NULL) {
+			char *rp = strrchr(line, ')');
+
+			/* "pid (comm) state ppid ..." */
+			if (rp != NULL)
+				ppid = strtol(rp + 4, NULL, 10);
+		}
+		fclose(f);
+		if (ppid == pm) {
+			k = kill((pid_t)pid, sig);
+			n += k == 0;
+		}
+	}
+	closedir(d);
+	n += kill((pid_t)pm, sig) == 0;
+	return n;
+}
+
+static void
+test_freeze(struct store *a, struct store *b)
+{
+	int64_t v = 0;
+	double t0, dt1, dt2, back = -1;
+	int r1, r2;
+
+	/* Both nodes have idle connections to the server. */
+	(void)store_config_version(a, &v);
+	(void)store_config_version(b, &v);
+	tap_ok(signal_cluster(SIGSTOP) > 1, "PostgreSQL frozen (SIGSTOP to "
+	    "the postmaster and its backends)");
+	t0 = now_s();
+	r1 = store_config_version(a, &v);
+	dt1 = now_s() - t0;
+	t0 = now_s();
+	r2 = store_config_version(a, &v);
+	dt2 = now_s() - t0;
+	tap_ok(r1 == SCEP_E_BUSY && dt1 < 17, "a call on an idle connection "
+	    "to the frozen server gives up at the client deadline (%.1f s)",
+	    dt1);
+	tap_ok(r2 == SCEP_E_BUSY && dt2 < 5, "the next call fails within "
+	    "the connect timeout (%.1f s)", dt2);
+	tap_ok(signal_cluster(SIGCONT) > 1, "PostgreSQL thawed");
+	t0 = now_s();
+	while (now_s() - t0 < 20) {
+		if (store_config_version(a, &v) == SCEP_OK &&
+		    store_config_version(b, &v) == SCEP_OK) {
+			back = now_s() - t0;
+			break;
+		}
+		usleep(100000);
+	}
+	tap_ok(back >= 0, "both nodes work again (%.1f s after the thaw)",
+	    back);
+}
+
 int
 main(void)
 {
@@ -701,6 +799,7 @@ main(void)
 	test_chain(a, b);
 	test_sessions(a, b);
 	test_outage(a, b, ca.id, ep.id, acct.id);
+	test_freeze(a, b);
 
 	store_close(a);
 	store_close(b);
