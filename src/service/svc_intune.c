@@ -4,6 +4,7 @@
  * endpoint settings, the bounded worker pool that keeps waits on
  * Microsoft off the HTTP threads, and the Azure secret at rest.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -36,6 +37,7 @@
  * never frees a client under a running call. */
 struct acct {
 	int64_t			 id;
+	int			 poll;	/* revocation requests (spec 9) */
 	struct intune_client	*c;	/* owned */
 	int			 refs;	/* the registry's one included */
 	struct acct		*next;
@@ -72,6 +74,14 @@ struct svc_intune {
 	int			 stopping;
 	pthread_t		*threads;
 	size_t			 nthreads;
+
+	/* The revocation poller (spec 9), under qlock. */
+	pthread_cond_t		 pcond;
+	pthread_t		 poller;
+	int			 poller_on;
+	int			 pstop;
+	struct svc		*psvc;		/* borrowed */
+	int			 pinterval;	/* seconds */
 };
 
 /* ---- the pool ---- */
@@ -167,7 +177,8 @@ svc_intune_new(const struct svc_intune_config *cfg, struct store *store,
 	}
 	if (pthread_mutex_init(&si->lock, NULL) != 0 ||
 	    pthread_mutex_init(&si->qlock, NULL) != 0 ||
-	    pthread_cond_init(&si->qcond, NULL) != 0) {
+	    pthread_cond_init(&si->qcond, NULL) != 0 ||
+	    pthread_cond_init(&si->pcond, NULL) != 0) {
 		/* Nothing else to undo on Linux: no thread was started. */
 		free(si->caller);
 		free(si);
@@ -224,7 +235,11 @@ svc_intune_free(struct svc_intune *si)
 	pthread_mutex_lock(&si->qlock);
 	si->stopping = 1;
 	pthread_cond_broadcast(&si->qcond);
+	pthread_cond_broadcast(&si->pcond);
 	pthread_mutex_unlock(&si->qlock);
+	if (si->poller_on)
+		pthread_join(si->poller, NULL);
+	si->poller_on = 0;
 	for (i = 0; i < si->nthreads; i++)
 		pthread_join(si->threads[i], NULL);
 	free(si->threads);
@@ -238,6 +253,7 @@ svc_intune_free(struct svc_intune *si)
 		free(e);
 	}
 	pthread_cond_destroy(&si->qcond);
+	pthread_cond_destroy(&si->pcond);
 	pthread_mutex_destroy(&si->qlock);
 	pthread_mutex_destroy(&si->lock);
 	free(si->caller);
@@ -272,6 +288,7 @@ svc_intune_account_set(struct svc_intune *si, int64_t id,
 		return r;
 	}
 	a->id = id;
+	a->poll = cfg->revocation_poll != 0;
 	a->refs = 1;
 	pthread_mutex_lock(&si->lock);
 	for (pp = &si->accts; *pp != NULL; pp = &(*pp)->next)
@@ -590,10 +607,16 @@ store_serial(X509 *cert, char *buf, size_t bufsz)
 	BIGNUM *bn = NULL;
 	char *hex = NULL;
 
+	const char *p = NULL;
+
 	buf[0] = '\0';
 	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) !=
-	    NULL && (hex = BN_bn2hex(bn)) != NULL)
-		snprintf(buf, bufsz, "%s", hex);
+	    NULL && (hex = BN_bn2hex(bn)) != NULL) {
+		/* BN_bn2hex writes whole bytes: "0A..." */
+		for (p = hex; p[0] == '0' && p[1] != '\0'; p++)
+			;
+		snprintf(buf, bufsz, "%s", p);
+	}
 	OPENSSL_free(hex);
 	BN_free(bn);
 }
@@ -964,6 +987,245 @@ svc_intune_check_async(struct svc_intune *si, const struct store_endpoint *ep,
 	free(k->csr);
 	free(k);
 	return r;
+}
+
+/* ---- revocation requests from Intune (spec 9) ---- */
+
+/* Intune's hex serial in the store's spelling: upper case, no leading
+ * zeros (spec 9: normalise case and leading zeros). */
+static int
+norm_serial(const char *in, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	while (in[0] == '0' && in[1] != '\0')
+		in++;
+	for (; *in != '\0'; in++) {
+		if (n + 1 >= outsz || !isxdigit((unsigned char)*in))
+			return -1;
+		out[n++] = (char)toupper((unsigned char)*in);
+	}
+	out[n] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
+/* Did Intune name this certificate's issuer?  The DN we report (RFC 4514)
+ * or the endpoint's configured issuingCertificateAuthority. */
+static int
+issuer_matches(const struct store_cert *c, const struct svc_intune_ep *set,
+    const char *issuer)
+{
+	struct intune_cert_info ci;
+	const unsigned char *p = c->der;
+	X509 *x = NULL;
+	int ok = 0;
+
+	if (issuer[0] == '\0')
+		return 1;
+	if (set->issuing_ca[0] != '\0' && strcmp(set->issuing_ca, issuer) == 0)
+		return 1;
+	if ((x = d2i_X509(NULL, &p, (long)c->der_len)) != NULL &&
+	    intune_cert_info(x, &ci) == SCEP_OK && strcmp(ci.issuer, issuer) ==
+	    0)
+		ok = 1;
+	X509_free(x);
+	return ok;
+}
+
+/* One request: revoke, or say why not. */
+static void
+revoke_one(struct svc_intune *si, struct svc *s, int64_t account_id,
+    const struct intune_revocation_request *rq,
+    struct intune_revocation_result *res, char *msg, size_t msgsz,
+    struct svc_intune_revocation_report *rep)
+{
+	struct svc_intune_ep set;
+	struct store_cert c;
+	char serial[STORE_SERIAL_MAX];
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	res->request_context = rq->request_context;
+	res->error_message = msg;
+	res->succeeded = 0;
+	msg[0] = '\0';
+	if (rq->serial[0] == '\0' ||
+	    norm_serial(rq->serial, serial, sizeof(serial)) != 0) {
+		res->error_code = INTUNE_CAERR_PARAMETER;
+		snprintf(msg, msgsz, "serial number missing or not hex");
+		rep->failed++;
+		return;
+	}
+	r = store_cert_get(svc_store(s), serial, &c);
+	/* A tenant may only revoke what its own Intune endpoints issued;
+	 * anything else is "not found" to it. */
+	if (r == SCEP_OK && (svc_intune_endpoint_get(si, c.endpoint_id,
+	    &set) != SCEP_OK || set.azure_account_id != account_id ||
+	    !issuer_matches(&c, &set, rq->issuer)))
+		r = SCEP_E_NOTFOUND;
+	if (r == SCEP_E_NOTFOUND) {
+		res->error_code = INTUNE_CAERR_NOTFOUND;
+		snprintf(msg, msgsz, "certificate not found");
+		rep->notfound++;
+		goto out;
+	}
+	if (r != SCEP_OK) {
+		res->error_code = INTUNE_CAERR_UNAVAILABLE;
+		snprintf(msg, msgsz, "store unavailable");
+		rep->failed++;
+		goto out;
+	}
+	if (c.status == CERT_REVOKED) {
+		/* spec 9: policy choice; success so Intune stops asking. */
+		res->succeeded = 1;
+		res->error_code = INTUNE_CAERR_NONE;
+		rep->already++;
+		goto out;
+	}
+	r = svc_cert_revoke(s, c.serial, CESSATION_OF_OPERATION,
+	    "intune");
+	if (r == SCEP_OK || r == SCEP_E_EXISTS) {
+		res->succeeded = 1;
+		res->error_code = INTUNE_CAERR_NONE;
+		rep->revoked++;
+		log_info("msg=\"certificate revoked at Intune's request\" "
+		    "serial=%s azure_account_id=%lld", c.serial,
+		    (long long)account_id);
+	} else {
+		res->error_code = INTUNE_CAERR_RETRYABLE;
+		snprintf(msg, msgsz, "revocation failed: %s", scep_strerror(r));
+		rep->failed++;
+	}
+ out:
+	store_cert_clear(&c);
+}
+
+int
+svc_intune_revocation_poll(struct svc_intune *si, struct svc *s,
+    int64_t account_id, struct svc_intune_revocation_report *rep)
+{
+	struct intune_revocation_request *rv = NULL;
+	struct intune_revocation_result *res = NULL;
+	struct acct *a = NULL;
+	char (*msgs)[96] = NULL;
+	size_t n = 0, i;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((a = acct_get(si, account_id)) == NULL)
+		return SCEP_E_NOTFOUND;
+	r = intune_revocation_download(a->c, SVC_INTUNE_REVOKE_BATCH, NULL,
+	    &rv, &n, &rep->download);
+	if (r != SCEP_OK || n == 0)
+		goto out;
+	rep->requests = n;
+	if ((res = calloc(n, sizeof(*res))) == NULL ||
+	    (msgs = calloc(n, sizeof(*msgs))) == NULL) {
+		r = SCEP_E_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		revoke_one(si, s, account_id, &rv[i], &res[i], msgs[i],
+		    sizeof(msgs[i]), rep);
+	r = intune_revocation_upload(a->c, res, n, &rep->upload);
+ out:
+	if (r != SCEP_OK)
+		log_warn("msg=\"Intune revocation poll failed\" "
+		    "azure_account_id=%lld reason=\"%s\"",
+		    (long long)account_id, rep->upload.action != NULL ?
+		    rep->upload.message : rep->download.message);
+	acct_unref(si, a);
+	free(rv);
+	free(res);
+	free(msgs);
+	return r;
+}
+
+static void *
+poller(void *arg)
+{
+	struct svc_intune *si = arg;
+	struct svc_intune_revocation_report rep;
+	struct timespec until;
+	int64_t ids[64];
+	size_t n, i;
+	struct acct *a = NULL;
+
+	for (;;) {
+		/* Which accounts ask for it, now. */
+		n = 0;
+		pthread_mutex_lock(&si->lock);
+		for (a = si->accts; a != NULL && n < 64; a = a->next)
+			if (a->poll)
+				ids[n++] = a->id;
+		pthread_mutex_unlock(&si->lock);
+		for (i = 0; i < n; i++) {
+			pthread_mutex_lock(&si->qlock);
+			if (si->stopping || si->pstop) {
+				pthread_mutex_unlock(&si->qlock);
+				return NULL;
+			}
+			pthread_mutex_unlock(&si->qlock);
+			if (svc_intune_revocation_poll(si, si->psvc, ids[i],
+			    &rep) == SCEP_OK && rep.requests > 0)
+				log_info("msg=\"Intune revocation requests\" "
+				    "azure_account_id=%lld requests=%zu "
+				    "revoked=%zu already=%zu notfound=%zu "
+				    "failed=%zu", (long long)ids[i],
+				    rep.requests, rep.revoked, rep.already,
+				    rep.notfound, rep.failed);
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += si->pinterval;
+		pthread_mutex_lock(&si->qlock);
+		while (!si->stopping && !si->pstop &&
+		    pthread_cond_timedwait(&si->pcond, &si->qlock, &until) == 0)
+			;
+		if (si->stopping || si->pstop) {
+			pthread_mutex_unlock(&si->qlock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&si->qlock);
+	}
+}
+
+int
+svc_intune_poller_start(struct svc_intune *si, struct svc *s, int interval)
+{
+	int r = SCEP_OK;
+
+	pthread_mutex_lock(&si->qlock);
+	if (si->poller_on || si->stopping)
+		r = SCEP_E_EXISTS;
+	else {
+		si->psvc = s;
+		si->pinterval = interval > 0 ? interval :
+		    SVC_INTUNE_POLL_INTERVAL;
+		if (pthread_create(&si->poller, NULL, poller, si) != 0)
+			r = SCEP_E_INTERNAL;
+		else
+			si->poller_on = 1;
+	}
+	pthread_mutex_unlock(&si->qlock);
+	return r;
+}
+
+void
+svc_intune_poller_stop(struct svc_intune *si)
+{
+	int on;
+
+	pthread_mutex_lock(&si->qlock);
+	on = si->poller_on;
+	si->pstop = 1;
+	pthread_cond_broadcast(&si->pcond);
+	pthread_mutex_unlock(&si->qlock);
+	if (on)
+		pthread_join(si->poller, NULL);
+	pthread_mutex_lock(&si->qlock);
+	si->poller_on = 0;
+	si->pstop = 0;
+	pthread_mutex_unlock(&si->qlock);
 }
 
 /* ---- a whole PKIOperation on the pool ---- */

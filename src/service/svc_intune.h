@@ -205,6 +205,40 @@ void	svc_intune_pool_stats(struct svc_intune *, size_t *running,
 	    size_t *queued);
 
 /*
+ * Revocation requests from Intune (spec 9), for one account: download up
+ * to SVC_INTUNE_REVOKE_BATCH, revoke each certificate an Intune endpoint
+ * of this account issued (cessationOfOperation, through svc_cert_revoke:
+ * CRL and audit included), answer every request: 4002 for a missing or
+ * non-hex serial, 4004 for a serial unknown, issued by another endpoint
+ * or account, or with another issuer, success for one already revoked
+ * (so Intune stops asking), 4100 when revocation failed.  SCEP_E_NOTFOUND
+ * for an unknown account.
+ */
+#define SVC_INTUNE_REVOKE_BATCH		100
+#define SVC_INTUNE_POLL_INTERVAL	900	/* spec 9: 15 minutes */
+
+struct svc_intune_revocation_report {
+	size_t		 requests;	/* downloaded */
+	size_t		 revoked;
+	size_t		 already;	/* already revoked: answered success */
+	size_t		 notfound;	/* 4004 */
+	size_t		 failed;	/* 4002 or 4100 */
+	struct intune_call download;
+	struct intune_call upload;	/* action NULL when nothing came */
+};
+
+int	svc_intune_revocation_poll(struct svc_intune *, struct svc *,
+	    int64_t account_id, struct svc_intune_revocation_report *);
+/* A thread that polls every account whose configuration sets
+ * revocation_poll, every "interval" seconds (0: 900), until
+ * svc_intune_free.  "svc" is borrowed and must outlive it.
+ * SCEP_E_EXISTS when already started. */
+int	svc_intune_poller_start(struct svc_intune *, struct svc *, int interval);
+/* Stop and join the poller (before freeing the svc it borrows); a poll in
+ * progress finishes first.  No-op when none runs. */
+void	svc_intune_poller_stop(struct svc_intune *);
+
+/*
  * The Azure client secret at rest (issue 5): sealed with libsodium's
  * crypto_secretbox (XSalsa20-Poly1305) under a key kept outside the
  * database, DATA_DIR/azure.key (32 random bytes, mode 0600).

@@ -557,6 +557,195 @@ test_op_async(void)
 	keyops_free(ko);
 }
 
+/* Put "cert" in the store as issued by endpoint "ep_id" of CA "ca_id". */
+static int
+store_cert(X509 *cert, const char *serial, int64_t ca_id, int64_t ep_id)
+{
+	struct store_cert sc;
+	unsigned char *der = NULL;
+	int len, r;
+
+	memset(&sc, 0, sizeof(sc));
+	if ((len = i2d_X509(cert, &der)) <= 0)
+		return SCEP_E_INTERNAL;
+	snprintf(sc.serial, sizeof(sc.serial), "%s", serial);
+	snprintf(sc.subject, sizeof(sc.subject), "CN=device-1");
+	sc.ca_id = ca_id;
+	sc.endpoint_id = ep_id;
+	sc.der = der;
+	sc.der_len = (size_t)len;
+	sc.status = CERT_VALID;
+	sc.not_before = 1767225600;
+	sc.not_after = 1907425880;
+	r = store_cert_issue(st, &sc, 0, 0, (int64_t)time(NULL));
+	OPENSSL_free(der);
+	return r;
+}
+
+/* spec 9, 10.2 case 16: revocation requests from Intune. */
+static void
+test_revocation(void)
+{
+	struct svc_intune_revocation_report rep;
+	struct store_endpoint iep, pep;
+	struct svc_intune_ep set;
+	struct store_cert sc;
+	struct store_ca ca;
+	struct svc_config scfg;
+	struct keyops *ko = NULL;
+	struct svc *s = NULL;
+	X509 *cert = su_make_cert(), *other = NULL;
+	unsigned char *der = NULL;
+	json_t *all = NULL, *u = NULL, *res = NULL;
+	int len, r;
+	size_t i;
+	const char *want[5][2] = {
+		{ "ctx-a", "0" }, { "ctx-b", "4004" }, { "ctx-c", "4002" },
+		{ "ctx-d", "0" }, { "ctx-e", "4004" },
+	};
+
+	memset(&ca, 0, sizeof(ca));
+	memset(&scfg, 0, sizeof(scfg));
+	memset(&sc, 0, sizeof(sc));
+	snprintf(ca.name, sizeof(ca.name), "Example Issuing CA");
+	snprintf(ca.key_path, sizeof(ca.key_path), "/nonexistent/ca.key");
+	len = i2d_X509(cert, &der);
+	/* store_ca_clear frees cert_der: give it its own copy. */
+	if (len > 0 && (ca.cert_der = malloc((size_t)len)) != NULL) {
+		memcpy(ca.cert_der, der, (size_t)len);
+		ca.cert_len = (size_t)len;
+	}
+	r = store_ca_insert(st, &ca);
+	OPENSSL_free(der);
+	memset(&iep, 0, sizeof(iep));
+	snprintf(iep.name, sizeof(iep.name), "intune devices");
+	snprintf(iep.uri_ext, sizeof(iep.uri_ext), "intune-rv");
+	iep.type = EP_DEVICE_INTUNE;
+	iep.ca_id = ca.id;
+	iep.enabled = 1;
+	pep = iep;
+	snprintf(pep.name, sizeof(pep.name), "plain devices");
+	snprintf(pep.uri_ext, sizeof(pep.uri_ext), "plain-rv");
+	pep.type = EP_DEVICE_SCEP;
+	if (r != SCEP_OK || store_endpoint_insert(st, &iep) != SCEP_OK ||
+	    store_endpoint_insert(st, &pep) != SCEP_OK ||
+	    keyops_new(&ko) != SCEP_OK || svc_new(&scfg, st, ko, &s) !=
+	    SCEP_OK) {
+		tap_ok(0, "revocation: store set-up");
+		goto out;
+	}
+	memset(&set, 0, sizeof(set));
+	set.endpoint_id = iep.id;
+	set.azure_account_id = ACCOUNT;
+	set.wait_success = 1;
+	svc_intune_endpoint_set(si, &set);
+	/* Two certificates: one from the Intune endpoint, one from the
+	 * plain endpoint (Intune must not be able to revoke that one). */
+	other = su_make_cert();
+	{
+		ASN1_INTEGER *ai = ASN1_INTEGER_new();
+
+		ASN1_INTEGER_set(ai, 0x0a0b);
+		X509_set_serialNumber(other, ai);
+		X509_sign(other, su_key, EVP_sha256());
+		ASN1_INTEGER_free(ai);
+	}
+	tap_ok(store_cert(cert, "8001020304", ca.id, iep.id) == SCEP_OK &&
+	    store_cert(other, "A0B", ca.id, pep.id) == SCEP_OK,
+	    "two certificates in the store");
+
+	su_reset();
+	su_ctl0("config", "{\"revocations\": ["
+	    "{\"requestContext\": \"ctx-a\", \"serialNumber\": "
+	    "\"008001020304\", \"issuerName\": \"CN=Example Issuing CA,"
+	    "O=Example\", \"caConfiguration\": \"issuing-ca-01\"},"
+	    "{\"requestContext\": \"ctx-b\", \"serialNumber\": \"ABCDEF\"},"
+	    "{\"requestContext\": \"ctx-c\", \"serialNumber\": \"xyz\"},"
+	    "{\"requestContext\": \"ctx-d\", \"serialNumber\": "
+	    "\"8001020304\"},"
+	    "{\"requestContext\": \"ctx-e\", \"serialNumber\": \"0a0b\"}"
+	    "]}");
+	r = svc_intune_revocation_poll(si, s, ACCOUNT, &rep);
+	tap_ok(r == SCEP_OK && rep.requests == 5 && rep.revoked == 1 &&
+	    rep.already == 1 && rep.notfound == 2 && rep.failed == 1,
+	    "poll: 5 requests, 1 revoked, 1 already, 2 not found, 1 bad "
+	    "(%zu/%zu/%zu/%zu/%zu)", rep.requests, rep.revoked, rep.already,
+	    rep.notfound, rep.failed);
+	all = su_calls();
+	u = su_nth_kind(all, "uploadRevocationResults", 0);
+	res = json_object_get(json_object_get(u, "json"), "results");
+	r = json_array_size(res) == 5 && su_count_violations(all) == 0;
+	for (i = 0; r && i < 5; i++) {
+		json_t *e = json_array_get(res, i);
+		char code[16];
+
+		snprintf(code, sizeof(code), "%lld", (long long)
+		    json_integer_value(json_object_get(e, "errorCode")));
+		r = strcmp(json_string_value(json_object_get(e,
+		    "requestContext")), want[i][0]) == 0 &&
+		    strcmp(code, want[i][1]) == 0;
+	}
+	tap_ok(r, "one result per request with the right errorCode");
+	json_decref(all);
+	tap_ok(store_cert_get(st, "8001020304", &sc) == SCEP_OK &&
+	    sc.status == CERT_REVOKED && sc.revoke_reason == 5,
+	    "certificate revoked, reason cessationOfOperation");
+	store_cert_clear(&sc);
+	tap_ok(store_cert_get(st, "A0B", &sc) == SCEP_OK &&
+	    sc.status == CERT_VALID,
+	    "a plain endpoint's certificate is out of Intune's reach");
+	store_cert_clear(&sc);
+
+	/* Nothing queued: no upload. */
+	su_reset();
+	r = svc_intune_revocation_poll(si, s, ACCOUNT, &rep);
+	all = su_calls();
+	tap_ok(r == SCEP_OK && rep.requests == 0 &&
+	    su_count_kind(all, "uploadRevocationResults") == 0,
+	    "empty queue: nothing uploaded");
+	json_decref(all);
+	tap_ok(svc_intune_revocation_poll(si, s, 999, &rep) ==
+	    SCEP_E_NOTFOUND, "unknown account");
+
+	/* The poller thread, for accounts that ask for it. */
+	{
+		struct intune_account_cfg cfg;
+		char why[128];
+		int k;
+
+		account_cfg(&cfg, SECRET);
+		cfg.revocation_poll = 1;
+		svc_intune_account_set(si, ACCOUNT, &cfg, why, sizeof(why));
+		su_reset();
+		su_ctl0("config", "{\"revocations\": [{\"requestContext\": "
+		    "\"ctx-p\", \"serialNumber\": \"DEAD\"}]}");
+		tap_ok(svc_intune_poller_start(si, s, 1) == SCEP_OK &&
+		    svc_intune_poller_start(si, s, 1) == SCEP_E_EXISTS,
+		    "poller started (once)");
+		for (k = 0, r = 0; k < 60 && r < 2; k++) {
+			usleep(100 * 1000);
+			all = su_calls();
+			r = (int)su_count_kind(all,
+			    "downloadRevocationRequests");
+			json_decref(all);
+		}
+		svc_intune_poller_stop(si);
+		all = su_calls();
+		tap_ok(r >= 2 && su_count_kind(all,
+		    "uploadRevocationResults") >= 1, "poller polls every "
+		    "interval and answers (%d downloads)", r);
+		json_decref(all);
+		account_cfg(&cfg, SECRET);
+		svc_intune_account_set(si, ACCOUNT, &cfg, why, sizeof(why));
+	}
+ out:
+	svc_free(s);
+	keyops_free(ko);
+	store_ca_clear(&ca);
+	X509_free(cert);
+	X509_free(other);
+}
+
 static void
 test_accounts(void)
 {
@@ -720,6 +909,7 @@ main(int argc, char **argv)
 	test_details();
 	test_pool();
 	test_op_async();
+	test_revocation();
 	test_accounts();
 	test_secret_at_rest();
 
