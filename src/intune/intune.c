@@ -545,7 +545,8 @@ intune_client_new(const struct intune_account_cfg *cfg,
 	if ((c->token_url = concat(auth_slash, c->tenant, "/oauth2/v2.0/token",
 	    NULL, NULL)) == NULL)
 		goto out;
-	/* spec 5.1: {graph}v{version}/servicePrincipals/appId={app}/endpoints */
+	/* spec 5.1:
+	 * {graph}v{version}/servicePrincipals/appId={app}/endpoints */
 	if ((c->discovery_url = concat(c->graph_base, "v", ver,
 	    "/servicePrincipals/appId=", app)) == NULL)
 		goto out;
@@ -817,7 +818,8 @@ intune_cert_info(X509 *cert, struct intune_cert_info *out)
 	if (X509_NAME_print_ex(b, X509_get_issuer_name(cert), 0,
 	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
 		goto out;
-	if ((dlen = BIO_read(b, out->issuer, (int)sizeof(out->issuer) - 1)) <= 0)
+	if ((dlen = BIO_read(b, out->issuer, (int)sizeof(out->issuer) - 1)) <=
+	    0)
 		goto out;
 	out->issuer[dlen] = '\0';
 	snprintf(out->certificate_authority,

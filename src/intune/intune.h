@@ -125,7 +125,8 @@ struct intune_account_cfg {
 	const char	*intune_scope;		/* intune_resource_url +
 						 * "/.default" (spec 4.1) */
 	const char	*api_version;		/* "2018-02-20" (spec 6.1) */
-	const char	*revocation_api_version;	/* "5019-05-05" (spec 9) */
+	const char	*revocation_api_version;	/* "5019-05-05"
+						 * (spec 9) */
 	int		 revocation_code_as_string;	/* errorCode as "4004"
 						 * (Java form) instead of a
 						 * number (C# form, spec 9) */
@@ -141,7 +142,7 @@ struct intune_account_cfg {
 	const char	*ca_bundle_path;	/* PEM file of trusted CAs for
 						 * TLS to Microsoft and the
 						 * proxy; NULL: system store */
-	long		 discovery_ttl;		/* seconds; 0: 24 h (spec 5.2) */
+	long		 discovery_ttl;		/* seconds; 0: 24 h (5.2) */
 	long		 token_margin;		/* refresh this many seconds
 						 * before expiry; 0: 300, and
 						 * never more than half the
@@ -244,7 +245,7 @@ struct intune_stats {
 	uint64_t	 token_requests;	/* HTTP requests to Entra ID */
 	uint64_t	 discoveries;		/* completed discovery runs */
 	uint64_t	 discovery_requests;	/* HTTP requests to Graph */
-	uint64_t	 service_requests;	/* HTTP requests to ScepActions */
+	uint64_t	 service_requests;	/* HTTP requests to services */
 	uint64_t	 token_refresh_401;	/* refreshes forced by a 401 */
 	uint64_t	 rediscoveries;		/* invalidations of the cache */
 };

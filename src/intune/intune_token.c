@@ -223,7 +223,8 @@ fetch(struct intune_client *c, const char *scope, const char *secret,
 			goto out;
 		}
 		/* spec 4.2 */
-		root = json_loadb(rs.body, rs.len, JSON_REJECT_DUPLICATES, NULL);
+		root = json_loadb(rs.body, rs.len, JSON_REJECT_DUPLICATES,
+		    NULL);
 		at = json_string_value(json_object_get(root, "access_token"));
 		tt = json_string_value(json_object_get(root, "token_type"));
 		if (!json_is_object(root) || at == NULL ||

@@ -171,7 +171,8 @@ svc_intune_new(const struct svc_intune_config *cfg, struct store *store,
 		return SCEP_E_NOMEM;
 	si->store = store;
 	if ((si->caller = strdup(cfg != NULL && cfg->caller_info != NULL &&
-	    cfg->caller_info[0] != '\0' ? cfg->caller_info : "scepd")) == NULL) {
+	    cfg->caller_info[0] != '\0' ? cfg->caller_info : "scepd")) ==
+	    NULL) {
 		free(si);
 		return SCEP_E_NOMEM;
 	}

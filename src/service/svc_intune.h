@@ -66,10 +66,10 @@ struct svc_intune_ep {
 	int64_t		 endpoint_id;
 	int64_t		 azure_account_id;
 	int		 wait_success;		/* 1 (default): reply SUCCESS
-						 * only after successNotification
-						 * succeeded (spec 2 step 6);
-						 * 0: reply at once, notify in
-						 * the background */
+						 * only after the success
+						 * notification succeeded (spec
+						 * 2 step 6); 0: reply at once,
+						 * notify in the background */
 	char		 ca_configuration[STORE_NAME_MAX];	/* "": the
 						 * endpoint's CA name */
 	char		 issuing_ca[STORE_TEXT_MAX];	/* "": issuer DN */
@@ -118,7 +118,8 @@ int	svc_intune_account_test(struct svc_intune *, int64_t account_id,
 	    struct intune_test_report *);
 int	svc_intune_account_stats(struct svc_intune *, int64_t account_id,
 	    struct intune_stats *);
-int	svc_intune_endpoint_set(struct svc_intune *, const struct svc_intune_ep *);
+int	svc_intune_endpoint_set(struct svc_intune *,
+	    const struct svc_intune_ep *);
 int	svc_intune_endpoint_remove(struct svc_intune *, int64_t endpoint_id);
 int	svc_intune_endpoint_get(struct svc_intune *, int64_t endpoint_id,
 	    struct svc_intune_ep *);
@@ -233,7 +234,8 @@ int	svc_intune_revocation_poll(struct svc_intune *, struct svc *,
  * revocation_poll, every "interval" seconds (0: 900), until
  * svc_intune_free.  "svc" is borrowed and must outlive it.
  * SCEP_E_EXISTS when already started. */
-int	svc_intune_poller_start(struct svc_intune *, struct svc *, int interval);
+int	svc_intune_poller_start(struct svc_intune *, struct svc *,
+	    int interval);
 /* Stop and join the poller (before freeing the svc it borrows); a poll in
  * progress finishes first.  No-op when none runs. */
 void	svc_intune_poller_stop(struct svc_intune *);

@@ -103,10 +103,12 @@ su_count_kind(json_t *all, const char *kind)
 	size_t i, n = 0;
 	json_t *e = NULL;
 
-	json_array_foreach(all, i, e)
-		if (strcmp(json_string_value(json_object_get(e, "kind")) ?
-		    json_string_value(json_object_get(e, "kind")) : "", kind) == 0)
+	json_array_foreach(all, i, e) {
+		const char *k = json_string_value(json_object_get(e, "kind"));
+
+		if (k != NULL && strcmp(k, kind) == 0)
 			n++;
+	}
 	return n;
 }
 
@@ -194,7 +196,8 @@ su_start(const char *python, const char *script, const char *secret)
 		return -1;
 	su_port = (int)json_integer_value(json_object_get(j, "port"));
 	su_alt_port = (int)json_integer_value(json_object_get(j, "alt_port"));
-	su_proxy_port = (int)json_integer_value(json_object_get(j, "proxy_port"));
+	su_proxy_port = (int)json_integer_value(json_object_get(j,
+	    "proxy_port"));
 	su_dead_port = (int)json_integer_value(json_object_get(j, "dead_port"));
 	snprintf(su_ca, sizeof(su_ca), "%s",
 	    json_string_value(json_object_get(j, "ca")));
@@ -244,7 +247,8 @@ su_remove_dir(void)
 	if ((d = opendir(su_dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", su_dir, de->d_name);
 		(void)unlink(path);

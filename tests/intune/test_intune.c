@@ -168,12 +168,14 @@ test_config(void)
 	cfg.graph_scope = NULL;
 	c = client(&cfg);
 	tap_ok(c != NULL && strcmp(intune_client_token_url(c),
-	    "https://login.microsoftonline.us/" TENANT "/oauth2/v2.0/token") == 0,
+	    "https://login.microsoftonline.us/" TENANT
+	    "/oauth2/v2.0/token") == 0,
 	    "usgov: token URL %s", c ? intune_client_token_url(c) : "-");
 	tap_ok(c != NULL && strcmp(intune_client_discovery_url(c),
 	    "https://graph.microsoft.us/v1.0/servicePrincipals/appId="
 	    "0000000a-0000-0000-c000-000000000000/endpoints") == 0,
-	    "usgov: discovery URL %s", c ? intune_client_discovery_url(c) : "-");
+	    "usgov: discovery URL %s",
+	    c ? intune_client_discovery_url(c) : "-");
 	tap_ok(c != NULL && strcmp(intune_client_scope(c, 0),
 	    "https://graph.microsoft.us/.default") == 0 &&
 	    strcmp(intune_client_scope(c, 1),
@@ -373,7 +375,8 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	    "16 concurrent calls: one token per scope, one discovery "
 	    "(tokens %zu, discoveries %zu)", su_count_kind(all, "token"),
 	    su_count_kind(all, "discovery"));
-	tap_ok(su_count_violations(all) == 0, "no violation, client-request-ids "
+	tap_ok(su_count_violations(all) == 0, "no violation, "
+	    "client-request-ids "
 	    "unique across concurrent calls");
 	json_decref(all);
 
@@ -403,7 +406,8 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	    s1.token_refresh_401 == s0.token_refresh_401 + 1 &&
 	    s1.token_requests == s0.token_requests + 1 &&
 	    su_count_kind(all, "validateRequest") == 3,
-	    "validateRequest 401: one token refresh and one retry (attempts %d)",
+	    "validateRequest 401: one token refresh and one retry "
+	    "(attempts %d)",
 	    out.attempts);
 	json_decref(all);
 
@@ -418,7 +422,8 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	    "still cached");
 
 	/* 401 twice: give up. */
-	su_ctl0("config", "{\"script\": {\"validateRequest\": [\"401\", \"401\"]}}");
+	su_ctl0("config", "{\"script\": {\"validateRequest\": "
+	    "[\"401\", \"401\"]}}");
 	i = intune_validate(c, "TXN-401x2", csr_ok, csr_ok_len, &out);
 	tap_ok(i == SCEP_E_CONFIG && out.http_status == 401 &&
 	    out.attempts == 2 && out.stage == INTUNE_STAGE_CALL,
@@ -426,7 +431,8 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 
 	/* expires_in as a string (spec 4.2). */
 	su_reset();
-	su_ctl0("config", "{\"expires_in_string\": true, \"expires_in\": 3599}");
+	su_ctl0("config", "{\"expires_in_string\": true, "
+	    "\"expires_in\": 3599}");
 	intune_client_flush(c);
 	i = intune_validate(c, "TXN-expstr", csr_ok, csr_ok_len, &out);
 	tap_ok(i == SCEP_OK, "expires_in as a numeric string accepted");
@@ -464,7 +470,8 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	i = intune_validate(c, "TXN-noapp", csr_ok, csr_ok_len, &out);
 	tap_ok(i == SCEP_E_CONFIG && strcmp(out.aadsts, "AADSTS700016") == 0,
 	    "application not in tenant: AADSTS700016");
-	su_ctl0("config", "{\"script\": {\"token\": [\"OK\", \"NORESOURCE\"]}}");
+	su_ctl0("config", "{\"script\": {\"token\": "
+	    "[\"OK\", \"NORESOURCE\"]}}");
 	intune_client_flush(c);
 	i = intune_validate(c, "TXN-nores", csr_ok, csr_ok_len, &out);
 	tap_ok(i == SCEP_E_CONFIG && strcmp(out.aadsts, "AADSTS500011") == 0 &&
@@ -580,7 +587,8 @@ test_validate_outcomes(struct intune_client *c)
 	tap_ok(r == SCEP_E_DENIED && strcmp(out.code, "KeyLengthMismatch") == 0,
 	    "per-transaction scripting");
 	all = su_calls();
-	tap_ok(su_count_violations(all) == 0, "no violations in the outcome runs");
+	tap_ok(su_count_violations(all) == 0,
+	    "no violations in the outcome runs");
 	json_decref(all);
 }
 
@@ -603,7 +611,8 @@ test_discovery(struct intune_client *c, const struct intune_account_cfg *bcfg)
 		{ "mixedcase", SCEP_OK, 1, "providerName compared "
 		    "case-insensitively" },
 		{ "slash", SCEP_OK, 1, "trailing '/' of uri stripped" },
-		{ "servicename", SCEP_OK, 1, "serviceName accepted (spec 5.3)" },
+		{ "servicename", SCEP_OK, 1,
+		    "serviceName accepted (spec 5.3)" },
 		{ "paged", SCEP_OK, 2, "@odata.nextLink followed" },
 		{ "missing", SCEP_E_CONFIG, 1, "service missing: configuration "
 		    "error" },
@@ -625,7 +634,8 @@ test_discovery(struct intune_client *c, const struct intune_account_cfg *bcfg)
 		all = su_calls();
 		v = su_nth_kind(all, "validateRequest", 0);
 		tap_ok(r == variants[i].want &&
-		    su_count_kind(all, "discovery") == variants[i].discoveries &&
+		    su_count_kind(all, "discovery") ==
+		    variants[i].discoveries &&
 		    (r != SCEP_OK || (v != NULL && strcmp(json_string_value(
 		    json_object_get(v, "path")),
 		    "/intune/svc1/ScepActions/validateRequest") == 0)) &&
@@ -633,8 +643,9 @@ test_discovery(struct intune_client *c, const struct intune_account_cfg *bcfg)
 		    "discovery %s: %s (rc %d: %s)", variants[i].mode,
 		    variants[i].what, r, out.message);
 		if (strcmp(variants[i].mode, "403") == 0)
-			tap_ok(strstr(out.message, "Authorization_RequestDenied")
-			    != NULL && strstr(out.message,
+			tap_ok(strstr(out.message,
+			    "Authorization_RequestDenied") != NULL &&
+			    strstr(out.message,
 			    "Application.Read.All") != NULL,
 			    "403 message names the code and the permission");
 		if (strcmp(variants[i].mode, "missing") == 0)
@@ -660,10 +671,13 @@ test_discovery(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	intune_client_flush(c);
 	r = intune_validate(c, "TXN-alt", csr_ok, csr_ok_len, &out);
 	all = su_calls();
-	tap_ok(r == SCEP_OK && json_object_get(su_nth_kind(all,
-	    "validateRequest", 0), "server") != NULL && strcmp(
-	    json_string_value(json_object_get(su_nth_kind(all, "validateRequest",
-	    0), "server")), "alt") == 0, "service at the alternative URI");
+	{
+		const char *srv = json_string_value(json_object_get(
+		    su_nth_kind(all, "validateRequest", 0), "server"));
+
+		tap_ok(r == SCEP_OK && srv != NULL && strcmp(srv, "alt") == 0,
+		    "service at the alternative URI");
+	}
 	json_decref(all);
 	su_ctl0("config", "{\"service\": \"main\", \"service_prefix\": "
 	    "\"/intune/svc2\"}");
@@ -770,7 +784,8 @@ test_notifications(struct intune_client *c)
 	tap_ok(su_count_violations(all) == 0, "no violations");
 	tap_ok(n != NULL && json_object_size(json_object_get(json_object_get(
 	    n, "json"), "notification")) == 9 &&
-	    strcmp(su_field(n, "notification", "transactionId"), "TXN-note") == 0 &&
+	    strcmp(su_field(n, "notification", "transactionId"),
+	    "TXN-note") == 0 &&
 	    strcmp(su_field(n, "notification", "certificateThumbprint"),
 	    ci.thumbprint) == 0 &&
 	    strcmp(su_field(n, "notification", "certificateSerialNumber"),
@@ -805,7 +820,8 @@ test_notifications(struct intune_client *c)
 	    "[\"HTTP-429\"]}}");
 	r = intune_notify_success(c, "TXN-n429", csr_ok, csr_ok_len, &ci, &out);
 	tap_ok(r == SCEP_OK && out.attempts == 2, "429: retried");
-	su_ctl0("config", "{\"script\": {\"successNotification\": [\"DROP\"]}}");
+	su_ctl0("config", "{\"script\": {\"successNotification\": "
+	    "[\"DROP\"]}}");
 	r = intune_notify_success(c, "TXN-ndrop", csr_ok, csr_ok_len, &ci,
 	    &out);
 	tap_ok(r == SCEP_OK && out.attempts == 2,
@@ -830,7 +846,8 @@ test_notifications(struct intune_client *c)
 
 		su_make_csr("STANDIN-OK/SN:ERR-Unknown/n9", &der, &len);
 		r = intune_validate(c, "TXN-sn", der, len, &out);
-		tap_ok(r == SCEP_OK, "challenge STANDIN-OK/SN:...: validate ok");
+		tap_ok(r == SCEP_OK,
+		    "challenge STANDIN-OK/SN:...: validate ok");
 		r = intune_notify_success(c, "TXN-sn", der, len, &ci, &out);
 		tap_ok(r == SCEP_E_DENIED && strcmp(out.code, "Unknown") == 0,
 		    "... and the success notification fails");
@@ -870,7 +887,8 @@ test_notifications(struct intune_client *c)
 	    "integer");
 	tap_ok(d != NULL && strcmp(d, want) == 0,
 	    "errorDescription cut to 255 characters on a UTF-8 boundary");
-	tap_ok(su_count_violations(all) == 0 && json_object_size(json_object_get(
+	tap_ok(su_count_violations(all) == 0 &&
+	    json_object_size(json_object_get(
 	    json_object_get(n, "json"), "notification")) == 5,
 	    "failureNotification: the five fields, no violations");
 	json_decref(all);

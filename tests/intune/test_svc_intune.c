@@ -279,7 +279,8 @@ test_after(void)
 			    strcmp(ev[k].transid, "TXN-nowait") == 0 &&
 			    strcmp(ev[k].result, "SUCCESS") == 0 &&
 			    strcmp(ev[k].serial, "8001020304") == 0 &&
-			    strstr(ev[k].details, "\"background\":true") != NULL)
+			    strstr(ev[k].details, "\"background\":true") !=
+			    NULL)
 				found = 1;
 		tap_ok(found, "background notification has its own audit "
 		    "record");
@@ -317,10 +318,11 @@ test_after(void)
 
 		plain.type = EP_DEVICE_SCEP;
 		su_reset();
-		r = svc_intune_after_issue(si, &plain, "TXN-p", (const uint8_t *)
-		    "x", 1, cert, &o);
+		r = svc_intune_after_issue(si, &plain, "TXN-p",
+		    (const uint8_t *)"x", 1, cert, &o);
 		all = su_calls();
-		tap_ok(r == SCEP_OK && o.revoke == 0 && json_array_size(all) == 0,
+		tap_ok(r == SCEP_OK && o.revoke == 0 &&
+		    json_array_size(all) == 0,
 		    "after_issue on a plain endpoint: no call");
 		json_decref(all);
 	}
