@@ -6,12 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -51,7 +54,64 @@ serve_usage(FILE *f)
 "  --tls-key FILE        ... and this PEM key (tls_cert/tls_key =;\n"
 "                        SCEPD_TLS_CERT/SCEPD_TLS_KEY)\n"
 "  --threads N           worker threads, 0 = one per CPU (threads =)\n"
-"  --log-level LEVEL     error|warn|info|debug (log_level =)\n");
+"  --log-level LEVEL     error|warn|info|debug (log_level =)\n"
+"  --key-isolation on|off  CA and RA keys only in sandboxed key processes\n"
+"                        (default on; SCEPD_KEY_ISOLATION; SECURITY.md)\n"
+"  --keyprocs N          key processes, 0 = one per CPU (SCEPD_KEYPROCS)\n"
+"  --user USER           when started as root: run as USER once the ports\n"
+"                        are bound (SCEPD_USER); the key processes keep\n"
+"                        root's uid without any capability\n");
+}
+
+/* "on"/"off" (and 1/0, yes/no): 1, 0, or -1. */
+static int
+onoff(const char *v)
+{
+	if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0 ||
+	    strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+		return 1;
+	if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0 ||
+	    strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+		return 0;
+	return -1;
+}
+
+/* The uid and primary gid of "name", looked up before any thread runs. */
+static int
+user_lookup(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		log_error("msg=\"no such user\" user=\"%s\"", name);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+/*
+ * Become uid/gid for good (issue 8: scepd drops root after binding its
+ * ports).  Supplementary groups go first, then the gid, then the uid;
+ * then prove that root cannot be regained.  glibc applies setuid() to
+ * every thread of the process.  The key processes, forked earlier, keep
+ * their own credentials (minus every capability, kp_sandbox.c).
+ */
+static int
+drop_privileges(uid_t uid, gid_t gid)
+{
+	if (geteuid() != 0)
+		return getuid() == uid ? 0 : -1;
+	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+		return -1;
+	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
+	    getegid() != gid)
+		return -1;
+	if (uid != 0 && setuid(0) == 0)
+		return -1;
+	return 0;
 }
 
 static int
@@ -113,6 +173,9 @@ cmd_serve(int argc, char **argv)
 		{ "tls-key",	required_argument, NULL, 'k' },
 		{ "threads",	required_argument, NULL, 't' },
 		{ "log-level",	required_argument, NULL, 'v' },
+		{ "key-isolation", required_argument, NULL, 'I' },
+		{ "keyprocs",	required_argument, NULL, 'K' },
+		{ "user",	required_argument, NULL, 'U' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -133,7 +196,14 @@ cmd_serve(int argc, char **argv)
 	struct http_server *hs = NULL;
 	struct http_config hc;
 	sigset_t set;
-	int c, sig, rc = 1;
+	const char *iso = getenv("SCEPD_KEY_ISOLATION");
+	const char *nkp = getenv("SCEPD_KEYPROCS");
+	const char *run_user = getenv("SCEPD_USER");
+	uid_t uid = 0;
+	gid_t gid = 0;
+	unsigned long keyprocs = 0;
+	char *end = NULL;
+	int c, sig, rc = 1, isolate;
 
 	memset(&scfg, 0, sizeof(scfg));
 	memset(&hc, 0, sizeof(hc));
@@ -150,6 +220,9 @@ cmd_serve(int argc, char **argv)
 		case 'k': key = "tls_key"; break;
 		case 't': key = "threads"; break;
 		case 'v': key = "log_level"; break;
+		case 'I': iso = optarg; continue;
+		case 'K': nkp = optarg; continue;
+		case 'U': run_user = optarg; continue;
 		case 'h': serve_usage(stdout); return 0;
 		default: serve_usage(stderr); return 2;
 		}
@@ -179,6 +252,41 @@ cmd_serve(int argc, char **argv)
 	if (cfg.nlisten == 0)
 		(void)config_set(&cfg, "listen", "127.0.0.1:8080");
 	log_set_level(cfg.log_level);
+	if ((isolate = iso == NULL || *iso == '\0' ? 1 : onoff(iso)) < 0) {
+		fprintf(stderr, "scepd serve: key isolation is on or off\n");
+		return 2;
+	}
+	if (nkp != NULL && *nkp != '\0') {
+		errno = 0;
+		keyprocs = strtoul(nkp, &end, 10);
+		if (errno != 0 || end == nkp || *end != '\0' || keyprocs > 64) {
+			fprintf(stderr, "scepd serve: keyprocs is 0..64\n");
+			return 2;
+		}
+	}
+	if (run_user != NULL && *run_user != '\0' &&
+	    user_lookup(run_user, &uid, &gid) != 0)
+		return 2;
+
+	/*
+	 * The key processes first (issue 8): they are forks of this process,
+	 * so start them while it is single-threaded and before it reads any
+	 * secret (secret.key, the TLS key) or opens the store -- a fork
+	 * inherits memory and descriptors.
+	 */
+	if (isolate)
+		c = keyops_new_isolated(dir, (unsigned int)keyprocs, &ko);
+	else
+		c = keyops_new(&ko);
+	if (c != SCEP_OK) {
+		log_error("msg=\"cannot start the key processes\" err=\"%s\" "
+		    "hint=\"SCEPD_KEY_ISOLATION=off runs without isolation\"",
+		    scep_strerror(c));
+		goto out;
+	}
+	if (!isolate)
+		log_warn("msg=\"key isolation is off: CA and RA keys are "
+		    "loaded into this process\"");
 
 	if (read_secret(dir, scfg.challenge_key,
 	    sizeof(scfg.challenge_key)) != 0) {
@@ -201,7 +309,7 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	scfg.base_url = cfg.url;
-	if (keyops_new(&ko) != SCEP_OK || svc_new(&scfg, st, ko, &sv) !=
+	if (svc_new(&scfg, st, ko, &sv) !=
 	    SCEP_OK || api_new(sv, &api) != SCEP_OK ||
 	    web_new(&web) != SCEP_OK)
 		goto out;
@@ -250,6 +358,16 @@ cmd_serve(int argc, char **argv)
 		if (http_start(&hc, routes, sizeof(routes) / sizeof(routes[0]),
 		    &hs) != 0)
 			goto out;
+		/* The ports are bound: root is no longer needed. */
+		if (run_user != NULL && *run_user != '\0') {
+			if (drop_privileges(uid, gid) != 0) {
+				log_error("msg=\"cannot drop privileges\" "
+				    "user=\"%s\" errno=%d", run_user, errno);
+				goto out;
+			}
+			log_info("msg=\"running as\" user=\"%s\" uid=%ld",
+			    run_user, (long)uid);
+		}
 		log_info("msg=\"scepd ready\" url=\"%s\" store=\"%s\"", cfg.url,
 		    cfg.store);
 		if (sigwait(&set, &sig) == 0)
