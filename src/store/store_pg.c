@@ -62,6 +62,7 @@
 #include <time.h>
 
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 
 #include "log.h"
 #include "scep_err.h"
@@ -240,6 +241,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "VALUES ($1, $2, $3)",
 	[ST_TOK_CHK] = "SELECT name FROM api_tokens WHERE token_hash = $1",
 };
+
+_Static_assert(ST__MAX <= PG_SLOT_ADMIN, "statement slots overlap");
 
 /* The statement "id" of this file as a struct pg_stmt (slot = id). */
 #define S(id)	(&(const struct pg_stmt){ (id), stmt_sql[(id)] })
@@ -630,10 +633,26 @@ conn_wait(struct pg_conn *c, int64_t timeout_ms, int maxres, PGresult **out)
  * everything else is, with the server's primary message (it names the
  * constraint or object, never a parameter value of ours).
  */
+/* Copy the first line of "msg" into "buf" as one logfmt value: no
+ * quote, backslash or control character, cut to fit. */
+static void
+log_value(char *buf, size_t sz, const char *msg)
+{
+	size_t i;
+
+	snprintf(buf, sz, "%s", msg);
+	buf[strcspn(buf, "\n")] = '\0';
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] == '"' || buf[i] == '\\' ||
+		    (unsigned char)buf[i] < 0x20)
+			buf[i] = '\'';
+}
+
 static int
 res_err(struct pg_conn *c, const PGresult *res)
 {
 	const char *state = NULL, *msg = NULL;
+	char text[256];
 
 	if (res != NULL) {
 		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -645,9 +664,9 @@ res_err(struct pg_conn *c, const PGresult *res)
 		return SCEP_E_EXISTS;		/* unique_violation */
 	if (state != NULL && strcmp(state, "23503") == 0)
 		return SCEP_E_NOTFOUND;		/* foreign_key_violation */
-	log_warn("msg=\"postgresql statement failed\" sqlstate=%s "
-	    "error=\"%s\"", state != NULL ? state : "none",
-	    msg != NULL ? msg : "connection lost");
+	log_value(text, sizeof(text), msg != NULL ? msg : "connection lost");
+	log_warn("msg=\"postgresql statement failed\" sqlstate=%.5s "
+	    "error=\"%s\"", state != NULL ? state : "none", text);
 	if (c->bad || state == NULL)
 		return SCEP_E_BUSY;
 	if (strncmp(state, "08", 2) == 0 ||	/* connection exception */
@@ -880,7 +899,6 @@ conn_open(const struct pg *pg, uint64_t gen, struct pg_conn **out,
 		"3", "1", "10", "3", "3", "15000", "scepd", pg->dsn, NULL
 	};
 	struct pg_conn *c = NULL;
-	char *p = NULL;
 	int r;
 
 	*out = NULL;
@@ -895,11 +913,7 @@ conn_open(const struct pg *pg, uint64_t gen, struct pg_conn **out,
 	if (PQstatus(c->conn) != CONNECTION_OK) {
 		/* libpq's message names host and port, never the password;
 		 * keep its first line. */
-		snprintf(why, whysz, "%s", PQerrorMessage(c->conn));
-		why[strcspn(why, "\n")] = '\0';
-		for (p = why; *p != '\0'; p++)
-			if (*p == '"' || (unsigned char)*p < 0x20)
-				*p = '\'';	/* stays one logfmt value */
+		log_value(why, whysz, PQerrorMessage(c->conn));
 		r = SCEP_E_BUSY;
 		goto out;
 	}
@@ -1106,8 +1120,8 @@ pg_close(void *be)
 	pthread_cond_destroy(&pg->cv);
 	pthread_mutex_destroy(&pg->mu);
 	if (pg->dsn != NULL) {
-		/* It may carry a password. */
-		memset(pg->dsn, 0, strlen(pg->dsn));
+		/* It may carry a password (not optimized away). */
+		OPENSSL_cleanse(pg->dsn, strlen(pg->dsn));
 		free(pg->dsn);
 	}
 	free(pg);

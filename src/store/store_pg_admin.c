@@ -60,6 +60,7 @@ enum pga_stmt_id {
 };
 
 #define NSTMT	(AS__END - PG_SLOT_ADMIN)
+_Static_assert(AS__END <= PG_SLOT_COPY, "statement slots overlap");
 
 static const char *const stmt_sql[NSTMT] = {
 #define X(id)	[(id) - PG_SLOT_ADMIN]

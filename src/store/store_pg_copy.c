@@ -231,6 +231,8 @@ static const struct copy_table {
 #define SLOT_SETVAL(i)	(PG_SLOT_COPY + 3 * (int)(i) + 2)
 #define SLOT_LOCK	(PG_SLOT_COPY + 3 * (int)NTABLES)
 #define SLOT_EMPTY	(SLOT_LOCK + 1)
+_Static_assert(PG_SLOT_COPY + 3 * (sizeof(tables) / sizeof(tables[0])) + 2
+    <= PG_SLOTS, "statement slots overflow");
 
 /* The target must hold nothing but what migrations put there. */
 static const char sql_empty[] =
