@@ -669,6 +669,12 @@ res_err(struct pg_conn *c, const PGresult *res)
 	    "error=\"%s\"", state != NULL ? state : "none", text);
 	if (c->bad || state == NULL)
 		return SCEP_E_BUSY;
+	if (strcmp(state, "25006") == 0) {	/* read_only_sql_transaction */
+		/* The server became a standby (failover): drop this
+		 * connection, the next one goes to the writable host. */
+		conn_lost(c);
+		return SCEP_E_BUSY;
+	}
 	if (strncmp(state, "08", 2) == 0 ||	/* connection exception */
 	    strcmp(state, "40001") == 0 ||	/* serialization_failure */
 	    strcmp(state, "40P01") == 0 ||	/* deadlock_detected */
