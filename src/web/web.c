@@ -1,7 +1,10 @@
 /*
  * web.c -- static console files.  "/" is index.html; anything not found is
- * 404.  Every answer carries the security headers the console relies on:
- * no inline script, no framing, no sniffing, no referrer leaks.
+ * 404.  Every answer carries the security headers the console relies on
+ * (issue 4): no inline script or style, no framing, no sniffing, no
+ * referrer leaks.  Trusted Types with no policy make the browser refuse
+ * any string-to-HTML sink (innerHTML and friends), so the console cannot
+ * insert API text as HTML even by mistake.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +13,10 @@
 #include "web.h"
 #include "web_files.h"
 
-#define WEB_CSP	"default-src 'self'; script-src 'self'; style-src 'self'; " \
+#define WEB_CSP	"default-src 'none'; script-src 'self'; style-src 'self'; " \
 		"img-src 'self' data:; connect-src 'self'; object-src 'none'; " \
-		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'; " \
+		"require-trusted-types-for 'script'; trusted-types 'none'"
 
 struct web {
 	int	unused;
@@ -32,6 +36,19 @@ web_free(struct web *w)
 	free(w);
 }
 
+/* The security headers of every answer, the 404 included. */
+static void
+web_headers(struct http_resp *resp)
+{
+	(void)http_resp_header(resp, "Content-Security-Policy", WEB_CSP);
+	(void)http_resp_header(resp, "X-Frame-Options", "DENY");
+	(void)http_resp_header(resp, "Referrer-Policy", "no-referrer");
+	(void)http_resp_header(resp, "Cross-Origin-Opener-Policy",
+	    "same-origin");
+	(void)http_resp_header(resp, "Cross-Origin-Resource-Policy",
+	    "same-origin");
+}
+
 int
 web_handle(void *arg, const struct http_req *req, struct http_resp *resp)
 {
@@ -47,11 +64,14 @@ web_handle(void *arg, const struct http_req *req, struct http_resp *resp)
 		if (http_resp_set(resp, 200, web_files[i].content_type,
 		    web_files[i].data, web_files[i].len) != 0)
 			return -1;
-		(void)http_resp_header(resp, "Content-Security-Policy",
-		    WEB_CSP);
-		(void)http_resp_header(resp, "X-Frame-Options", "DENY");
-		(void)http_resp_header(resp, "Referrer-Policy", "no-referrer");
+		/* The HTTP edge already sends Cache-Control: no-store and
+		 * nosniff on every answer: an upgraded scepd never runs a
+		 * stale console next to a newer API. */
+		web_headers(resp);
 		return 0;
 	}
-	return http_resp_text(resp, 404, "not found\n");
+	if (http_resp_text(resp, 404, "not found\n") != 0)
+		return -1;
+	web_headers(resp);
+	return 0;
 }
