@@ -6,7 +6,7 @@ build="meson ninja-build pkg-config gcc libssl-dev libmicrohttpd-dev
 libsqlite3-dev libpq-dev libjansson-dev libcurl4-openssl-dev libsodium-dev
 openssl curl python3"
 test="$build scep certmonger dbus clang libclang-rt-14-dev sqlite3
-postgresql valgrind"
+postgresql valgrind chromium nodejs npm"
 bench="$test wrk"
 case "${1:-build}" in
 build) want=$build ;;
@@ -16,6 +16,8 @@ bench) want=$bench ;;
 esac
 missing=""
 for p in $want; do
+	# A nodejs from NodeSource bundles npm (and conflicts with Debian's).
+	[ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing="$missing $p"
 done
