@@ -73,6 +73,22 @@ raw_int(const char *sql)
 	return v;
 }
 
+static int
+raw_exec(const char *sql)
+{
+	PGconn *c = NULL;
+	PGresult *res = NULL;
+	int ok = 0;
+
+	if ((c = PQconnectdb(dsn)) != NULL && PQstatus(c) == CONNECTION_OK &&
+	    (res = PQexec(c, sql)) != NULL)
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+		    PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	PQfinish(c);
+	return ok ? 0 : -1;
+}
+
 /* The cluster's server: pg-cluster.sh kill (immediate) or start. */
 static int
 server(const char *what)
@@ -652,6 +668,40 @@ test_outage(struct store *a, struct store *b, int64_t ca, int64_t ep,
 	    "the audit chain survived the crash");
 }
 
+/* ---- the server becomes read-only (as a demoted primary does) ---- */
+
+static void
+test_read_only(struct store *a)
+{
+	char sql[256];
+	const char *db = strrchr(dsn, '/');
+	int r = 0, i, tries = 0;
+
+	/* Sessions opened from now on are read-only; end the current ones
+	 * so that the pool's next connections are. */
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s SET "
+	    "default_transaction_read_only = on", db != NULL ? db + 1 : "x");
+	tap_ok(raw_exec(sql) == 0 && raw_exec("SELECT pg_terminate_backend"
+	    "(pid) FROM pg_stat_activity WHERE datname = current_database() "
+	    "AND pid <> pg_backend_pid()") == 0,
+	    "the database turns read-only, sessions end");
+	for (i = 0; i < 3; i++)
+		if ((r = store_setting_set(a, "ro-probe", "1")) == SCEP_OK)
+			break;
+	tap_ok(r == SCEP_E_BUSY, "writes fail with SCEP_E_BUSY (%d)", r);
+	snprintf(sql, sizeof(sql), "BEGIN READ WRITE; ALTER DATABASE %s "
+	    "RESET default_transaction_read_only; COMMIT",
+	    db != NULL ? db + 1 : "x");
+	tap_ok(raw_exec(sql) == 0, "the database is writable again");
+	for (i = 0; i < 3; i++) {
+		tries++;
+		if ((r = store_setting_set(a, "ro-probe", "2")) == SCEP_OK)
+			break;
+	}
+	tap_ok(r == SCEP_OK, "the read-only connections were replaced: the "
+	    "write succeeds (attempt %d)", tries);
+}
+
 /* ---- the server freezes (SIGSTOP) and thaws ---- */
 
 /*
@@ -799,6 +849,7 @@ main(void)
 	test_chain(a, b);
 	test_sessions(a, b);
 	test_outage(a, b, ca.id, ep.id, acct.id);
+	test_read_only(a);
 	test_freeze(a, b);
 
 	store_close(a);
