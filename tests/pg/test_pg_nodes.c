@@ -16,7 +16,9 @@
  *  - one audit chain, never forked, whoever appends;
  *  - console sessions shared;
  *  - when the server goes away, calls fail quickly (never hang) and the
- *    nodes recover by themselves when it comes back; when it freezes
+ *    nodes recover by themselves when it comes back; when it turns
+ *    read-only (a demoted primary), its connections are replaced; when
+ *    it freezes
  *    (SIGSTOP: the TCP connections stay up, nothing answers), calls give
  *    up at the client-side deadline and recover after the thaw.
  */
