@@ -714,7 +714,8 @@ pg_exec(struct pg_conn *c, const struct pg_stmt *st,
 			r = res_err(c, NULL);
 			goto out;
 		}
-		if ((r = conn_wait(c, PG_CLIENT_TIMEOUT_MS, 1, &res)) != SCEP_OK)
+		if ((r = conn_wait(c, PG_CLIENT_TIMEOUT_MS, 1, &res)) !=
+		    SCEP_OK)
 			goto out;
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			r = res_err(c, res);

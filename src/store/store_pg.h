@@ -28,7 +28,7 @@ struct store_copy_report {
 	int64_t			 events;	/* audit rows */
 	uint8_t			 last_hash[STORE_HASH_LEN];	/* chain head */
 	int64_t			 bad_event;	/* verify failure, else 0 */
-	char			 error[256];	/* what went wrong, for people */
+	char			 error[256];	/* what went wrong, in words */
 };
 
 /*

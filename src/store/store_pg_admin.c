@@ -216,7 +216,8 @@ static const char *const stmt_sql[NSTMT] = {
 };
 
 /* The statement "id" of this file as a struct pg_stmt. */
-#define A(id)	(&(const struct pg_stmt){ (id), stmt_sql[(id) - PG_SLOT_ADMIN] })
+#define A(id)	\
+	(&(const struct pg_stmt){ (id), stmt_sql[(id) - PG_SLOT_ADMIN] })
 
 /* ---- small helpers ---- */
 
