@@ -257,12 +257,13 @@ void	kp_master_main(int ctl, int dirfd) __attribute__((noreturn));
 void	kp_worker_run(int fd, int dirfd) __attribute__((noreturn));
 
 /*
- * Sandbox steps (kp_sandbox.c), in the order the master and the workers
- * apply them.  Each returns 0, or -1 with errno (and a log line) when a
- * mechanism is missing; only kp_sandbox_seccomp() failing is fatal.
+ * Sandbox steps (kp_sandbox.c), in the order the master applies them.
  *
- *  kp_sandbox_proc(): PR_SET_DUMPABLE 0, RLIMIT_CORE 0, RLIMIT_FSIZE 0,
- *    drop every capability (bounding set too); no ptrace, no core file.
+ *  kp_sandbox_fs(dirfd): see below; never fatal (logged).
+ *  kp_sandbox_proc(): PR_SET_DUMPABLE 0 and PR_SET_NO_NEW_PRIVS (-1 when
+ *    either fails: fatal), RLIMIT_CORE 0 and every capability dropped,
+ *    bounding and ambient sets too (a failure is logged: a supervisor's
+ *    filter may refuse capset, and there is nothing to drop then).
  *  kp_sandbox_fs(dirfd): Landlock: read-only access to files below the
  *    directory "dirfd", nothing else (TCP bind/connect denied, abstract
  *    sockets and signals scoped, as far as the kernel's ABI goes).
@@ -270,7 +271,8 @@ void	kp_worker_run(int fd, int dirfd) __attribute__((noreturn));
  *    nothing (logged once).  Returns the Landlock ABI used (>= 1), 0 for
  *    the chroot fallback, -1 for none.
  *  kp_sandbox_seccomp(master): PR_SET_NO_NEW_PRIVS and a seccomp-bpf
- *    allow-list; "master" adds fork, socketpair and descriptor passing.
+ *    allow-list (-1 when it cannot be installed: fatal); "master" adds
+ *    fork, socketpair and descriptor passing.
  *    A worker installs it a second time without: filters stack.
  *    Anything else is refused: socket() and the other network calls
  *    with EPERM, exec and every unlisted call kill the process (SIGSYS).

@@ -88,6 +88,7 @@ struct kp_pool {
 	pid_t		 master;
 
 	char		 keysdir[PATH_MAX];	/* canonical DATA_DIR/keys */
+	char		 keysabs[PATH_MAX];	/* absolute, as configured */
 
 	pthread_rwlock_t id_lock;
 	struct kp_ident	**ids;		/* owned, sorted by seq */
@@ -396,8 +397,12 @@ ident_find(struct kp_pool *p, int ra, int64_t id)
 
 /*
  * The file name of "key_path" below keys/: the directory part must be
- * DATA_DIR/keys itself (compared canonically), the name a plain one.
- * SCEP_E_CONFIG otherwise -- the key processes cannot reach other files.
+ * DATA_DIR/keys itself, the name a plain one; SCEP_E_CONFIG otherwise.
+ * The directory is compared canonically when we can still resolve it,
+ * else (after scepd dropped its privileges, keys/ may be closed to it) as
+ * text against the two spellings recorded at start.  This check is for a
+ * clear error only: a worker receives just the file name and opens it
+ * relative to its keys/ descriptor, so it cannot be sent anywhere else.
  */
 static int
 key_name(struct kp_pool *p, const char *key_path, char *name, size_t namesz)
@@ -416,7 +421,9 @@ key_name(struct kp_pool *p, const char *key_path, char *name, size_t namesz)
 		return SCEP_E_CONFIG;
 	memcpy(dir, key_path, dlen);
 	dir[dlen] = '\0';
-	if (realpath(dir, canon) == NULL || strcmp(canon, p->keysdir) != 0) {
+	if (realpath(dir, canon) == NULL)
+		snprintf(canon, sizeof(canon), "%s", dir);
+	if (strcmp(canon, p->keysdir) != 0 && strcmp(canon, p->keysabs) != 0) {
 		log_error("msg=\"key file outside the keys directory: the "
 		    "key processes cannot read it\" path=\"%s\" keys=\"%s\"",
 		    key_path, p->keysdir);
@@ -744,7 +751,7 @@ keyops_new_isolated(const char *data_dir, unsigned int nworkers,
     struct keyops **out)
 {
 	struct kp_pool	*p = NULL;
-	char		 path[PATH_MAX];
+	char		 path[PATH_MAX], cwd[PATH_MAX];
 	long		 ncpu;
 	size_t		 i;
 	int		 dirfd = -1, sv[2] = { -1, -1 }, r = SCEP_E_INTERNAL;
@@ -779,6 +786,12 @@ keyops_new_isolated(const char *data_dir, unsigned int nworkers,
 	p->locks++;
 
 	r = SCEP_E_CONFIG;
+	if (path[0] == '/')
+		snprintf(p->keysabs, sizeof(p->keysabs), "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    (size_t)snprintf(p->keysabs, sizeof(p->keysabs), "%s/%s", cwd,
+	    path) >= sizeof(p->keysabs))
+		p->keysabs[0] = '\0';
 	if ((dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    realpath(path, p->keysdir) == NULL) {
 		log_error("msg=\"cannot open the keys directory\" path=\"%s\" "

@@ -178,11 +178,14 @@ kp_sandbox_proc(void)
 	/* No ptrace by our own user, no core file, no /proc/PID/mem. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		r = -1;
-	rl.rlim_cur = rl.rlim_max = 0;
-	if (setrlimit(RLIMIT_CORE, &rl) != 0)
-		r = -1;
 	if (no_new_privs() != 0)
 		r = -1;
+	/* Belt and braces (not dumpable already means no core file); a
+	 * supervisor's filter may refuse it: log, do not stop. */
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) != 0)
+		log_warn("msg=\"keyproc: cannot set RLIMIT_CORE\" errno=%d",
+		    errno);
 	/* Every capability, bounding set included (only root has any; the
 	 * calls fail harmlessly otherwise).  Key files are owned by the
 	 * user we run as, so reading them needs none. */
@@ -195,7 +198,8 @@ kp_sandbox_proc(void)
 	memset(data, 0, sizeof(data));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
 	if (syscall(SYS_capset, &hdr, data) != 0)
-		r = -1;
+		log_warn("msg=\"keyproc: cannot drop capabilities\" errno=%d",
+		    errno);
 	return r;
 }
 

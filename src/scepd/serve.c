@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -368,6 +369,9 @@ cmd_serve(int argc, char **argv)
 			log_info("msg=\"running as\" user=\"%s\" uid=%ld",
 			    run_user, (long)uid);
 		}
+		/* scepd never executes anything: nothing it runs may gain
+		 * privileges either (setuid binaries, file capabilities). */
+		(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 		log_info("msg=\"scepd ready\" url=\"%s\" store=\"%s\"", cfg.url,
 		    cfg.store);
 		if (sigwait(&set, &sig) == 0)
