@@ -19,8 +19,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { ok, is, like, skip, diag, step, done, env, browser, closeBrowser,
+import { spawn, spawnSync } from 'node:child_process';
+import { ok, is, like, skip, diag, step, onFailure, done, env, browser, closeBrowser,
     shot, apiToken, parseCsv, login, dialog, epRow, selectEp, unlabelled } from
     './lib.mjs';
 
@@ -44,6 +44,13 @@ async function main()
 	const b = await browser({ width: 1280, height: 800 });
 	const page = b.page;
 	const ctx = {};
+
+	/* After a failed step, close what it left open so the next step
+	 * starts from the page, not from a stale dialog. */
+	onFailure(() => page.evaluate(() => {
+		for (const d of document.querySelectorAll('dialog[open]'))
+			d.close();
+	}));
 
 	/* ---------------------------------------------------------- */
 	await step('security headers', async () => {
@@ -179,12 +186,12 @@ async function main()
 		is(await ext.inputValue(), 'console-devices', 'the URI ' +
 		    'extension is proposed from the name');
 		const live = d.locator('output.liveurl');
-		is(await live.textContent(), `${env.url}/scep/console-devices`,
+		is(await live.textContent(), `${env.public}/scep/console-devices`,
 		    'the resulting URL is shown live');
 		await d.locator('.extstatus', { hasText: 'free' }).waitFor();
 		ok(true, 'the extension is checked for uniqueness (free)');
 		await ext.fill('device');
-		is(await live.textContent(), `${env.url}/scep/device`,
+		is(await live.textContent(), `${env.public}/scep/device`,
 		    'the URL follows the typing');
 		const extErr = ext.locator('xpath=..').locator('.err');
 		await extErr.waitFor();
@@ -220,7 +227,7 @@ async function main()
 		const row = epRow(page, EP);
 		await row.waitFor();
 		const cells = await row.locator('td').allTextContents();
-		like(cells[2], new RegExp(`${env.url}/scep/console-devices`),
+		like(cells[2], new RegExp(`${env.public}/scep/console-devices`),
 		    'the new row shows its URL');
 		is(cells[3], 'Device certificate SCEP', 'and its type');
 		is(cells[4], 'General', 'and its delegation mode (General)');
@@ -229,7 +236,12 @@ async function main()
 		ok(ctx.ep && ctx.ep.legacy === true && ctx.ep.type ===
 		    'device', 'the endpoint exists with the legacy switch on',
 		    ctx.ep);
+		/* The URL scepd advertises (its public --url) ... */
 		ctx.url = ctx.ep.url;
+		is(ctx.url, `${env.public}/scep/console-devices`, 'the API ' +
+		    'derives the same URL');
+		/* ... and where this test reaches the same path. */
+		ctx.local = env.url + new URL(ctx.url).pathname;
 		is(await row.getAttribute('aria-selected'), 'true',
 		    'the new endpoint is selected');
 	}, true);
@@ -306,7 +318,7 @@ async function main()
 		const dir = path.join(env.work, 'scepclient');
 		fs.mkdirSync(dir, { recursive: true });
 		const r = spawnSync('timeout', ['60', 'scepclient',
-		    '-server-url', ctx.url, '-private-key', 'key.pem',
+		    '-server-url', ctx.local, '-private-key', 'key.pem',
 		    '-certificate', 'cert.pem', '-challenge', ctx.challenge,
 		    '-cn', 'console-device-1'], { cwd: dir, encoding: 'utf8' });
 		ok(r.status === 0 && fs.existsSync(path.join(dir, 'cert.pem')),
@@ -347,7 +359,7 @@ async function main()
 		/* Filter: enrollment attempts only. */
 		await d.getByLabel('Kind').selectOption('enroll');
 		await d.getByRole('button', { name: 'Apply filters' }).click();
-		await d.locator('tbody tr[data-kind="admin"]').waitFor({
+		await d.locator('tbody tr[data-kind="admin"]').first().waitFor({
 		    state: 'detached' });
 		ok(await d.locator('tbody tr[data-kind="admin"]').count() ===
 		    0, 'the Kind filter leaves only enrollment attempts');
@@ -539,6 +551,106 @@ async function main()
 	});
 
 	/* ---------------------------------------------------------- */
+	await step('pending request approved in the console', async () => {
+		if (!which('scepclient')) {
+			skip('manual approval with a real client',
+			    'scepclient (Debian package scep) not installed');
+			return;
+		}
+		const ep2 = (await apiToken('GET', '/api/v1/endpoints')).json
+		    .items.find((e) => e.name === EP2);
+		/* scepclient needs the legacy switch (DES). */
+		await apiToken('PATCH', `/api/v1/endpoints/${ep2.id}`,
+		    { legacy: true });
+		const acct = await apiToken('POST', `/api/v1/endpoints/` +
+		    `${ep2.id}/accounts`, { name: 'Globex MDM',
+		    org_id: ctx.org2.id });
+		ok(acct.status === 201, 'an account for the manual endpoint',
+		    acct.json);
+		const dir = path.join(env.work, 'pending');
+		fs.mkdirSync(dir, { recursive: true });
+		/* scepclient waits and retries on PENDING: run it in the
+		 * background and stop it once the request is decided. */
+		const child = spawn('timeout', ['90', 'scepclient',
+		    '-server-url', env.url + new URL(ep2.url).pathname,
+		    '-private-key', 'key.pem', '-certificate', 'cert.pem',
+		    '-challenge', acct.json.challenge, '-cn', 'console-pending'],
+		    { cwd: dir, stdio: 'ignore' });
+		let req = null;
+		for (let i = 0; i < 100 && !req; i++) {
+			await page.waitForTimeout(200);
+			const l = await apiToken('GET', '/api/v1/requests');
+			req = (l.json.items || []).find((r) => r.endpoint_id ===
+			    ep2.id);
+		}
+		ok(Boolean(req), 'the enrollment waits for approval (PENDING)');
+		await page.getByRole('link', { name: 'Pending requests' })
+		    .click();
+		const row = page.locator(`tr[data-request="${req.id}"]`);
+		await row.waitFor();
+		like(await row.textContent(), /CN=console-pending/, 'Pending ' +
+		    'requests lists it with its subject');
+		await shot(page, 'page-pending-requests');
+		await row.getByRole('button', { name: /^Approve/ }).click();
+		const d = dialog(page, 'approve-request');
+		await shot(page, 'dialog-approve-request');
+		await d.getByRole('button', { name: 'Approve and issue' })
+		    .click();
+		await row.waitFor({ state: 'detached' });
+		const certs = await apiToken('GET', `/api/v1/certificates?` +
+		    `endpoint_id=${ep2.id}`);
+		ok((certs.json.items || []).some((c) => /console-pending/.test(
+		    c.subject)), 'approving issues the certificate', certs.json);
+		child.kill('SIGTERM');
+		await page.getByRole('link', { name: 'SCEP' }).click();
+		await page.locator('table.eps').waitFor();
+	});
+
+	/* ---------------------------------------------------------- */
+	await step('Intune endpoint', async () => {
+		await page.getByRole('button', { name: 'Add', exact: true })
+		    .click();
+		const d = dialog(page, 'create-endpoint');
+		await d.getByLabel('Name', { exact: true }).fill('Globex Intune');
+		await d.getByLabel('Client certificate Intune SCEP').check();
+		await d.getByRole('button', { name: 'Next' }).click();
+		const org = d.getByLabel('Organization');
+		ok(await org.isVisible(), 'Intune types ask for the ' +
+		    'organization');
+		await d.getByRole('tab', { name: 'Configuration' }).click();
+		const az = d.getByLabel('Azure account');
+		ok(await az.isDisabled(), 'the Azure account is disabled');
+		like(await d.locator('.help', { hasText: 'Not available yet' })
+		    .textContent(), /no Azure accounts in its REST API/,
+		    'with the reason next to it');
+		await az.scrollIntoViewIfNeeded();
+		await shot(page, 'dialog-create-endpoint-intune');
+		await d.getByRole('button', { name: 'Create' }).click();
+		const err = org.locator('xpath=..').locator('.err');
+		await err.waitFor();
+		is(await d.getByRole('tab', { name: 'Details' }).getAttribute(
+		    'aria-selected'), 'true', 'a missing organization is ' +
+		    'shown on the Details tab, next to the field');
+		await org.selectOption({ label: ORG2 });
+		await d.getByRole('button', { name: 'Create' }).click();
+		await d.waitFor({ state: 'detached' });
+		const row = epRow(page, 'Globex Intune');
+		await row.waitFor();
+		is((await row.locator('td').allTextContents())[3],
+		    'Client certificate Intune SCEP', 'the table shows the ' +
+		    'Intune type');
+		await selectEp(page, 'Globex Intune');
+		ok(await page.getByRole('button', { name: 'Accounts' })
+		    .isDisabled(), 'Accounts is not offered for Intune ' +
+		    'endpoints');
+		await page.getByLabel('Group by').selectOption('org');
+		const g = page.locator('tr.group', { hasText: ORG2 });
+		like(await g.textContent(), /\(2\)/, 'grouped by ' +
+		    'organization, the Intune endpoint is under its owner');
+		await page.getByLabel('Group by').selectOption('');
+	});
+
+	/* ---------------------------------------------------------- */
 	await step('RA certificates dialog', async () => {
 		await selectEp(page, EP);
 		await page.getByRole('button', { name: 'SCEP RA ' +
@@ -722,7 +834,8 @@ async function main()
 		    .click();
 		await page.getByRole('heading', { name: 'Pending requests' })
 		    .waitFor();
-		await shot(page, 'page-pending-requests');
+		ok(await page.getByText('No requests are waiting').isVisible(),
+		    'no request is left waiting');
 		await page.getByRole('link', { name: 'Azure Accounts' }).click();
 		await page.getByText('Not available yet').waitFor();
 		ok(await page.getByRole('button', { name: 'Add Azure ' +
@@ -778,13 +891,13 @@ async function main()
 		is(await page.evaluate(() => document.activeElement
 		    .textContent), 'Cancel', 'the safe choice has the focus');
 		await shot(page, 'dialog-delete-endpoint');
-		const before = await fetch(`${ctx.url}?operation=GetCACaps`);
+		const before = await fetch(`${ctx.local}?operation=GetCACaps`);
 		is(before.status, 200, 'before: the endpoint URL answers');
 		await d.getByRole('button', { name: 'Delete endpoint' }).click();
 		await d.waitFor({ state: 'detached' });
 		await epRow(page, EP).waitFor({ state: 'detached' });
 		ok(true, 'the endpoint is gone from the table');
-		const after = await fetch(`${ctx.url}?operation=GetCACaps`);
+		const after = await fetch(`${ctx.local}?operation=GetCACaps`);
 		is(after.status, 404, 'its URL stops answering (404)');
 		if (ctx.cert) {
 			const c = await apiToken('GET', `/api/v1/certificates/` +

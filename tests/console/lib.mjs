@@ -50,6 +50,15 @@ export function skip(desc, why)
 	console.log(`ok ${n} - ${desc} # SKIP ${why}`);
 }
 
+let recover = null;
+
+/* fn() runs after a step that threw, to bring the page back to a known
+ * state for the next step. */
+export function onFailure(fn)
+{
+	recover = fn;
+}
+
 /*
  * Run one step: an exception is a failed test (with the error), not the
  * end of the run, unless "fatal".
@@ -64,6 +73,13 @@ export async function step(desc, fn, fatal)
 			console.log(`Bail out! ${desc}`);
 			throw e;
 		}
+		if (recover !== null) {
+			try {
+				await recover();
+			} catch (e2) {
+				diag(`recovery failed: ${e2}`);
+			}
+		}
 	}
 }
 
@@ -76,7 +92,8 @@ export function done()
 /* ---- environment from run.sh ---- */
 
 export const env = {
-	url: process.env.CONSOLE_URL,
+	url: process.env.CONSOLE_URL,		/* where scepd listens */
+	public: process.env.CONSOLE_PUBLIC,	/* the URL it advertises */
 	work: process.env.CONSOLE_WORK,
 	init: JSON.parse(fs.readFileSync(process.env.CONSOLE_INIT, 'utf8')),
 	shots: process.env.SCREENSHOT_DIR,

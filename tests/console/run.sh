@@ -36,8 +36,12 @@ trap 'exit 1' INT TERM
 # A free loopback port: ask the kernel for one.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
+# The public URL scepd advertises (endpoint URLs, CRL distribution point):
+# a name rather than the random port, so the screenshots read well.  The
+# tests reach the same paths at $url.
+public=https://scep.example.com
 
-"$SCEPD" init --data-dir "$work/data" --json --url "$url" \
+"$SCEPD" init --data-dir "$work/data" --json --url "$public" \
     >"$work/init.json" 2>"$work/init.log" || {
 	echo "Bail out! scepd init failed: $(cat "$work/init.log")"
 	exit 1
@@ -67,7 +71,7 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
 fi
 
 rc=0
-CONSOLE_URL=$url CONSOLE_WORK=$work CONSOLE_INIT=$work/init.json \
+CONSOLE_URL=$url CONSOLE_PUBLIC=$public CONSOLE_WORK=$work CONSOLE_INIT=$work/init.json \
 CHROMIUM=$chromium PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
 SCREENSHOT_DIR=${SCREENSHOT_DIR:-$top/docs/screenshots} \
     node "$here/console.test.mjs" || rc=$?

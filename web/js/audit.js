@@ -4,7 +4,7 @@
  * filters, paging, a detail view and downloads (CSV, JSON) of what the
  * filters select.  The API pages oldest first with an "after" cursor.
  */
-import { apiGet, qs } from './api.js';
+import { apiGet, qs, list } from './api.js';
 import { h, replace, field, openDialog, errorBox, busy, fmtTime, defList }
     from './dom.js';
 import { orgs } from './model.js';
@@ -81,6 +81,9 @@ export function openAuditDialog(ep)
 
 	/* Cursors of the pages seen so far: cursors[i] starts page i. */
 	let cursors = [0], page = 0, lastFocus = null;
+	/* Account names for the ids in the records (those still visible). */
+	let accounts = new Map();
+	const acctName = (id) => id ? accounts.get(id) || `account ${id}` : '';
 
 	const query = () => ({
 		since: dayStart(F.since.input.value, false),
@@ -113,7 +116,7 @@ export function openAuditDialog(ep)
 			['Transaction ID', ev.transid],
 			['Client address', ev.client_addr],
 			['Serial', ev.serial],
-			['Account', ev.account_id ? String(ev.account_id) : ''],
+			['Account', acctName(ev.account_id)],
 			['Organization', orgs.refLabel(ev.org_id, ev.dept_id)],
 			['Hash', h('code', { class: 'fp', text: ev.hash })],
 			['Previous hash', h('code', { class: 'fp',
@@ -165,7 +168,7 @@ export function openAuditDialog(ep)
 			    h('td', { 'data-label': 'Action', text: ev.action }),
 			    h('td', { 'data-label': 'Result', text: ev.result }),
 			    h('td', { 'data-label': 'Account',
-			    text: ev.account_id ? String(ev.account_id) : '' }),
+			    text: acctName(ev.account_id) }),
 			    h('td', { 'data-label': 'Transaction / serial' },
 			    h('code', { text: ev.transid || '' }),
 			    ev.serial ? h('span', { class: 'serial',
@@ -204,7 +207,16 @@ export function openAuditDialog(ep)
 			load();
 		}
 	});
-	load();
+	(async () => {
+		try {
+			const items = await list(`/api/v1/endpoints/${ep.id}/` +
+			    'accounts');
+			accounts = new Map(items.map((a) => [a.id, a.name]));
+		} catch (e) {
+			accounts = new Map();	/* Intune endpoints: none */
+		}
+		await load();
+	})();
 	F.since.input.focus();
 	return d;
 }

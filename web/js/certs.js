@@ -9,7 +9,13 @@ import { h, replace, field, formDialog, openDialog, errorBox, busy, toast,
     fmtTime, fmtDate, defList } from './dom.js';
 import { CRL_REASONS, orgs } from './model.js';
 
-let endpoints = [];
+let endpoints = [], accounts = [];
+
+function acctName(id)
+{
+	const a = accounts.find((x) => x.id === id);
+	return a ? a.name : id ? `account ${id}` : '';
+}
 
 function epName(id)
 {
@@ -53,7 +59,7 @@ async function viewCert(serial)
 		['Subject alternative names', (x.sans || []).map((s) =>
 		    `${s.type}:${s.value}`).join(', ')],
 		['Endpoint', epName(c.endpoint_id)],
-		['Account', c.account_id ? String(c.account_id) : ''],
+		['Account', acctName(c.account_id)],
 		['Organization', orgs.refLabel(c.org_id, c.dept_id)],
 		['SHA-256 fingerprint', h('code', { class: 'fp',
 		    text: x.fingerprint_sha256 || '' })],
@@ -86,7 +92,8 @@ function revokeCert(c)
 export async function render(main)
 {
 	await orgs.load();
-	endpoints = await list('/api/v1/endpoints');
+	[endpoints, accounts] = await Promise.all([list('/api/v1/endpoints'),
+	    list('/api/v1/accounts')]);
 	const F = {
 		subject: field({ label: 'Subject contains', name: 'subject' }),
 		serial: field({ label: 'Serial (hex)', name: 'serial' }),

@@ -9,8 +9,13 @@ import { h, replace, field, formDialog, confirmDialog, toast, fmtTime,
 
 export async function render(main)
 {
-	const [items, eps] = await Promise.all([list('/api/v1/requests'),
-	    list('/api/v1/endpoints')]);
+	const [items, eps, accts] = await Promise.all([
+		list('/api/v1/requests'), list('/api/v1/endpoints'),
+		list('/api/v1/accounts')]);
+	const acctName = (id) => {
+		const a = accts.find((x) => x.id === id);
+		return a ? a.name : id ? `account ${id}` : '';
+	};
 	const epName = (id) => {
 		const e = eps.find((x) => x.id === id);
 		return e ? e.name : `endpoint ${id}`;
@@ -63,8 +68,8 @@ export async function render(main)
 		    h('td', { 'data-label': 'Subject', text: r.subject || '' }),
 		    h('td', { 'data-label': 'Endpoint',
 		    text: epName(r.endpoint_id) }),
-		    h('td', { 'data-label': 'Account', text: r.account_id ?
-		    String(r.account_id) : '' }),
+		    h('td', { 'data-label': 'Account',
+		    text: acctName(r.account_id) }),
 		    h('td', { 'data-label': 'Transaction ID' },
 		    h('code', { text: r.transid })),
 		    h('td', { class: 'actions' }, ok, no));
