@@ -63,7 +63,8 @@ Where a behaviour comes from, first match wins:
   4. OK
 
 Discovery variants ("discovery" in the configuration): normal, missing,
-duplicate, mixedcase, slash, servicename, paged, 403, garbage.  The URI it
+duplicate, mixedcase, slash, servicename, paged, weird (broken entries
+before the real one), 403, garbage.  The URI it
 lists: "service": "main" | "alt" | "dead" | an explicit URL, plus
 "service_prefix" (default "/intune/svc1"); only prefixes in "live_prefixes"
 answer (others 404).
@@ -628,6 +629,16 @@ class Handler(BaseHTTPRequestHandler):
             value = unrelated + [ep(name, uri + "/")]
         elif mode == "servicename":
             value = unrelated + [ep(name, uri, field="serviceName")]
+        elif mode == "weird":
+            # Hostile or broken entries before the real one: each must be
+            # skipped, none may be used.
+            value = unrelated + [
+                "not an object", 42, None, {"providerName": 7, "uri": uri},
+                {"providerName": name, "uri": 5},
+                {"providerName": name, "uri": "http://127.0.0.1:1/plain"},
+                {"providerName": name, "uri": "https://bad host/x"},
+                {"providerName": name},
+                {"providerName": name, "uri": uri}]
         else:
             value = unrelated + [ep(name, uri)]
         value.append(ep("PkiConnectorFEService", pki))

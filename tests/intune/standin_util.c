@@ -97,16 +97,36 @@ su_calls(void)
 }
 
 /* Calls of a kind ("token", "discovery", "validateRequest" ...). */
+/*
+ * Calls of a kind, counting a resend with the same client-request-id once:
+ * libcurl transparently resends an idempotent request whose keep-alive
+ * connection turned out dead, and that is not a call of ours.  (For the
+ * ScepActions the stand-in flags a reused client-request-id as a
+ * violation, so a resend there does not go unnoticed.)
+ */
 size_t
 su_count_kind(json_t *all, const char *kind)
 {
-	size_t i, n = 0;
-	json_t *e = NULL;
+	size_t i, j, n = 0;
+	json_t *e = NULL, *f = NULL;
 
 	json_array_foreach(all, i, e) {
 		const char *k = json_string_value(json_object_get(e, "kind"));
+		const char *id = su_header(e, "client-request-id");
+		int dup = 0;
 
-		if (k != NULL && strcmp(k, kind) == 0)
+		if (k == NULL || strcmp(k, kind) != 0)
+			continue;
+		for (j = 0; id != NULL && j < i && !dup; j++) {
+			const char *k2 = NULL, *id2 = NULL;
+
+			f = json_array_get(all, j);
+			k2 = json_string_value(json_object_get(f, "kind"));
+			id2 = su_header(f, "client-request-id");
+			dup = k2 != NULL && strcmp(k2, kind) == 0 &&
+			    id2 != NULL && strcmp(id, id2) == 0;
+		}
+		if (!dup)
 			n++;
 	}
 	return n;

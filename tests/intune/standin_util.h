@@ -34,6 +34,7 @@ void	su_ctl0(const char *path, const char *body);
 void	su_reset(void);
 /* Every recorded call, in order (decref). */
 json_t	*su_calls(void);
+/* Calls of a kind; a resend with the same client-request-id counts once. */
 size_t	 su_count_kind(json_t *all, const char *kind);
 json_t	*su_nth_kind(json_t *all, const char *kind, size_t nth);
 /* Violations of spec 6 the stand-in found (printed as TAP comments). */

@@ -369,6 +369,16 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 		ok &= k[i].rc == SCEP_OK;
 	}
 	all = su_calls();
+	if (su_count_kind(all, "discovery") != 1) {
+		size_t q;
+		json_t *e = NULL;
+
+		json_array_foreach(all, q, e)
+			printf("# %s %s %s\n", json_string_value(
+			    json_object_get(e, "kind")), su_header(e,
+			    "client-request-id"), json_string_value(
+			    json_object_get(e, "behaviour")));
+	}
 	tap_ok(ok && su_count_kind(all, "token") == 2 &&
 	    su_count_kind(all, "discovery") == 1 &&
 	    su_count_kind(all, "validateRequest") == 16,
@@ -446,6 +456,22 @@ test_tokens(struct intune_client *c, const struct intune_account_cfg *bcfg)
 	intune_client_stats(c, &s1);
 	tap_ok(i == SCEP_OK && s1.token_requests == s0.token_requests + 3,
 	    "token endpoint 500 once: retried");
+
+	/* Token endpoint resets the connection once: retried. */
+	su_reset();
+	su_ctl0("config", "{\"script\": {\"token\": [\"DROP\"]}}");
+	intune_client_flush(c);
+	intune_client_stats(c, &s0);
+	i = intune_validate(c, "TXN-tokdrop", csr_ok, csr_ok_len, &out);
+	intune_client_stats(c, &s1);
+	/* Ours or libcurl's own resend on a fresh connection: either way
+	 * the token request is made again (it is idempotent). */
+	all = su_calls();
+	tap_ok(i == SCEP_OK && strcmp(json_string_value(json_object_get(
+	    su_nth_kind(all, "token", 0), "behaviour")), "DROP") == 0,
+	    "token endpoint reset once: survived (%llu requests of ours)",
+	    (unsigned long long)(s1.token_requests - s0.token_requests));
+	json_decref(all);
 
 	/* spec 10.2 case 6: the secret is refused. */
 	su_reset();
@@ -614,6 +640,7 @@ test_discovery(struct intune_client *c, const struct intune_account_cfg *bcfg)
 		{ "servicename", SCEP_OK, 1,
 		    "serviceName accepted (spec 5.3)" },
 		{ "paged", SCEP_OK, 2, "@odata.nextLink followed" },
+		{ "weird", SCEP_OK, 1, "broken entries skipped, never used" },
 		{ "missing", SCEP_E_CONFIG, 1, "service missing: configuration "
 		    "error" },
 		{ "403", SCEP_E_CONFIG, 1, "HTTP 403: permission named" },

@@ -466,7 +466,9 @@ test_pool(void)
 	t = w.last - t0;
 	tap_ok(busy == 0 && w.ok == n, "200 async checks at 500 ms each: all "
 	    "validated (%d ok)", w.ok);
-	tap_ok(tsub < 0.05, "submitting never blocked the caller (longest "
+	/* A submit that waited for Microsoft would take >= 500 ms; the
+	 * margin below that only absorbs scheduling noise on a busy host. */
+	tap_ok(tsub < 0.25, "submitting never waited for Microsoft (longest "
 	    "submit %.1f ms)", tsub * 1000);
 	tap_ok(t < 200 * 0.5 / 4, "%d workers in parallel: %.2f s for 200 "
 	    "(serial would be 100 s)", SVC_INTUNE_WORKERS, t);
