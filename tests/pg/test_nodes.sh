@@ -33,7 +33,7 @@ B=$WORK/b
 DB=$(dsn_db "$STORE_TEST_DSN")
 NRACE=10
 OUT_WORKERS=8
-OUT_PER_WORKER=20
+OUT_PER_WORKER=32
 
 # ---- 1. one deployment, two nodes ----
 "$SCEPD" init --data-dir "$A" --store "$STORE_TEST_DSN" --json \
@@ -272,22 +272,24 @@ while [ $i -le $((OUT_WORKERS * OUT_PER_WORKER)) ]; do
 done
 # worker W: its requests one after the other, alternating nodes, paced so
 # that the run spans the outage; one line per request:
-#   N NODE HTTP SECONDS STATUS SERIAL TIME_DONE
+#   N NODE HTTP SECONDS STATUS SERIAL TIME_SENT TIME_ANSWERED
 worker() {
 	_k=0
 	while [ $_k -lt $OUT_PER_WORKER ]; do
 		_i=$(($1 + _k * OUT_WORKERS))
 		_c=$WORK/out-$(((_i % 4) + 1))
 		if [ $((_i % 2)) = 0 ]; then _n=A; _u=$URL_A; else _n=B; _u=$URL_B; fi
+		_t0=$(date +%s.%N)
 		_h=$(post "$_u" "$WORK/out-$_i.der" "$WORK/out-$_i.rep")
+		_t1=$(date +%s.%N)
 		if [ "${_h%% *}" = 200 ]; then
 			_r=$(read_rep "$_c" "$WORK/out-$_i.der" "$WORK/out-$_i.rep")
 		else
 			_r="NONE -"
 		fi
-		echo "$_i $_n $_h $_r $(date +%s.%N)"
+		echo "$_i $_n $_h $_r $_t0 $_t1"
 		_k=$((_k + 1))
-		sleep 0.35
+		sleep 0.3
 	done
 }
 : > "$WORK/outage.txt"
@@ -299,9 +301,9 @@ while [ $w -le $OUT_WORKERS ]; do
 	w=$((w + 1))
 done
 sleep 2
-T_KILL=$(date +%s.%N)
 "$PG_CLUSTER_TOOL" kill "$PGCLUSTER"
 tap_check "PostgreSQL killed mid-run (immediate shutdown)" $?
+T_DEAD=$(date +%s.%N)	# pg_ctl -w returned: the server is gone
 sleep 3
 "$PG_CLUSTER_TOOL" start "$PGCLUSTER" > /dev/null
 tap_check "PostgreSQL started again" $?
@@ -311,21 +313,22 @@ for p in $WPIDS; do
 done
 
 python3 - "$WORK/outage.txt" $((OUT_WORKERS * OUT_PER_WORKER)) \
-    "$T_KILL" "$T_UP" > "$WORK/outage.sum" <<'EOF'
+    "$T_DEAD" "$T_UP" > "$WORK/outage.sum" <<'EOF'
 import sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 n = int(sys.argv[2])
-t_kill, t_up = float(sys.argv[3]), float(sys.argv[4])
-# Recovery: from "pg_ctl start returned" to the first SUCCESS of each
-# node after it (-1: none).
+t_dead, t_up = float(sys.argv[3]), float(sys.argv[4])
+# Recovery: from "pg_ctl start returned" to the first SUCCESS answered to
+# a request of each node sent after it (-1: none).
 def first_ok(node):
-    ts = [float(r[6]) for r in rows if r[1] == node and r[4] == "SUCCESS"
+    ts = [float(r[7]) for r in rows if r[1] == node and r[4] == "SUCCESS"
           and float(r[6]) > t_up]
     return min(ts) - t_up if ts else -1
 rec = max(first_ok("A"), first_ok("B")) if (first_ok("A") >= 0 and
                                             first_ok("B") >= 0) else -1
-during = sum(1 for r in rows if t_kill + 0.5 < float(r[6]) < t_up and
-             r[4] == "SUCCESS")
+# Sent after the server was gone and answered before it was back.
+during = sum(1 for r in rows if float(r[6]) > t_dead and
+             float(r[7]) < t_up and r[4] == "SUCCESS")
 codes = {}
 for r in rows:
     codes[r[2]] = codes.get(r[2], 0) + 1
