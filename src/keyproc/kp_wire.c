@@ -459,6 +459,21 @@ buf_i2d_pubkey(struct kp_buf *b, EVP_PKEY *k)
 	OPENSSL_free(der);
 }
 
+static void
+buf_i2d_spki(struct kp_buf *b, X509_PUBKEY *k)
+{
+	unsigned char	*der = NULL;
+	int		 len;
+
+	if ((len = i2d_X509_PUBKEY(k, &der)) <= 0) {
+		if (b->err == SCEP_OK)
+			b->err = SCEP_E_BADKEY;
+		return;
+	}
+	kp_buf_blob(b, der, (size_t)len);
+	OPENSSL_free(der);
+}
+
 /* ---- request encoders (scepd side) --------------------------------- */
 
 int
@@ -505,7 +520,13 @@ kp_enc_issue(struct kp_buf *b, int64_t ca_id, const struct issue_tmpl *t)
 	kp_buf_i64(b, (int64_t)t->not_after);
 	buf_i2d_name(b, t->subject);
 	buf_i2d_gens(b, t->sans);
-	buf_i2d_pubkey(b, t->pubkey);
+	if (t->spki != NULL) {
+		/* get0; the cached key of the SPKI must be the template's. */
+		if (EVP_PKEY_eq(X509_PUBKEY_get0(t->spki), t->pubkey) != 1)
+			return SCEP_E_INTERNAL;
+		buf_i2d_spki(b, t->spki);
+	} else
+		buf_i2d_pubkey(b, t->pubkey);
 	kp_buf_str(b, t->crl_url);
 	return b->err;
 }

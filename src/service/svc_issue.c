@@ -66,6 +66,7 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 	t.subject = X509_REQ_get_subject_name(csr->req);
 	t.sans = ep->profile.copy_sans ? csr->sans : NULL;
 	t.pubkey = csr->pubkey;
+	t.spki = X509_REQ_get_X509_PUBKEY(csr->req);	/* get0 */
 	t.legacy = ep->legacy;
 	t.not_before = now - ISSUE_BACKDATE;
 	t.not_after = now + (time_t)(ep->profile.term_days > 0 ?

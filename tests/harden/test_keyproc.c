@@ -210,6 +210,29 @@ test_ops(struct keyops *ko, const char *what, EVP_PKEY *ca_key, X509 *ca,
 	t.pubkey = ca_key;	/* fine as a subject key: RSA 2048 */
 	tap_ok(keyops_issue(ko, 2, &t, &x, NULL) == SCEP_E_NOTFOUND,
 	    "%s: unknown CA is SCEP_E_NOTFOUND", what);
+	/* The subject key as a CSR carries it (struct issue_tmpl.spki). */
+	{
+		X509_PUBKEY *xp = NULL;
+
+		X509_PUBKEY_set(&xp, sub);
+		t.pubkey = sub;
+		t.spki = xp;
+		tap_ok(keyops_issue(ko, 1, &t, &x, NULL) == SCEP_OK &&
+		    EVP_PKEY_eq(X509_get0_pubkey(x), sub) == 1,
+		    "%s: issue with the SPKI given: the certificate holds "
+		    "that key", what);
+		X509_free(x);
+		x = NULL;
+		if (strcmp(what, "isolated") == 0) {
+			t.pubkey = ca_key;
+			tap_ok(keyops_issue(ko, 1, &t, &x, NULL) ==
+			    SCEP_E_INTERNAL && x == NULL,
+			    "%s: an SPKI that is not the template's key is "
+			    "refused", what);
+		}
+		t.spki = NULL;
+		X509_PUBKEY_free(xp);
+	}
 	X509_NAME_free(n);
 	n = NULL;
 
