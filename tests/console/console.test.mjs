@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { ok, is, like, skip, diag, step, onFailure, done, env, browser, closeBrowser,
-    shot, apiToken, parseCsv, login, dialog, epRow, selectEp, unlabelled } from
+    shot, apiToken, parseCsv, login, dialog, epRow, selectEp, gotoScep, unlabelled } from
     './lib.mjs';
 
 const ADMIN = env.init.admin_user;
@@ -47,10 +47,15 @@ async function main()
 
 	/* After a failed step, close what it left open so the next step
 	 * starts from the page, not from a stale dialog. */
-	onFailure(() => page.evaluate(() => {
-		for (const d of document.querySelectorAll('dialog[open]'))
-			d.close();
-	}));
+	onFailure(async () => {
+		const where = await page.evaluate(() => {
+			for (const d of document.querySelectorAll('dialog[open]'))
+				d.close();
+			const h1 = document.querySelector('main h1');
+			return `${location.hash} ${h1 ? h1.textContent : ''}`;
+		});
+		diag(`the page was at: ${where}`);
+	});
 
 	/* ---------------------------------------------------------- */
 	await step('security headers', async () => {
@@ -242,7 +247,7 @@ async function main()
 		    'derives the same URL');
 		/* ... and where this test reaches the same path. */
 		ctx.local = env.url + new URL(ctx.url).pathname;
-		is(await row.getAttribute('aria-selected'), 'true',
+		ok(await row.locator('input[type=radio]').isChecked(),
 		    'the new endpoint is selected');
 	}, true);
 
@@ -335,6 +340,7 @@ async function main()
 
 	/* ---------------------------------------------------------- */
 	await step('endpoint audit', async () => {
+		await gotoScep(page);
 		await selectEp(page, EP);
 		await page.getByRole('button', { name: 'View Audit' }).click();
 		const d = dialog(page, 'endpoint-audit');
@@ -426,7 +432,52 @@ async function main()
 	});
 
 	/* ---------------------------------------------------------- */
+	await step('account: edit, disable, new challenge', async () => {
+		await gotoScep(page);
+		await selectEp(page, EP);
+		await page.getByRole('button', { name: 'Accounts' }).click();
+		const d = dialog(page, 'accounts');
+		const arow = () => d.locator('tr[data-account="Lab devices"]');
+		await arow().getByRole('button', { name: 'Edit Lab devices' })
+		    .click();
+		await d.getByLabel('Maximum enrollments').fill('10');
+		await d.getByRole('button', { name: 'Save account' }).click();
+		await arow().locator('td', { hasText: '/ 10' }).waitFor();
+		is((await arow().locator('td').allTextContents())[3],
+		    ctx.enrolled ? '1 / 10' : '0 / 10', 'Edit saves the ' +
+		    'maximum, and the list counts the enrollments');
+		await arow().getByRole('button', { name: 'Disable Lab ' +
+		    'devices' }).click();
+		await arow().getByRole('cell', { name: 'disabled' }).waitFor();
+		const a1 = await apiToken('GET', `/api/v1/endpoints/` +
+		    `${ctx.ep.id}/accounts`);
+		is(a1.json.items[0].enabled, false, 'Disable turns the ' +
+		    'account off in the server');
+		await arow().getByRole('button', { name: 'Enable Lab ' +
+		    'devices' }).click();
+		await arow().getByRole('cell', { name: 'enabled' }).waitFor();
+		ok(true, 'Enable turns it back on');
+		await arow().getByRole('button', { name: 'New challenge for ' +
+		    'Lab devices' }).click();
+		const c = dialog(page, 'new-challenge');
+		like(await c.textContent(), /stops working at once/, 'a new ' +
+		    'challenge is confirmed first: the old one stops working');
+		await c.getByRole('button', { name: 'Make a new challenge' })
+		    .click();
+		const secret = d.locator('input.secret');
+		await secret.waitFor();
+		const fresh = await secret.inputValue();
+		ok(fresh.length >= 16 && fresh !== ctx.challenge, 'the new ' +
+		    'challenge is shown once, and differs');
+		await d.getByRole('button', { name: 'I have copied it' }).click();
+		await arow().waitFor();
+		await page.keyboard.press('Escape');
+		await d.waitFor({ state: 'detached' });
+	});
+
+	/* ---------------------------------------------------------- */
 	await step('delegate to the organization', async () => {
+		await gotoScep(page);
 		await selectEp(page, EP);
 		await page.getByRole('button', { name: 'Delegate' }).click();
 		const d = dialog(page, 'delegate-endpoint');
@@ -461,6 +512,7 @@ async function main()
 
 	/* ---------------------------------------------------------- */
 	await step('a second endpoint for Globex (edit dialog)', async () => {
+		await gotoScep(page);
 		await page.getByRole('button', { name: 'Add', exact: true })
 		    .click();
 		const d = dialog(page, 'create-endpoint');
@@ -507,6 +559,7 @@ async function main()
 
 	/* ---------------------------------------------------------- */
 	await step('filter and group', async () => {
+		await gotoScep(page);
 		const rows = page.locator('table.eps tbody tr[data-id]');
 		const names = async () => rows.locator('label.epname')
 		    .allTextContents();
@@ -583,7 +636,11 @@ async function main()
 			req = (l.json.items || []).find((r) => r.endpoint_id ===
 			    ep2.id);
 		}
-		ok(Boolean(req), 'the enrollment waits for approval (PENDING)');
+		if (!ok(Boolean(req), 'the enrollment waits for approval ' +
+		    '(PENDING)')) {
+			child.kill('SIGTERM');
+			return;
+		}
 		await page.getByRole('link', { name: 'Pending requests' })
 		    .click();
 		const row = page.locator(`tr[data-request="${req.id}"]`);
@@ -608,6 +665,7 @@ async function main()
 
 	/* ---------------------------------------------------------- */
 	await step('Intune endpoint', async () => {
+		await gotoScep(page);
 		await page.getByRole('button', { name: 'Add', exact: true })
 		    .click();
 		const d = dialog(page, 'create-endpoint');
@@ -651,7 +709,50 @@ async function main()
 	});
 
 	/* ---------------------------------------------------------- */
+	await step('audit paging', async () => {
+		await gotoScep(page);
+		const ep2 = (await apiToken('GET', '/api/v1/endpoints')).json
+		    .items.find((e) => e.name === EP2);
+		/* 30 more administrative changes: two pages of 25. */
+		for (let i = 0; i < 30; i++)
+			await apiToken('PATCH', `/api/v1/endpoints/${ep2.id}`,
+			    { term_days: 300 + i });
+		await selectEp(page, EP2);
+		await page.getByRole('button', { name: 'View Audit' }).click();
+		const d = dialog(page, 'endpoint-audit');
+		await d.locator('tbody tr').first().waitFor();
+		await d.getByLabel('Rows per page').selectOption('25');
+		await d.getByRole('button', { name: 'Apply filters' }).click();
+		await d.locator('.count', { hasText: 'Page 1: 25 records' })
+		    .waitFor();
+		const firstId = await d.locator('tbody tr').first().textContent();
+		ok(await d.getByRole('button', { name: 'Next page' })
+		    .isEnabled(), 'a full page offers the next one');
+		ok(await d.getByRole('button', { name: 'Previous page' })
+		    .isDisabled(), 'the first page has no previous one');
+		await d.getByRole('button', { name: 'Next page' }).click();
+		await d.locator('.count', { hasText: 'Page 2' }).waitFor();
+		const n2 = await d.locator('tbody tr').count();
+		ok(n2 >= 5, 'page 2 holds the rest', `${n2} rows`);
+		await d.getByRole('button', { name: 'Previous page' }).click();
+		await d.locator('.count', { hasText: 'Page 1' }).waitFor();
+		is(await d.locator('tbody tr').first().textContent(), firstId,
+		    'Previous page returns to the same first record');
+		await d.getByLabel('Action').fill('endpoint.update');
+		await d.getByRole('button', { name: 'Apply filters' }).click();
+		await d.locator('.count', { hasText: 'Page 1: 25 records' })
+		    .waitFor();
+		const actions = await d.locator('tbody td[data-label=Action]')
+		    .allTextContents();
+		ok(actions.every((a) => a === 'endpoint.update'), 'the Action ' +
+		    'filter is applied', actions);
+		await page.keyboard.press('Escape');
+		await d.waitFor({ state: 'detached' });
+	});
+
+	/* ---------------------------------------------------------- */
 	await step('RA certificates dialog', async () => {
+		await gotoScep(page);
 		await selectEp(page, EP);
 		await page.getByRole('button', { name: 'SCEP RA ' +
 		    'Certificates' }).click();
@@ -688,6 +789,34 @@ async function main()
 		await go.click();
 		await d.locator('td', { hasText: 'CN=Console RA' }).waitFor();
 		ok(true, 'a new (staged) RA certificate is created and listed');
+		/* Rollover, step 2: the active RA switches to the staged one. */
+		const activeRow = d.locator('tbody tr', { has:
+		    page.getByRole('cell', { name: 'active', exact: true }) });
+		await activeRow.getByRole('button', { name: /^Details of RA/ })
+		    .click();
+		ok(await d.getByRole('button', { name: 'Roll over: stage ' +
+		    'successor' }).isDisabled(), 'with a successor staged, ' +
+		    'staging another is not offered');
+		await d.getByRole('button', { name: 'Roll over: switch to the ' +
+		    'successor' }).click();
+		const sw = dialog(page, 'ra-switch');
+		like(await sw.textContent(), /still decrypts/, 'the switch is ' +
+		    'confirmed and says the old RA still decrypts');
+		await sw.getByRole('button', { name: 'Switch' }).click();
+		const consoleRa = d.locator('tbody tr', { hasText:
+		    'CN=Console RA' });
+		await consoleRa.getByRole('cell', { name: 'active',
+		    exact: true }).waitFor();
+		ok(true, 'after the switch the new RA certificate is active');
+		ok(await d.getByRole('cell', { name: 'retired', exact: true })
+		    .count() === 1, 'and the old one retired');
+		const ras = (await apiToken('GET', '/api/v1/ras')).json.items;
+		const nra = ras.find((r) => r.subject === 'CN=Console RA');
+		const eps = (await apiToken('GET', '/api/v1/endpoints')).json
+		    .items;
+		ok(eps.every((e) => !e.ra_id || e.ra_id === nra.id),
+		    'every endpoint moved to the new RA', eps.map((e) =>
+		    e.ra_id));
 		await d.getByRole('button', { name: 'Close' }).last().click();
 	});
 
@@ -805,6 +934,22 @@ async function main()
 			await page.locator(`tr[data-serial="${ctx.cert.serial}"]`)
 			    .waitFor();
 			ok(true, 'Certificates lists the enrolled certificate');
+			await page.getByLabel('Subject contains').fill(
+			    'console-device-1');
+			await page.getByRole('button', { name: 'Search' }).click();
+			await page.locator('.count', { hasText: /^1 certificate$/ })
+			    .waitFor();
+			is(await page.locator('main tbody tr').count(), 1,
+			    'searching by subject finds exactly it');
+			await page.getByLabel('Status').selectOption('revoked');
+			await page.getByRole('button', { name: 'Search' }).click();
+			await page.locator('.count', { hasText: 'No certificates' })
+			    .waitFor();
+			ok(true, 'and status "revoked" finds nothing yet');
+			await page.getByLabel('Status').selectOption('');
+			await page.getByRole('button', { name: 'Search' }).click();
+			await page.locator('.count', { hasText: /^1 certificate$/ })
+			    .waitFor();
 			await shot(page, 'page-certificates');
 			await page.getByRole('button', { name: `View ` +
 			    `${ctx.cert.serial}` }).click();
@@ -872,15 +1017,20 @@ async function main()
 		    .getAttribute('data-id');
 		ok(first && second && first !== second, 'arrow keys move the ' +
 		    'row selection');
-		is(await page.locator('table.eps tr.selected')
-		    .getAttribute('aria-selected'), 'true', 'the selected row ' +
-		    'is announced (aria-selected)');
+		is(await page.locator('table.eps tr.selected input[type=radio]')
+		    .getAttribute('aria-label'), `Select ${await page.locator(
+		    'table.eps tr.selected label.epname').textContent()}`,
+		    'the selection is a labelled radio button (what a screen ' +
+		    'reader announces)');
+		ok(await page.locator('table.eps tr.selected input[type=radio]')
+		    .isChecked(), 'and it is checked');
 		is((await unlabelled(page.locator('main'))).length, 0,
 		    'every control of the SCEP page has a label');
 	});
 
 	/* ---------------------------------------------------------- */
 	await step('delete the endpoint', async () => {
+		await gotoScep(page);
 		await selectEp(page, EP);
 		await page.getByRole('button', { name: 'Delete' }).click();
 		const d = dialog(page, 'delete-endpoint');

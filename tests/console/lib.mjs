@@ -233,6 +233,13 @@ export function dialog(page, id)
 	return page.locator(`dialog[data-dialog="${id}"]`);
 }
 
+/* Go to the SCEP page (from any page) and wait for its table. */
+export async function gotoScep(page)
+{
+	await page.getByRole('link', { name: 'SCEP', exact: true }).click();
+	await page.locator('table.eps').waitFor();
+}
+
 /* The body row of endpoint "name" on the SCEP page (first match). */
 export function epRow(page, name)
 {
@@ -250,7 +257,8 @@ export async function selectEp(page, name)
 {
 	const row = epRow(page, name);
 	await row.locator('label.epname').click();
-	if (await row.getAttribute('aria-selected') !== 'true')
+	if (!await row.locator('input[type=radio]').isChecked() ||
+	    !/\bselected\b/.test(await row.getAttribute('class') || ''))
 		throw new Error(`endpoint ${name} did not become selected`);
 	return row;
 }

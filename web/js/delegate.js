@@ -27,7 +27,7 @@ export function openDelegateDialog(ep, onDone)
 	const current = new Set((ep.targets || []).map((t) =>
 	    `${t.org_id}:${t.dept_id || 0}`));
 	const boxes = [];	/* [checkbox, org_id, dept_id] */
-	const tree = h('ul', { class: 'tree', role: 'group',
+	const tree = h('ul', { class: 'tree',
 	    'aria-label': 'Organizations and departments' });
 	const treeErr = h('p', { class: 'err', role: 'alert', hidden: true });
 
@@ -38,7 +38,8 @@ export function openDelegateDialog(ep, onDone)
 		ocb.disabled = !scopeCovers(o.id, 0);
 		boxes.push([ocb, o.id, 0]);
 		const depts = orgs.deptsOf(o.id);
-		const sub = h('ul', { class: 'tree-sub', role: 'group' });
+		const sub = h('ul', { class: 'tree-sub',
+		    'aria-label': `Departments of ${o.name}` });
 		const deptBoxes = [];
 		for (const dp of depts) {
 			const did = newId('dept');

@@ -128,8 +128,9 @@ function row(ep, gi)
 	radio.checked = sel;
 	radio.addEventListener('change', () => select(ep.id));
 	const url = ep.url || `${baseUrl()}/scep/${ep.uri_ext}`;
+	/* The radio button carries the selection for assistive
+	 * technology; the row only shows it. */
 	const tr = h('tr', { class: sel ? 'selected' : null,
-	    'aria-selected': sel ? 'true' : 'false',
 	    dataset: { id: String(ep.id) } },
 	    h('td', { class: 'sel' }, radio),
 	    h('td', { 'data-label': 'Name' },
@@ -195,7 +196,6 @@ function select(id)
 	for (const tr of ui.table.querySelectorAll('tbody tr[data-id]')) {
 		const on = Number(tr.dataset.id) === id;
 		tr.classList.toggle('selected', on);
-		tr.setAttribute('aria-selected', on ? 'true' : 'false');
 		const r = tr.querySelector('input[type=radio]');
 		if (r)
 			r.checked = on;
@@ -366,7 +366,7 @@ function toolbar()
 	ui.controls = c;
 	ui.refresh = b('Refresh');
 	ui.refresh.addEventListener('click', () => refresh(true));
-	return h('div', { class: 'toolbar', role: 'toolbar',
+	return h('div', { class: 'toolbar', role: 'group',
 	    'aria-label': 'Endpoint actions' },
 	    c.add, c.edit, c.del, c.deleg, c.accounts, c.ra, c.audit,
 	    h('span', { class: 'spacer' }), ui.refresh);
@@ -394,13 +394,4 @@ export async function render(main)
 	    toolbar(), filterBar(), ui.count, ui.selinfo,
 	    h('div', { class: 'tablewrap' }, ui.table));
 	renderTable();
-}
-
-/* For dialogs that change organizations: reload the filter's list. */
-export function orgsChanged()
-{
-	if (ui && ui.orgFilter && ui.orgFilter.isConnected)
-		setOptions(ui.orgFilter, [['', 'Any organization'],
-		    ...orgs.list.map((o) => [o.id, o.name])],
-		    state.filter.org);
 }
