@@ -49,6 +49,10 @@ replies(uint32_t op, const uint8_t *b, size_t n)
 		if (kp_dec_rep_crl(b, n, &crl) == SCEP_OK)
 			X509_CRL_free(crl);
 		break;
+	case KP_MAKE_RA:
+		if (kp_dec_rep_cert(b, n, &x) == SCEP_OK)
+			X509_free(x);
+		break;
 	default:
 		(void)kp_rep_status(b, n);
 		break;

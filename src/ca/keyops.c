@@ -463,6 +463,28 @@ keyops_issue(struct keyops *ko, int64_t ca_id, const struct issue_tmpl *t,
 }
 
 int
+keyops_make_ra(struct keyops *ko, int64_t ca_id, EVP_PKEY *ra_pub,
+    const char *subject_dn, int usage, int days, time_t now, X509 **out)
+{
+	EVP_PKEY	*key = NULL;
+	X509		*cert = NULL;
+	int		 r;
+
+	*out = NULL;
+	if (ra_pub == NULL || subject_dn == NULL)
+		return SCEP_E_INTERNAL;
+	if (ko != NULL && ko->vt != NULL)
+		return ko->vt->make_ra(ko->impl, ca_id, ra_pub, subject_dn,
+		    usage, days, now, out);
+	if ((r = keyops_ref(ko, 0, ca_id, &key, &cert, NULL)) != SCEP_OK)
+		return r;
+	r = ca_make_ra(key, cert, ra_pub, subject_dn, usage, days, now, out);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return r;
+}
+
+int
 keyops_sign_crl(struct keyops *ko, int64_t ca_id,
     const struct crl_entry *entries, size_t n, int64_t crl_number,
     time_t this_update, time_t next_update, X509_CRL **out)

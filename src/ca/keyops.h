@@ -147,6 +147,19 @@ struct issue_tmpl {
 int	keyops_issue(struct keyops *, int64_t ca_id, const struct issue_tmpl *,
 	    X509 **out, uint8_t *serial);
 
+/*
+ * Certify a new RA key (spec 15) with the CA key of "ca_id": the
+ * certificate of ca_make_ra() (ca_gen.h: end entity, CA:FALSE, the key
+ * usages of "usage" CA_RA_*, validity 1..CA_MAX_RA_DAYS days from "now",
+ * cut to the CA's) for "ra_pub" (borrowed; only its public half is used),
+ * subject "subject_dn".  *out is take.  SCEP_E_NOTFOUND when ca_id is not
+ * loaded.  RA creation and rollover use this, so the CA key never has to
+ * be read outside keyops (issue 8).
+ */
+int	keyops_make_ra(struct keyops *, int64_t ca_id, EVP_PKEY *ra_pub,
+	    const char *subject_dn, int usage, int days, time_t now,
+	    X509 **out);
+
 /* Sign a CertRep with RA "ra_id", or with the CA key when ra_id == 0.
  * When both are given the RA must belong to that CA (SCEP_E_CONFIG). */
 int	keyops_sign_certrep(struct keyops *, int64_t ra_id, int64_t ca_id,

@@ -51,6 +51,9 @@ struct keyops_vt {
 	int	(*sign_nextca)(void *impl, int64_t ra_id, int64_t ca_id,
 		    STACK_OF(X509) *next, time_t now, uint8_t **out,
 		    size_t *out_len);
+	int	(*make_ra)(void *impl, int64_t ca_id, EVP_PKEY *ra_pub,
+		    const char *subject_dn, int usage, int days, time_t now,
+		    X509 **out);
 	int	(*sign_crl)(void *impl, int64_t ca_id,
 		    const struct crl_entry *entries, size_t n,
 		    int64_t crl_number, time_t this_update, time_t next_update,

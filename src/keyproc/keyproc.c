@@ -206,6 +206,22 @@ op_crl(struct keyops *ko, int dirfd, struct kp_req *rq, struct kp_buf *rep)
 	return r;
 }
 
+static int
+op_make_ra(struct keyops *ko, int dirfd, struct kp_req *rq,
+    struct kp_buf *rep)
+{
+	X509	*x = NULL;
+	int	 r;
+
+	(void)dirfd;
+	r = keyops_make_ra(ko, rq->ca_id, rq->pubkey, rq->dn, (int)rq->usage,
+	    (int)rq->days, rq->now, &x);
+	if (r == SCEP_OK)
+		kp_buf_x509(rep, x);
+	X509_free(x);
+	return r;
+}
+
 /*
  * The dispatch table (STYLE H9): the only operations a worker performs,
  * with the time each may take before the worker's alarm kills it.
@@ -223,6 +239,7 @@ static const struct kp_handler {
 	{ KP_SIGN_CERTREP,	KP_TIMEOUT_SEC,		op_certrep },
 	{ KP_SIGN_NEXTCA,	KP_TIMEOUT_SEC,		op_nextca },
 	{ KP_SIGN_CRL,		KP_TIMEOUT_CRL_SEC,	op_crl },
+	{ KP_MAKE_RA,		KP_TIMEOUT_SEC,		op_make_ra },
 };
 
 static const struct kp_handler *

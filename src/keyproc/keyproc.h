@@ -49,6 +49,7 @@ enum kp_op {
 	KP_SIGN_CERTREP,	/* keyops_sign_certrep */
 	KP_SIGN_NEXTCA,		/* keyops_sign_nextca */
 	KP_SIGN_CRL,		/* keyops_sign_crl */
+	KP_MAKE_RA,		/* keyops_make_ra */
 	KP_OP__MAX
 };
 
@@ -80,6 +81,7 @@ enum kp_op {
 #define KP_MAX_SANS_DER		(128 * 1024)
 #define KP_MAX_SPKI_DER		(4 * 1024)
 #define KP_MAX_URL		2048
+#define KP_MAX_DN		1024		/* = CA_MAX_DN */
 #define KP_MAX_CERT_DER		(64 * 1024)	/* = CA_MAX_CERT_DER */
 #define KP_MAX_DECRYPT_IDS	16		/* = KEYOPS_MAX_DECRYPT_KEYS */
 #define KP_MAX_EXTRA		SCEP_MAX_CERTS	/* extra certs of a CertRep */
@@ -148,6 +150,9 @@ struct kp_req {
 	int64_t		 crl_number;
 	time_t		 this_update;
 	time_t		 next_update;
+	char		 dn[KP_MAX_DN + 1];	/* MAKE_RA: subject */
+	uint32_t	 usage;		/* MAKE_RA: CA_RA_* */
+	uint32_t	 days;		/* MAKE_RA */
 };
 
 /*
@@ -197,6 +202,8 @@ int	kp_enc_certrep(struct kp_buf *, int64_t ra_id, int64_t ca_id,
 	    const struct scep_reply *, STACK_OF(X509) *extra);
 int	kp_enc_nextca(struct kp_buf *, int64_t ra_id, int64_t ca_id,
 	    STACK_OF(X509) *next, time_t now);
+int	kp_enc_make_ra(struct kp_buf *, int64_t ca_id, EVP_PKEY *ra_pub,
+	    const char *subject_dn, int usage, int days, time_t now);
 int	kp_enc_crl(struct kp_buf *, int64_t ca_id,
 	    const struct crl_entry *entries, size_t n, int64_t crl_number,
 	    time_t this_update, time_t next_update);
@@ -215,6 +222,7 @@ int	kp_dec_rep_decrypt(const uint8_t *body, size_t len, uint8_t **out,
 int	kp_dec_rep_issue(const uint8_t *body, size_t len, X509 **out,
 	    uint8_t serial[ISSUE_SERIAL_LEN]);
 int	kp_dec_rep_crl(const uint8_t *body, size_t len, X509_CRL **out);
+int	kp_dec_rep_cert(const uint8_t *body, size_t len, X509 **out);
 
 /*
  * Message I/O on a stream socket.  kp_msg_read() reads one header and

@@ -677,6 +677,26 @@ vt_sign_crl(void *impl, int64_t ca_id, const struct crl_entry *entries,
 	return r;
 }
 
+static int
+vt_make_ra(void *impl, int64_t ca_id, EVP_PKEY *ra_pub, const char *dn,
+    int usage, int days, time_t now, X509 **out)
+{
+	struct kp_buf	 req;
+	uint8_t		*rep = NULL;
+	size_t		 rep_len = 0;
+	int		 r;
+
+	*out = NULL;
+	kp_buf_init(&req, kp_req_max(KP_MAKE_RA));
+	if ((r = kp_enc_make_ra(&req, ca_id, ra_pub, dn, usage, days,
+	    now)) == SCEP_OK &&
+	    (r = call(impl, KP_MAKE_RA, &req, &rep, &rep_len)) == SCEP_OK)
+		r = kp_dec_rep_cert(rep, rep_len, out);
+	kp_buf_clear(&req);
+	free(rep);
+	return r;
+}
+
 static void
 pool_free(void *impl)
 {
@@ -724,6 +744,7 @@ static const struct keyops_vt kp_vt = {
 	.issue		= vt_issue,
 	.sign_certrep	= vt_sign_certrep,
 	.sign_nextca	= vt_sign_nextca,
+	.make_ra	= vt_make_ra,
 	.sign_crl	= vt_sign_crl,
 };
 

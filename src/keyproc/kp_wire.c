@@ -54,6 +54,8 @@ kp_req_max(uint32_t op)
 	case KP_SIGN_CRL:
 		return 4 * 8 + 4 + (size_t)KP_MAX_CRL_ENTRIES *
 		    (B(KP_MAX_SERIAL_HEX) + 8 + 4);
+	case KP_MAKE_RA:
+		return 8 + B(KP_MAX_SPKI_DER) + B(KP_MAX_DN) + 2 * 4 + 8;
 	default:
 		return 0;
 	}
@@ -75,6 +77,8 @@ kp_rep_max(uint32_t op)
 		return 4 + B(KP_MAX_SIGNED);
 	case KP_SIGN_CRL:
 		return 4 + B(KP_MAX_CRL_DER);
+	case KP_MAKE_RA:
+		return 4 + B(KP_MAX_CERT_DER);
 	default:
 		return 0;
 	}
@@ -581,6 +585,25 @@ kp_enc_nextca(struct kp_buf *b, int64_t ra_id, int64_t ca_id,
 }
 
 int
+kp_enc_make_ra(struct kp_buf *b, int64_t ca_id, EVP_PKEY *ra_pub,
+    const char *subject_dn, int usage, int days, time_t now)
+{
+	if (ra_pub == NULL || subject_dn == NULL)
+		return SCEP_E_INTERNAL;
+	if (strlen(subject_dn) > KP_MAX_DN)
+		return SCEP_E_TOOBIG;
+	if (usage < 0 || days < 0)
+		return SCEP_E_CONFIG;
+	kp_buf_i64(b, ca_id);
+	buf_i2d_pubkey(b, ra_pub);
+	kp_buf_str(b, subject_dn);
+	kp_buf_u32(b, (uint32_t)usage);
+	kp_buf_u32(b, (uint32_t)days);
+	kp_buf_i64(b, (int64_t)now);
+	return b->err;
+}
+
+int
 kp_enc_crl(struct kp_buf *b, int64_t ca_id, const struct crl_entry *e,
     size_t n, int64_t crl_number, time_t this_update, time_t next_update)
 {
@@ -835,6 +858,31 @@ dec_crl(struct cur *c, struct kp_req *rq)
 	return cur_end(c);
 }
 
+static int
+dec_make_ra(struct cur *c, struct kp_req *rq)
+{
+	const uint8_t	*p = NULL;
+	size_t		 n = 0;
+	int		 r;
+
+	rq->ca_id = get_i64(c);
+	p = get_blob(c, KP_MAX_SPKI_DER, &n);
+	if (c->err != SCEP_OK)
+		return c->err;
+	if ((r = der_pubkey(p, n, &rq->pubkey)) != SCEP_OK)
+		return r;
+	get_str(c, rq->dn, sizeof(rq->dn));
+	rq->usage = get_u32(c);
+	rq->days = get_u32(c);
+	rq->now = (time_t)get_i64(c);
+	if ((r = cur_end(c)) != SCEP_OK)
+		return r;
+	/* Ints for ca_make_ra, which checks the ranges. */
+	if (rq->usage > INT32_MAX || rq->days > INT32_MAX)
+		return SCEP_E_MALFORMED;
+	return SCEP_OK;
+}
+
 int
 kp_req_decode(uint32_t op, const uint8_t *body, size_t len,
     struct kp_req *rq)
@@ -870,6 +918,9 @@ kp_req_decode(uint32_t op, const uint8_t *body, size_t len,
 		break;
 	case KP_SIGN_CRL:
 		r = dec_crl(&c, rq);
+		break;
+	case KP_MAKE_RA:
+		r = dec_make_ra(&c, rq);
 		break;
 	default:
 		r = SCEP_E_MALFORMED;
@@ -1033,6 +1084,27 @@ kp_dec_rep_crl(const uint8_t *body, size_t len, X509_CRL **out)
 	if (cur_end(&c) != SCEP_OK)
 		return SCEP_E_MALFORMED;
 	return der_crl(der, dlen, out) == SCEP_OK ? SCEP_OK :
+	    SCEP_E_MALFORMED;
+}
+
+int
+kp_dec_rep_cert(const uint8_t *body, size_t len, X509 **out)
+{
+	struct cur	 c;
+	const uint8_t	*der = NULL;
+	size_t		 dlen = 0;
+	int		 r;
+
+	*out = NULL;
+	if ((r = kp_rep_status(body, len)) != SCEP_OK)
+		return r;
+	c.p = body + 4;
+	c.left = len - 4;
+	c.err = SCEP_OK;
+	der = get_blob(&c, KP_MAX_CERT_DER, &dlen);
+	if (cur_end(&c) != SCEP_OK)
+		return SCEP_E_MALFORMED;
+	return der_x509(der, dlen, out) == SCEP_OK ? SCEP_OK :
 	    SCEP_E_MALFORMED;
 }
 

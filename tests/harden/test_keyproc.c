@@ -269,6 +269,68 @@ test_ops(struct keyops *ko, const char *what, EVP_PKEY *ca_key, X509 *ca,
 	OPENSSL_free(env);
 	env = NULL;
 
+	/* RA rollover: a key made now, certified by the CA inside keyops,
+	 * then loaded from keys/ -- where it did not exist when the key
+	 * processes sandboxed themselves. */
+	{
+		EVP_PKEY	*nk = NULL;
+		X509		*nra = NULL;
+		char		 p[600];
+		uint8_t		*der = NULL;
+		size_t		 len = 0;
+		int64_t		 nid[1] = { 12 };
+
+		ca_key_generate("rsa2048", &nk);
+		r = keyops_make_ra(ko, 1, nk, "/CN=rollover RA/O=scepd",
+		    CA_RA_SIGN_ENCRYPT, 30, now, &nra);
+		tap_ok(r == SCEP_OK && nra != NULL && X509_verify(nra,
+		    ca_key) == 1 && (X509_get_extension_flags(nra) &
+		    EXFLAG_CA) == 0 && EVP_PKEY_eq(X509_get0_pubkey(nra),
+		    nk) == 1, "%s: keyops_make_ra certifies a new RA key "
+		    "(CA:FALSE, verifies) (r=%d)", what, r);
+		snprintf(p, sizeof(p), "%s/ra-%s-%ld.key", keysdir, what,
+		    (long)getpid());
+		if (nra != NULL && ca_key_write(p, nk) == SCEP_OK &&
+		    der_of(nra, &der, &len) == 0) {
+			r = keyops_load_ra(ko, 12, 1, p, der, len);
+			tap_ok(r == SCEP_OK && keyops_ra_cert(ko, 12) != NULL,
+			    "%s: the new RA key file loads (r=%d)", what, r);
+			OPENSSL_free(der);
+			der = NULL;
+			RAND_bytes(msg, 1);
+			msg[0] = 0x30;	/* a SEQUENCE again */
+			if (scep_env_encrypt(msg, msglen, nra, NID_aes_256_cbc,
+			    &env, &envlen) == SCEP_OK) {
+				r = keyops_decrypt(ko, nid, 1, 0, env, envlen,
+				    SCEP_ALG_DEFAULT, &inner, &innerlen,
+				    &cipher);
+				tap_ok(r == SCEP_OK && innerlen == msglen,
+				    "%s: the new RA decrypts (r=%d)", what, r);
+				OPENSSL_free(inner);
+				inner = NULL;
+				OPENSSL_free(env);
+				env = NULL;
+			}
+		} else
+			tap_ok(0, "%s: write the new RA key", what);
+		X509_free(nra);
+		nra = NULL;
+		tap_ok(keyops_make_ra(ko, 1, nk, "/CN=x", 9, 30, now, &nra) !=
+		    SCEP_OK && nra == NULL, "%s: keyops_make_ra: unknown usage "
+		    "refused", what);
+		tap_ok(keyops_make_ra(ko, 1, nk, "/CN=x", CA_RA_SIGN, 0, now,
+		    &nra) != SCEP_OK, "%s: keyops_make_ra: 0 days refused",
+		    what);
+		tap_ok(keyops_make_ra(ko, 1, nk, "not a DN", CA_RA_SIGN, 30,
+		    now, &nra) != SCEP_OK, "%s: keyops_make_ra: bad subject "
+		    "refused", what);
+		tap_ok(keyops_make_ra(ko, 3, nk, "/CN=x", CA_RA_SIGN, 30, now,
+		    &nra) == SCEP_E_NOTFOUND, "%s: keyops_make_ra: unknown CA",
+		    what);
+		EVP_PKEY_free(nk);
+		ERR_clear_error();
+	}
+
 	/* Sign a FAILURE CertRep with the RA. */
 	memset(&rp, 0, sizeof(rp));
 	RAND_bytes(nonce, sizeof(nonce));
@@ -784,6 +846,11 @@ write_seeds(const char *dir, X509 *ca, X509 *ra, EVP_PKEY *sub)
 	kp_buf_init(&b, kp_req_max(KP_SIGN_NEXTCA));
 	kp_enc_nextca(&b, 10, 1, sk, 1700000000);
 	seed(dir, "nextca", KP_SIGN_NEXTCA, &b);
+	kp_buf_clear(&b);
+	kp_buf_init(&b, kp_req_max(KP_MAKE_RA));
+	kp_enc_make_ra(&b, 1, sub, "/CN=seed RA/O=scepd", CA_RA_SIGN_ENCRYPT,
+	    365, 1700000000);
+	seed(dir, "make_ra", KP_MAKE_RA, &b);
 	kp_buf_clear(&b);
 	e.serial_hex = "1A2B";
 	e.revoked_at = 1700000000;
