@@ -222,15 +222,29 @@ c_request(void)
 	return r;
 }
 
-/* Fresh RSA key objects (see the top of the file); unarmed. */
+/* Fresh RSA key objects (see the top of the file) and fresh certificate
+ * objects: an allocation failure while libcrypto fills an X509's cached
+ * data (public key, extension flags) leaves that object broken for good,
+ * which is libcrypto's behaviour, not ours.  X509_dup() re-decodes, so the
+ * copy starts with an empty cache.  Unarmed. */
 static int
 fresh_keys(void)
 {
+	X509 *x;
+
 	EVP_PKEY_free(ra_key);
 	EVP_PKEY_free(cl_key);
 	ra_key = tu_key(testkey_ra_pem);
 	cl_key = tu_key(testkey_client_pem);
-	return ra_key != NULL && cl_key != NULL;
+	if (ra != NULL && (x = X509_dup(ra)) != NULL) {
+		X509_free(ra);
+		ra = x;
+	}
+	if (cl != NULL && (x = X509_dup(cl)) != NULL) {
+		X509_free(cl);
+		cl = x;
+	}
+	return ra_key != NULL && cl_key != NULL && ra != NULL && cl != NULL;
 }
 
 static void
