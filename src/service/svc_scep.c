@@ -6,6 +6,8 @@
  * does everything that needs a private key; the store keeps transactions,
  * certificates and the audit trail.  This file holds the rules.
  */
+#include <arpa/inet.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -510,6 +512,66 @@ resend(struct op *o, const struct store_request *prev,
 	}
 }
 
+/*
+ * The account's subject/SAN constraints (fnmatch(3) patterns, issue 3).
+ * Returns NULL when the request passes, else the reason.
+ */
+static const char *
+name_rules(struct op *o, int64_t account_id, const struct scep_csr *csr)
+{
+	struct store_account_rules rules;
+	const GENERAL_NAME *gn;
+	char cn[256], ip[64];
+	const char *v;
+	int i, n, vl;
+
+	memset(&rules, 0, sizeof(rules));
+	if (account_id == 0 || store_account_rules_get(o->s->store,
+	    account_id, &rules) != SCEP_OK)
+		return NULL;	/* no rules row: no constraints */
+	if (rules.cn_pattern[0] != '\0') {
+		n = X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(
+		    csr->req), NID_commonName, cn, sizeof(cn));
+		if (n <= 0 || fnmatch(rules.cn_pattern, cn, 0) != 0)
+			return "subject CN does not match the account's pattern";
+	}
+	if (rules.san_pattern[0] == '\0' || csr->sans == NULL)
+		return NULL;
+	for (i = 0; i < sk_GENERAL_NAME_num(csr->sans); i++) {
+		gn = sk_GENERAL_NAME_value(csr->sans, i);
+		v = NULL;
+		vl = 0;
+		switch (gn->type) {
+		case GEN_DNS:
+		case GEN_EMAIL:
+		case GEN_URI:
+			v = (const char *)ASN1_STRING_get0_data(gn->d.ia5);
+			vl = ASN1_STRING_length(gn->d.ia5);
+			break;
+		case GEN_IPADD:
+			if (gn->d.ip->length == 4 || gn->d.ip->length == 16) {
+				inet_ntop(gn->d.ip->length == 4 ? AF_INET :
+				    AF_INET6, gn->d.ip->data, ip, sizeof(ip));
+				v = ip;
+				vl = (int)strlen(ip);
+			}
+			break;
+		default:
+			break;
+		}
+		if (v == NULL || vl <= 0 || memchr(v, '\0', (size_t)vl) != NULL ||
+		    (size_t)vl >= sizeof(cn))
+			return "a subjectAltName does not match the account's "
+			    "pattern";
+		memcpy(cn, v, (size_t)vl);
+		cn[vl] = '\0';
+		if (fnmatch(rules.san_pattern, cn, 0) != 0)
+			return "a subjectAltName does not match the account's "
+			    "pattern";
+	}
+	return NULL;
+}
+
 /* PKCSReq / RenewalReq (spec 12, 13). */
 static int
 enroll(struct op *o, struct svc_result *res)
@@ -522,8 +584,8 @@ enroll(struct op *o, struct svc_result *res)
 	uint8_t *inner = NULL, fp[STORE_HASH_LEN], hash[STORE_HASH_LEN];
 	size_t inner_len = 0;
 	const char *why;
-	char serial[STORE_SERIAL_MAX];
-	int64_t account_id = 0, org_id = 0, dept_id = 0;
+	char serial[STORE_SERIAL_MAX] = "";
+	int64_t account_id = 0, org_id = 0, dept_id = 0, otc_id = 0;
 	int renewal, r, rc = SCEP_OK;
 	double t0;
 	long wait;
@@ -636,9 +698,6 @@ enroll(struct op *o, struct svc_result *res)
 				goto out;
 			}
 		}
-		snprintf(o->ev.details, sizeof(o->ev.details),
-		    "{\"request_id\":\"%s\",\"renewal_of\":\"%s\"}",
-		    o->request_id, serial);
 	} else {
 		/* spec 12.1: a self-signed signer must hold the CSR key. */
 		if (EVP_PKEY_eq(X509_get0_pubkey(o->msg->signer),
@@ -668,6 +727,20 @@ enroll(struct op *o, struct svc_result *res)
 		svc_challenge_hash(&o->s->cfg, csr->challenge,
 		    csr->challenge_len, hash);
 		r = store_account_by_challenge(o->s->store, hash, &acct);
+		if (r == SCEP_E_NOTFOUND) {
+			/* A one-time challenge minted for an account (MDMs
+			 * that fetch one per device, spec 12.3 mode 2). */
+			struct store_otc otc;
+
+			memset(&otc, 0, sizeof(otc));
+			r = store_otc_find(o->s->store, hash, (int64_t)now,
+			    &otc);
+			if (r == SCEP_OK) {
+				otc_id = otc.id;
+				r = store_account_get(o->s->store,
+				    otc.account_id, &acct);
+			}
+		}
 		if (r != SCEP_OK || acct.endpoint_id != o->ep->id) {
 			int nfail = 0;
 
@@ -709,6 +782,23 @@ enroll(struct op *o, struct svc_result *res)
 		dept_id = acct.dept_id;
 	}
 	o->ev.account_id = account_id;
+	snprintf(o->ev.details, sizeof(o->ev.details),
+	    "{\"request_id\":\"%s\",\"org_id\":%lld,\"dept_id\":%lld%s%s%s"
+	    "%s}", o->request_id, (long long)org_id, (long long)dept_id,
+	    renewal ? ",\"renewal_of\":\"" : "", renewal ? serial : "",
+	    renewal ? "\"" : "", otc_id ? ",\"one_time_challenge\":true" : "");
+	if ((why = name_rules(o, account_id, csr)) != NULL) {
+		rc = fail(o, SCEP_FAIL_BADREQUEST, why, res);
+		goto out;
+	}
+	/* A one-time challenge is used up now, atomically: of two racing
+	 * requests (even on two nodes) exactly one gets past here. */
+	if (otc_id != 0 && store_otc_consume(o->s->store, otc_id,
+	    (int64_t)now) != SCEP_OK) {
+		rc = fail(o, SCEP_FAIL_BADREQUEST,
+		    "one-time challenge already used", res);
+		goto out;
+	}
 
 	/* Record the transaction before anything is issued. */
 	rq.endpoint_id = o->ep->id;
@@ -732,6 +822,18 @@ enroll(struct op *o, struct svc_result *res)
 	rq.csr_der = NULL;	/* still owned by "inner" */
 	OPENSSL_free(rq.signer_der);	/* ours, not the store's */
 	rq.signer_der = NULL;
+	if (r == SCEP_E_EXISTS) {
+		/* The same request reached another node (or thread) first:
+		 * answer as for a re-send (spec 10). */
+		store_request_clear(&prev);
+		memset(&prev, 0, sizeof(prev));
+		if (store_request_find(o->s->store, o->ep->id, o->msg->transid,
+		    &prev) == SCEP_OK && resend(o, &prev, fp, res, &rc))
+			goto out;
+		rc = fail(o, SCEP_FAIL_BADREQUEST,
+		    "the same request is being processed; retry", res);
+		goto out;
+	}
 	if (r != SCEP_OK) {
 		rc = fail(o, SCEP_FAIL_BADREQUEST, "store unavailable", res);
 		goto out;

@@ -661,6 +661,72 @@ main(void)
 		OPENSSL_free(inner);
 	}
 
+	/* One-time challenge: works once, then never again. */
+	{
+		struct store_otc otc;
+		uint8_t h[STORE_HASH_LEN];
+		char otp[64];
+
+		memset(&otc, 0, sizeof(otc));
+		svc_challenge_generate(otp, sizeof(otp));
+		svc_challenge_hash(&cfg, otp, strlen(otp), h);
+		otc.account_id = acct_auto_id;
+		otc.created_at = time(NULL);
+		otc.expires_at = time(NULL) + 600;
+		tap_ok(store_otc_insert(st, &otc, h) == SCEP_OK,
+		    "mint a one-time challenge");
+		client_new(&c2, "otc1", otp);
+		rep = send_req(&ep_auto, SCEP_MSG_PKCSREQ, c2.transid, c2.key,
+		    c2.signer, c2.csr, c2.csr_len, NID_aes_128_cbc, NID_sha256,
+		    &http);
+		tap_ok(rep != NULL && rep->status == SCEP_STATUS_SUCCESS,
+		    "one-time challenge: first use SUCCESS");
+		scep_msg_free(rep);
+		client_free(&c2);
+		client_new(&c2, "otc2", otp);
+		rep = send_req(&ep_auto, SCEP_MSG_PKCSREQ, c2.transid, c2.key,
+		    c2.signer, c2.csr, c2.csr_len, NID_aes_128_cbc, NID_sha256,
+		    &http);
+		tap_ok(rep != NULL && rep->status == SCEP_STATUS_FAILURE &&
+		    rep->failinfo == SCEP_FAIL_BADREQUEST,
+		    "one-time challenge: second use FAILURE badRequest");
+		scep_msg_free(rep);
+		client_free(&c2);
+	}
+
+	/* Account name rules (fnmatch patterns). */
+	{
+		struct store_account_rules rules;
+
+		memset(&acct, 0, sizeof(acct));
+		memset(&rules, 0, sizeof(rules));
+		store_account_get(st, acct_auto_id, &acct);
+		rules.account_id = acct_auto_id;
+		snprintf(rules.cn_pattern, sizeof(rules.cn_pattern), "dev-*");
+		tap_ok(store_account_save(st, &acct, &rules) == SCEP_OK,
+		    "set CN pattern dev-* on the account");
+		client_new(&c2, "printer7", chal_auto);
+		rep = send_req(&ep_auto, SCEP_MSG_PKCSREQ, c2.transid, c2.key,
+		    c2.signer, c2.csr, c2.csr_len, NID_aes_128_cbc, NID_sha256,
+		    &http);
+		tap_ok(rep != NULL && rep->status == SCEP_STATUS_FAILURE &&
+		    strstr(rep->failtext, "pattern") != NULL,
+		    "CN outside the pattern: FAILURE (%s)",
+		    rep ? rep->failtext : "");
+		scep_msg_free(rep);
+		client_free(&c2);
+		client_new(&c2, "dev-42", chal_auto);
+		rep = send_req(&ep_auto, SCEP_MSG_PKCSREQ, c2.transid, c2.key,
+		    c2.signer, c2.csr, c2.csr_len, NID_aes_128_cbc, NID_sha256,
+		    &http);
+		tap_ok(rep != NULL && rep->status == SCEP_STATUS_SUCCESS,
+		    "CN inside the pattern: SUCCESS");
+		scep_msg_free(rep);
+		client_free(&c2);
+		rules.cn_pattern[0] = '\0';
+		store_account_save(st, &acct, &rules);
+	}
+
 	/* Disabled account; enrollment limit. */
 	memset(&acct, 0, sizeof(acct));
 	store_account_get(st, acct_auto_id, &acct);
