@@ -34,6 +34,33 @@ const EP2 = 'Globex Devices';
 const RAO = 'rao-acme';
 const RAO_PW = 'rao-password-1234';
 
+/* Children still running (scepclient waiting on PENDING): stopped by
+ * pid when the test ends, however it ends. */
+const children = new Set();
+
+function spawnChild(cmd, args, opts)
+{
+	const c = spawn(cmd, args, opts);
+	children.add(c);
+	c.on('exit', () => children.delete(c));
+	return c;
+}
+
+function stopChildren()
+{
+	for (const c of children)
+		c.kill('SIGTERM');
+}
+
+/* run.sh (or meson's timeout) stops us with a signal: stop the
+ * children and exit; playwright kills its chromium when we exit. */
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'])
+	process.on(sig, () => {
+		console.log(`Bail out! ${sig}`);
+		stopChildren();
+		process.exit(1);
+	});
+
 function which(cmd)
 {
 	return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -624,7 +651,7 @@ async function main()
 		fs.mkdirSync(dir, { recursive: true });
 		/* scepclient waits and retries on PENDING: run it in the
 		 * background and stop it once the request is decided. */
-		const child = spawn('timeout', ['90', 'scepclient',
+		const child = spawnChild('timeout', ['90', 'scepclient',
 		    '-server-url', env.url + new URL(ep2.url).pathname,
 		    '-private-key', 'key.pem', '-certificate', 'cert.pem',
 		    '-challenge', acct.json.challenge, '-cn', 'console-pending'],
@@ -1126,5 +1153,7 @@ try {
 	await main();
 } catch (e) {
 	diag(e && e.stack ? e.stack : String(e));
+} finally {
+	stopChildren();
 }
 process.exitCode = done() ? 1 : 0;

@@ -22,16 +22,19 @@ command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/scepd-console.XXXXXX")
 pid=""
+npid=""
+# Stop what we started, by pid: the test (playwright closes its chromium
+# on SIGTERM), then scepd; then remove the work directory.
 cleanup()
 {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
+	for p in $npid $pid; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP
 
 # A free loopback port: ask the kernel for one.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -70,11 +73,16 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
 	}
 fi
 
+# In the background and waited for, so that a signal (meson's timeout)
+# runs the traps at once instead of after the test.
 rc=0
 CONSOLE_URL=$url CONSOLE_PUBLIC=$public CONSOLE_WORK=$work CONSOLE_INIT=$work/init.json \
 CHROMIUM=$chromium PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
 SCREENSHOT_DIR=${SCREENSHOT_DIR:-$top/docs/screenshots} \
-    node "$here/console.test.mjs" || rc=$?
+    node "$here/console.test.mjs" &
+npid=$!
+wait "$npid" || rc=$?
+npid=""
 if [ "$rc" -ne 0 ]; then
 	echo "# scepd log (last 40 lines):"
 	tail -n 40 "$work/scepd.log" | sed 's/^/# /'
