@@ -140,6 +140,49 @@ read_file(const char *path, char **out, size_t max)
 	return (int)n;
 }
 
+/*
+ * A store DSN for the log: a password in it (postgresql://user:PW@host or
+ * password=PW) is replaced by "***".  Secrets never reach the log.
+ */
+static void
+dsn_redact(const char *dsn, char *out, size_t outsz)
+{
+	const char *at, *colon, *pw, *end, *slash;
+	size_t o = 0;
+
+	out[0] = '\0';
+	while (*dsn != '\0' && o + 4 < outsz) {
+		if (strncmp(dsn, "://", 3) == 0 &&
+		    (at = strchr(dsn + 3, '@')) != NULL &&
+		    (colon = memchr(dsn + 3, ':', (size_t)(at - dsn - 3))) !=
+		    NULL && ((slash = strchr(dsn + 3, '/')) == NULL ||
+		    slash > at)) {
+			size_t n = (size_t)(colon - dsn) + 1;
+
+			if (o + n + 4 >= outsz)
+				break;
+			memcpy(out + o, dsn, n);
+			o += n;
+			memcpy(out + o, "***", 3);
+			o += 3;
+			dsn = at;
+			continue;
+		}
+		if (strncmp(dsn, "password=", 9) == 0) {
+			pw = dsn + 9;
+			end = pw + strcspn(pw, " &");
+			if (o + 13 >= outsz)
+				break;
+			memcpy(out + o, "password=***", 12);
+			o += 12;
+			dsn = end;
+			continue;
+		}
+		out[o++] = *dsn++;
+	}
+	out[o] = '\0';
+}
+
 static int
 read_secret(const char *dir, uint8_t *key, size_t len)
 {
@@ -187,6 +230,7 @@ cmd_serve(int argc, char **argv)
 	size_t nflags = 0, i, nflag_listen = 0;
 	const char *dir = getenv("SCEPD_DATA_DIR");
 	char path[PATH_MAX], *tls_cert = NULL, *tls_key = NULL;
+	char dsn_shown[CFG_PATH_MAX];
 	struct config cfg;
 	struct svc_config scfg;
 	struct store *st = NULL;
@@ -304,9 +348,10 @@ cmd_serve(int argc, char **argv)
 		log_error("msg=\"cannot read TLS certificate or key\"");
 		goto out;
 	}
+	dsn_redact(cfg.store, dsn_shown, sizeof(dsn_shown));
 	if (store_open(cfg.store, &st) != SCEP_OK) {
 		log_error("msg=\"cannot open the store\" store=\"%s\"",
-		    cfg.store);
+		    dsn_shown);
 		goto out;
 	}
 	scfg.base_url = cfg.url;
@@ -373,7 +418,7 @@ cmd_serve(int argc, char **argv)
 		 * privileges either (setuid binaries, file capabilities). */
 		(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 		log_info("msg=\"scepd ready\" url=\"%s\" store=\"%s\"", cfg.url,
-		    cfg.store);
+		    dsn_shown);
 		if (sigwait(&set, &sig) == 0)
 			log_info("msg=\"stopping\" signal=%d", sig);
 		http_stop(hs);
