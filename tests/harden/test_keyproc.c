@@ -635,6 +635,175 @@ test_lies(int dirfd)
 	(void)r;
 }
 
+/*
+ * The worker's dispatch in this process (no fork): every op encoded as
+ * scepd encodes it, handled by kp_worker_handle(), the reply decoded as
+ * scepd decodes it.  Under ASan/LSan this is where a leak in a decoder or
+ * a handler shows.
+ */
+static void
+test_handle(int dirfd, X509 *ca, X509 *ra, EVP_PKEY *sub)
+{
+	struct keyops		*ko = NULL;
+	struct kp_buf		 req, rep;
+	struct issue_tmpl	 t;
+	struct scep_reply	 rp;
+	struct crl_entry	 e;
+	STACK_OF(X509)		*sk = NULL;
+	X509_NAME		*n = NULL;
+	X509			*x = NULL;
+	X509_CRL		*crl = NULL;
+	uint8_t			*der = NULL, *out = NULL, nonce[16];
+	uint8_t			 sn[ISSUE_SERIAL_LEN], *env = NULL;
+	size_t			 len = 0, outlen = 0, envlen = 0;
+	int64_t			 ids[1] = { 10 };
+	int			 nid = 0, r;
+
+	if (keyops_new(&ko) != SCEP_OK)
+		return;
+#define HANDLE(op) do {							\
+	r = kp_worker_handle(ko, dirfd, (op), req.p, req.len, &rep);	\
+	kp_buf_clear(&req);						\
+} while (0)
+	der_of(ca, &der, &len);
+	kp_buf_init(&req, kp_req_max(KP_LOAD_CA));
+	kp_enc_load(&req, KP_LOAD_CA, 1, 0, "ca-1.key", der, len);
+	HANDLE(KP_LOAD_CA);
+	tap_ok(r == SCEP_OK && kp_rep_status(rep.p, rep.len) == SCEP_OK,
+	    "kp_worker_handle: LOAD_CA");
+	kp_buf_clear(&rep);
+	OPENSSL_free(der);
+	der_of(ra, &der, &len);
+	kp_buf_init(&req, kp_req_max(KP_LOAD_RA));
+	kp_enc_load(&req, KP_LOAD_RA, 10, 1, "ra-10.key", der, len);
+	HANDLE(KP_LOAD_RA);
+	tap_ok(r == SCEP_OK, "kp_worker_handle: LOAD_RA");
+	kp_buf_clear(&rep);
+	OPENSSL_free(der);
+	der = NULL;
+	kp_buf_init(&req, kp_req_max(KP_LOAD_RA));
+	kp_enc_load(&req, KP_LOAD_RA, 11, 1, "../keys/ra-10.key", NULL, 0);
+	HANDLE(KP_LOAD_RA);
+	tap_ok(r == SCEP_E_CONFIG, "kp_worker_handle: a name with a slash "
+	    "is refused by the worker itself (r=%d)", r);
+	kp_buf_clear(&rep);
+
+	memset(&t, 0, sizeof(t));
+	ca_dn_parse("/CN=handled/O=scepd", &n);
+	t.kind = ISSUE_CLIENT;
+	t.subject = n;
+	t.pubkey = sub;
+	t.not_before = now;
+	t.not_after = now + 3600;
+	kp_buf_init(&req, kp_req_max(KP_ISSUE));
+	kp_enc_issue(&req, 1, &t);
+	HANDLE(KP_ISSUE);
+	tap_ok(r == SCEP_OK && kp_dec_rep_issue(rep.p, rep.len, &x, sn) ==
+	    SCEP_OK && x != NULL, "kp_worker_handle: ISSUE, reply decodes");
+	kp_buf_clear(&rep);
+
+	{
+		unsigned char *q = NULL;
+		int k = i2d_X509_NAME(n, &q);
+
+		if (k > 0 && scep_env_encrypt(q, (size_t)k, ra,
+		    NID_aes_128_cbc, &env, &envlen) == SCEP_OK) {
+			kp_buf_init(&req, kp_req_max(KP_DECRYPT));
+			kp_enc_decrypt(&req, ids, 1, 0, SCEP_ALG_DEFAULT, env,
+			    envlen);
+			HANDLE(KP_DECRYPT);
+			tap_ok(r == SCEP_OK && kp_dec_rep_decrypt(rep.p,
+			    rep.len, &out, &outlen, &nid) == SCEP_OK &&
+			    outlen == (size_t)k && nid == NID_aes_128_cbc,
+			    "kp_worker_handle: DECRYPT, reply decodes");
+			kp_buf_clear(&rep);
+			OPENSSL_free(out);
+			out = NULL;
+		}
+		OPENSSL_free(q);
+		OPENSSL_free(env);
+	}
+
+	memset(&rp, 0, sizeof(rp));
+	RAND_bytes(nonce, sizeof(nonce));
+	rp.status = SCEP_STATUS_SUCCESS;
+	rp.transid = "handled";
+	rp.transid_len = 7;
+	rp.recipient_nonce = nonce;
+	rp.recipient_nonce_len = sizeof(nonce);
+	rp.md_nid = NID_sha256;
+	rp.cipher_nid = NID_aes_128_cbc;
+	rp.recipient = ra;	/* any certificate with an RSA key */
+	rp.payload = nonce;
+	rp.payload_len = sizeof(nonce);
+	rp.now = now;
+	sk = sk_X509_new_null();
+	sk_X509_push(sk, ca);
+	kp_buf_init(&req, kp_req_max(KP_SIGN_CERTREP));
+	kp_enc_certrep(&req, 10, 1, &rp, sk);
+	HANDLE(KP_SIGN_CERTREP);
+	tap_ok(r == SCEP_OK && kp_dec_rep_blob(rep.p, rep.len, KP_MAX_SIGNED,
+	    &out, &outlen) == SCEP_OK, "kp_worker_handle: SIGN_CERTREP "
+	    "SUCCESS, envelope for an RSA recipient (r=%d)", r);
+	kp_buf_clear(&rep);
+	OPENSSL_free(out);
+	out = NULL;
+	rp.status = SCEP_STATUS_FAILURE;
+	rp.failinfo = SCEP_FAIL_BADREQUEST;
+	rp.failtext = "no";
+	kp_buf_init(&req, kp_req_max(KP_SIGN_CERTREP));
+	kp_enc_certrep(&req, 10, 1, &rp, NULL);
+	HANDLE(KP_SIGN_CERTREP);
+	tap_ok(r == SCEP_OK && kp_dec_rep_blob(rep.p, rep.len, KP_MAX_SIGNED,
+	    &out, &outlen) == SCEP_OK, "kp_worker_handle: SIGN_CERTREP "
+	    "FAILURE");
+	kp_buf_clear(&rep);
+	OPENSSL_free(out);
+	out = NULL;
+
+	sk_X509_push(sk, ra);
+	kp_buf_init(&req, kp_req_max(KP_SIGN_NEXTCA));
+	kp_enc_nextca(&req, 10, 1, sk, now);
+	HANDLE(KP_SIGN_NEXTCA);
+	tap_ok(r == SCEP_OK && kp_dec_rep_blob(rep.p, rep.len, KP_MAX_SIGNED,
+	    &out, &outlen) == SCEP_OK, "kp_worker_handle: SIGN_NEXTCA");
+	kp_buf_clear(&rep);
+	OPENSSL_free(out);
+	out = NULL;
+
+	e.serial_hex = "0A0B";
+	e.revoked_at = now - 10;
+	e.reason = 4;
+	kp_buf_init(&req, kp_req_max(KP_SIGN_CRL));
+	kp_enc_crl(&req, 1, &e, 1, 3, now, now + 60);
+	HANDLE(KP_SIGN_CRL);
+	tap_ok(r == SCEP_OK && kp_dec_rep_crl(rep.p, rep.len, &crl) ==
+	    SCEP_OK, "kp_worker_handle: SIGN_CRL");
+	kp_buf_clear(&rep);
+	X509_CRL_free(crl);
+
+	kp_buf_init(&req, kp_req_max(KP_MAKE_RA));
+	kp_enc_make_ra(&req, 1, X509_get0_pubkey(ra), "/CN=handled RA",
+	    CA_RA_SIGN_ENCRYPT, 10, now);
+	HANDLE(KP_MAKE_RA);
+	X509_free(x);
+	x = NULL;
+	tap_ok(r == SCEP_OK && kp_dec_rep_cert(rep.p, rep.len, &x) ==
+	    SCEP_OK, "kp_worker_handle: MAKE_RA");
+	kp_buf_clear(&rep);
+
+	r = kp_worker_handle(ko, dirfd, 0, NULL, 0, &rep);
+	tap_ok(r == SCEP_E_MALFORMED && kp_rep_status(rep.p, rep.len) ==
+	    SCEP_E_MALFORMED, "kp_worker_handle: op 0 is SCEP_E_MALFORMED");
+	kp_buf_clear(&rep);
+#undef HANDLE
+	X509_free(x);
+	X509_NAME_free(n);
+	sk_X509_free(sk);
+	keyops_free(ko);
+	ERR_clear_error();
+}
+
 /* ---- 5. the sandbox ------------------------------------------------ */
 
 enum { SB_PASSWD, SB_SOCKET, SB_KEYREAD, SB_KEYWRITE, SB_DUMPABLE,
@@ -962,6 +1131,7 @@ main(int argc, char **argv)
 	    "keyops_free: the key master has exited and was reaped");
 
 	if ((dirfd = open(keysdir, O_RDONLY | O_DIRECTORY)) >= 0) {
+		test_handle(dirfd, ca, ra, sub);
 		test_lies(dirfd);
 		test_sandbox(dirfd);
 		close(dirfd);
