@@ -36,7 +36,9 @@ svc_new(const struct svc_config *cfg, struct store *st, struct keyops *ko,
 	s->cfg.base_url = s->base_url;
 	s->store = st;
 	s->keys = ko;
-	if (svc_limit_new(&s->limit) != SCEP_OK) {
+	if (svc_limit_new(&s->limit) != SCEP_OK ||
+	    svc_replay_new(&s->replay) != SCEP_OK) {
+		svc_limit_free(s->limit);
 		free(s->base_url);
 		free(s);
 		return SCEP_E_NOMEM;
@@ -60,6 +62,7 @@ svc_free(struct svc *s)
 	if (s->deflt != NULL)
 		OSSL_PROVIDER_unload(s->deflt);
 	svc_limit_free(s->limit);
+	svc_replay_free(s->replay);
 	pthread_mutex_destroy(&s->lock);
 	OPENSSL_cleanse(&s->cfg, sizeof(s->cfg));
 	free(s->base_url);

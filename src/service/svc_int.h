@@ -11,6 +11,7 @@
 
 #include "svc.h"
 #include "svc_limit.h"
+#include "svc_replay.h"
 
 #define SVC_MAX_RA	16	/* RA identities of one CA, all states */
 #define SVC_MAX_CA	64	/* CAs with a cached CRL */
@@ -32,6 +33,7 @@ struct svc {
 	OSSL_PROVIDER		*legacy;
 	OSSL_PROVIDER		*deflt;
 	struct svc_limit	*limit;		/* challenge guessing */
+	struct svc_replay	*replay;	/* (signer key, nonce) seen */
 	struct svc_crl_cache	 crl[SVC_MAX_CA];
 	size_t			 ncrl;
 };

@@ -450,6 +450,42 @@ der_dup(X509 *x, uint8_t **out, size_t *len)
 }
 
 /*
+ * A request recorded as PENDING on an endpoint that issues automatically
+ * was interrupted (a crash between recording and issuing, or a store error
+ * at commit): issue it now, for the re-send or poll that asks about it.
+ */
+static int
+resume_issue(struct op *o, const struct store_request *prev,
+    struct svc_result *res)
+{
+	struct store_request rq;
+	struct store_account acct;
+	struct scep_csr *csr = NULL;
+	X509 *cert = NULL;
+	int r, rc;
+
+	rq = *prev;		/* shallow: svc_issue frees nothing of it */
+	memset(&acct, 0, sizeof(acct));
+	if (scep_csr_decode(prev->csr_der, prev->csr_len, &csr) != SCEP_OK)
+		return fail(o, SCEP_FAIL_BADREQUEST,
+		    "stored request is unreadable", res);
+	if (prev->account_id > 0)
+		(void)store_account_get(o->s->store, prev->account_id, &acct);
+	r = svc_issue(o->s, o->ep, &rq, csr, prev->account_id, acct.org_id,
+	    acct.dept_id, &cert);
+	scep_csr_free(csr);
+	if (r != SCEP_OK)
+		return fail(o, SCEP_FAIL_BADREQUEST,
+		    "certificate could not be issued", res);
+	snprintf(o->ev.serial, sizeof(o->ev.serial), "%s", rq.serial);
+	snprintf(o->ev.reason, sizeof(o->ev.reason), "issued for an "
+	    "interrupted request (request %lld)", (long long)prev->id);
+	rc = reply_cert(o, cert, 1, res);
+	X509_free(cert);
+	return rc;
+}
+
+/*
  * An earlier request with this transactionID (spec 10): the same key and
  * signer is a re-send and gets the same answer; another key while the
  * transaction is live is refused.  Returns 1 when it answered.
@@ -483,6 +519,10 @@ resend(struct op *o, const struct store_request *prev,
 		return 0;
 	switch (prev->status) {
 	case REQ_PENDING:
+		if (!o->ep->manual_approval) {
+			*rc = resume_issue(o, prev, res);
+			return 1;
+		}
 		snprintf(o->ev.reason, sizeof(o->ev.reason),
 		    "re-sent request still pending (request %lld)",
 		    (long long)prev->id);
@@ -582,6 +622,7 @@ enroll(struct op *o, struct svc_result *res)
 	struct scep_csr *csr = NULL;
 	X509 *cert = NULL;
 	uint8_t *inner = NULL, fp[STORE_HASH_LEN], hash[STORE_HASH_LEN];
+	uint8_t sfp[STORE_HASH_LEN];
 	size_t inner_len = 0;
 	const char *why;
 	char serial[STORE_SERIAL_MAX] = "";
@@ -639,6 +680,18 @@ enroll(struct op *o, struct svc_result *res)
 		goto out;
 	if (r != SCEP_OK && r != SCEP_E_NOTFOUND) {
 		rc = fail(o, SCEP_FAIL_BADREQUEST, "store unavailable", res);
+		goto out;
+	}
+	/* spec 11: the same signer key and senderNonce again, under another
+	 * transactionID, is a replay. */
+	if (key_fp(X509_get0_pubkey(o->msg->signer), sfp) != SCEP_OK) {
+		rc = SCEP_E_INTERNAL;
+		goto out;
+	}
+	if (svc_replay_seen(o->s->replay, sfp, o->msg->sender_nonce,
+	    o->msg->sender_nonce_len, now)) {
+		rc = fail(o, SCEP_FAIL_BADREQUEST,
+		    "replayed request (senderNonce seen before)", res);
 		goto out;
 	}
 
@@ -822,6 +875,9 @@ enroll(struct op *o, struct svc_result *res)
 	rq.csr_der = NULL;	/* still owned by "inner" */
 	OPENSSL_free(rq.signer_der);	/* ours, not the store's */
 	rq.signer_der = NULL;
+	if (r == SCEP_OK)
+		svc_replay_record(o->s->replay, sfp, o->msg->sender_nonce,
+		    o->msg->sender_nonce_len, now);
 	if (r == SCEP_E_EXISTS) {
 		/* The same request reached another node (or thread) first:
 		 * answer as for a re-send (spec 10). */
@@ -896,6 +952,10 @@ certpoll(struct op *o, struct svc_result *res)
 	}
 	switch (rq.status) {
 	case REQ_PENDING:
+		if (!o->ep->manual_approval) {
+			rc = resume_issue(o, &rq, res);
+			break;
+		}
 		snprintf(o->ev.reason, sizeof(o->ev.reason),
 		    "still waiting for approval (request %lld)",
 		    (long long)rq.id);
