@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -30,9 +32,29 @@
 
 #define HTTP_MAX_LISTEN	8
 
+/*
+ * Every open connection, for the head deadline: libmicrohttpd 0.9.75's
+ * timeout is an idle timeout, so a client sending one header byte a second
+ * (slowloris) would hold a connection for ever.  A watchdog thread shuts
+ * down any connection that has not delivered a complete request head
+ * within the timeout of its start or of its previous request's end.
+ */
+struct conn {
+	int		 fd;
+	int		 busy;		/* a head arrived; request in progress */
+	double		 since;		/* start, or end of the last request */
+	struct conn	*prev, *next;
+};
+
 struct http_server {
 	struct MHD_Daemon	*d[HTTP_MAX_LISTEN];
 	size_t			 nd;
+	pthread_mutex_t		 cmu;
+	struct conn		*conns;
+	pthread_t		 watchdog;
+	int			 watchdog_on;
+	int			 stopping;
+	double			 deadline;	/* seconds */
 	const struct http_route	*routes;
 	size_t			 nroutes;
 	int			 tls;
@@ -50,6 +72,8 @@ struct reqstate {
 	int			 toobig;
 	int			 nobody;	/* body on a route without R_BODY */
 };
+
+static void	conn_mark(struct http_server *, struct MHD_Connection *, int);
 
 static atomic_uint_fast64_t reqcounter;
 static uint32_t reqprefix;
@@ -82,9 +106,8 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct reqstate *rs = *con_cls;
 
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	conn_mark(cls, conn, 0);
 	if (rs == NULL)
 		return;
 	free(rs->uri);
@@ -93,15 +116,98 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void
 conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
     enum MHD_ConnectionNotificationCode toe)
 {
-	(void)cls;
-	(void)conn;
-	(void)socket_context;
+	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn *c;
+
 	metrics_gauge_add(METRIC_G_CONNECTIONS,
 	    toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci == NULL || (c = calloc(1, sizeof(*c))) == NULL)
+			return;
+		c->fd = ci->connect_fd;
+		c->since = mono_now();
+		pthread_mutex_lock(&s->cmu);
+		c->next = s->conns;
+		if (s->conns != NULL)
+			s->conns->prev = c;
+		s->conns = c;
+		pthread_mutex_unlock(&s->cmu);
+		*socket_context = c;
+		return;
+	}
+	/* Closed: notified before libmicrohttpd closes the socket, and the
+	 * watchdog holds cmu while it touches an fd, so it never shuts
+	 * down a reused descriptor. */
+	if ((c = *socket_context) == NULL)
+		return;
+	pthread_mutex_lock(&s->cmu);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&s->cmu);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* Mark the connection's head complete (busy) or its request done. */
+static void
+conn_mark(struct http_server *s, struct MHD_Connection *conn, int busy)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *c;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci == NULL || (c = ci->socket_context) == NULL)
+		return;
+	pthread_mutex_lock(&s->cmu);
+	c->busy = busy;
+	c->since = mono_now();
+	pthread_mutex_unlock(&s->cmu);
+}
+
+static void *
+watchdog_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct conn *c;
+	double now;
+
+	for (;;) {
+		struct timespec ts = { 0, 250 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&s->cmu);
+		if (s->stopping) {
+			pthread_mutex_unlock(&s->cmu);
+			return NULL;
+		}
+		now = mono_now();
+		for (c = s->conns; c != NULL; c = c->next)
+			if (!c->busy && now - c->since > s->deadline) {
+				(void)shutdown(c->fd, SHUT_RDWR);
+				c->since = now + 1e9;	/* once */
+			}
+		pthread_mutex_unlock(&s->cmu);
+	}
 }
 
 static const struct http_route *
@@ -217,6 +323,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 	if (rs == NULL)
 		return MHD_NO;
 	if (!rs->started) {
+		conn_mark(s, conn, 1);	/* the head is complete */
 		/* First call for this request: route it and check the
 		 * declared length before reading anything. */
 		q = strchr(rs->uri, '?');
@@ -409,6 +516,9 @@ http_start(const struct http_config *cfg, const struct http_route *routes,
 	s->routes = routes;
 	s->nroutes = nroutes;
 	s->tls = cfg->tls_cert_pem != NULL;
+	pthread_mutex_init(&s->cmu, NULL);
+	s->deadline = cfg->timeout_sec ? cfg->timeout_sec :
+	    (double)HTTP_TIMEOUT_SEC;
 	if (RAND_bytes((unsigned char *)&reqprefix, sizeof(reqprefix)) != 1)
 		reqprefix = (uint32_t)getpid();
 	threads = cfg->threads;
@@ -440,8 +550,8 @@ http_start(const struct http_config *cfg, const struct http_route *routes,
 		    (size_t)HTTP_MEMORY_LIMIT,
 		    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
-		    MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+		    MHD_OPTION_NOTIFY_CONNECTION, conn_cb, s,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		    cfg->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT :
 		    MHD_OPTION_END, cfg->tls_cert_pem,
@@ -460,6 +570,11 @@ http_start(const struct http_config *cfg, const struct http_route *routes,
 		log_error("msg=\"no listen address\"");
 		goto fail;
 	}
+	if (pthread_create(&s->watchdog, NULL, watchdog_main, s) != 0) {
+		log_error("msg=\"cannot start the connection watchdog\"");
+		goto fail;
+	}
+	s->watchdog_on = 1;
 	*out = s;
 	return 0;
  fail:
@@ -474,8 +589,15 @@ http_stop(struct http_server *s)
 
 	if (s == NULL)
 		return;
+	if (s->watchdog_on) {
+		pthread_mutex_lock(&s->cmu);
+		s->stopping = 1;
+		pthread_mutex_unlock(&s->cmu);
+		pthread_join(s->watchdog, NULL);
+	}
 	for (i = 0; i < s->nd; i++)
 		MHD_stop_daemon(s->d[i]);
+	pthread_mutex_destroy(&s->cmu);
 	free(s);
 }
 
