@@ -280,6 +280,47 @@ else
 	tap_result 1 "rekey: no certificate to rekey"
 fi
 
+# --- the other URL forms (spec 2.1): enroll, refuse, renew ------------------
+n=0
+for url in "$SCEP_URL/pkiclient.exe" "$BASE_URL/cgi-bin/pkiclient.exe"; do
+	n=$((n + 1))
+	ca="scepd-form$n"
+	out=$(getcert add-scep-ca -s -c "$ca" -u "$url" 2>&1)
+	tap_check "$url: getcert add-scep-ca" $? || diag_text "$out"
+	out=$(getcert request -s -c "$ca" -I "form$n" -k "$W/form$n.key" \
+	    -f "$W/form$n.crt" -N "CN=interop-form$n" -L "$CHALLENGE" 2>&1)
+	tap_check "$url: getcert request -L <challenge>" $? || diag_text "$out"
+	wait_status "form$n" MONITORING 90
+	tap_is "$LAST_STATUS" MONITORING "$url: request reaches MONITORING" ||
+	    show_request "form$n"
+	tap_ok "$url: certificate verifies against the scepd CA" \
+	    cert_verifies "$W/form$n.crt"
+	tap_ok "$url: certificate holds certmonger's key" \
+	    pubkey_matches "$W/form$n.crt" "$W/form$n.key"
+	out=$(getcert request -s -c "$ca" -I "formbad$n" \
+	    -k "$W/formbad$n.key" -f "$W/formbad$n.crt" \
+	    -N "CN=interop-formbad$n" -L "not-$CHALLENGE" 2>&1)
+	tap_check "$url: wrong challenge accepted locally" $? ||
+	    diag_text "$out"
+	wait_status "formbad$n" CA_REJECTED 90
+	tap_is "$LAST_STATUS" CA_REJECTED \
+	    "$url: wrong challenge ends in CA_REJECTED" ||
+	    show_request "formbad$n"
+	if [ -s "$W/form$n.crt" ]; then
+		old_serial=$(cert_serial "$W/form$n.crt")
+		out=$(getcert resubmit -s -i "form$n" 2>&1)
+		tap_check "$url: getcert resubmit" $? || diag_text "$out"
+		wait_new_cert "form$n" "$W/form$n.crt" "$old_serial" 90
+		tap_isnt "$NEW_SERIAL" "$old_serial" \
+		    "$url: renewal gives a new certificate"
+		tap_ok "$url: renewed certificate verifies" \
+		    cert_verifies "$W/form$n.crt"
+	else
+		tap_result 1 "$url: renewal: no certificate to renew"
+	fi
+	out=$(getcert stop-tracking -s -i "formbad$n" 2>&1)
+done
+
 out=$(getcert stop-tracking -s -i bad 2>&1)
 tap_check "getcert stop-tracking" $? || diag_text "$out"
 finish_scepd
