@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "scep_err.h"
+#include "store_azure.h"
 #include "svc.h"
 #include "svc_intune.h"
 
@@ -38,6 +39,8 @@
 struct acct {
 	int64_t			 id;
 	int			 poll;	/* revocation requests (spec 9) */
+	uint8_t			 fp_cfg[32];	/* svc_intune_sync: the row */
+	uint8_t			 fp_sec[32];	/* ... and its sealed secret */
 	struct intune_client	*c;	/* owned */
 	int			 refs;	/* the registry's one included */
 	struct acct		*next;
@@ -63,6 +66,8 @@ struct svc_intune {
 	size_t			 naccts;
 	struct ep_node		*eps;
 	size_t			 neps;
+	int			 synced;	/* svc_intune_sync ran */
+	int64_t			 synced_version;	/* its config version */
 
 	/* The pool (no stalls). */
 	pthread_mutex_t		 qlock;
@@ -485,6 +490,235 @@ resolve(struct svc_intune *si, const struct store_endpoint *ep,
 		return SCEP_E_CONFIG;
 	}
 	return SCEP_OK;
+}
+
+/* ---- the registry from the store ---- */
+
+/* Fingerprints of an account row: everything but the secrets, and the
+ * sealed secrets, so a sync can tell a rotation (keep the client, drop
+ * its tokens) from a configuration change (a new client). */
+static void
+account_fps(const struct store_azure_account *a, uint8_t cfg[32],
+    uint8_t sec[32])
+{
+	crypto_generichash_state h;
+	int64_t v[4];
+
+	v[0] = a->environment;
+	v[1] = a->revocation_poll;
+	v[2] = a->delegation_general;
+	v[3] = a->id;
+	crypto_generichash_init(&h, NULL, 0, 32);
+	crypto_generichash_update(&h, (const unsigned char *)v, sizeof(v));
+#define H(f)	crypto_generichash_update(&h, (const unsigned char *)(f), \
+	    strlen(f) + 1)
+	H(a->tenant_id);
+	H(a->client_id);
+	H(a->authority_url);
+	H(a->graph_url);
+	H(a->intune_resource_url);
+	H(a->intune_app_id);
+	H(a->graph_scope);
+	H(a->intune_scope);
+	H(a->proxy);
+	H(a->proxy_user);
+	H(a->ca_bundle_path);
+#undef H
+	crypto_generichash_update(&h, a->proxy_password,
+	    a->proxy_password_len);
+	crypto_generichash_final(&h, cfg, 32);
+	crypto_generichash(sec, 32, a->secret, a->secret_len, NULL, 0);
+}
+
+static const char *
+empty_null(const char *s)
+{
+	return s[0] != '\0' ? s : NULL;
+}
+
+/* Make or refresh the in-memory account for one row. */
+static int
+sync_account(struct svc_intune *si, const uint8_t key[SVC_INTUNE_KEY_LEN],
+    const struct store_azure_account *row)
+{
+	struct intune_account_cfg cfg;
+	uint8_t fcfg[32], fsec[32];
+	char *secret = NULL, *ppass = NULL, why[256];
+	struct acct *a = NULL;
+	int same_cfg = 0, same_sec = 0, r;
+
+	account_fps(row, fcfg, fsec);
+	if ((a = acct_get(si, row->id)) != NULL) {
+		same_cfg = memcmp(a->fp_cfg, fcfg, 32) == 0;
+		same_sec = memcmp(a->fp_sec, fsec, 32) == 0;
+	}
+	if (same_cfg && same_sec) {
+		acct_unref(si, a);
+		return SCEP_OK;
+	}
+	if ((r = svc_intune_secret_open(key, row->secret, row->secret_len,
+	    &secret)) != SCEP_OK) {
+		log_error("msg=\"cannot open the sealed secret of an Azure "
+		    "account (wrong azure.key?)\" azure_account_id=%lld "
+		    "err=\"%s\"", (long long)row->id, scep_strerror(r));
+		goto out;
+	}
+	if (same_cfg) {
+		/* Only the secret moved: rotate in place (issue 5: at once,
+		 * cached tokens dropped, discovery kept). */
+		if ((r = intune_client_set_secret(a->c, secret)) == SCEP_OK) {
+			pthread_mutex_lock(&si->lock);
+			memcpy(a->fp_sec, fsec, 32);
+			pthread_mutex_unlock(&si->lock);
+		}
+		goto out;
+	}
+	if (row->proxy_password != NULL && (r = svc_intune_secret_open(key,
+	    row->proxy_password, row->proxy_password_len, &ppass)) !=
+	    SCEP_OK) {
+		log_error("msg=\"cannot open the sealed proxy password of an "
+		    "Azure account\" azure_account_id=%lld",
+		    (long long)row->id);
+		goto out;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.environment = row->environment;
+	cfg.tenant_id = row->tenant_id;
+	cfg.client_id = row->client_id;
+	cfg.client_secret = secret;
+	cfg.authority_url = empty_null(row->authority_url);
+	cfg.graph_url = empty_null(row->graph_url);
+	cfg.intune_resource_url = empty_null(row->intune_resource_url);
+	cfg.intune_app_id = empty_null(row->intune_app_id);
+	cfg.graph_scope = empty_null(row->graph_scope);
+	cfg.intune_scope = empty_null(row->intune_scope);
+	cfg.proxy = empty_null(row->proxy);
+	cfg.proxy_user = empty_null(row->proxy_user);
+	cfg.proxy_password = ppass;
+	cfg.ca_bundle_path = empty_null(row->ca_bundle_path);
+	cfg.revocation_poll = row->revocation_poll;
+	if ((r = svc_intune_account_set(si, row->id, &cfg, why, sizeof(why)))
+	    != SCEP_OK) {
+		log_error("msg=\"Azure account configuration refused\" "
+		    "azure_account_id=%lld reason=\"%s\"", (long long)row->id,
+		    why);
+		goto out;
+	}
+	acct_unref(si, a);
+	if ((a = acct_get(si, row->id)) != NULL) {
+		pthread_mutex_lock(&si->lock);
+		memcpy(a->fp_cfg, fcfg, 32);
+		memcpy(a->fp_sec, fsec, 32);
+		pthread_mutex_unlock(&si->lock);
+	}
+ out:
+	if (r != SCEP_OK && a != NULL) {
+		/* Fail closed: an account we cannot use must not keep
+		 * serving with stale credentials. */
+		acct_unref(si, a);
+		a = NULL;
+		(void)svc_intune_account_remove(si, row->id);
+	}
+	acct_unref(si, a);
+	svc_intune_secret_free(secret);
+	svc_intune_secret_free(ppass);
+	return r;
+}
+
+int
+svc_intune_sync(struct svc_intune *si, const uint8_t key[SVC_INTUNE_KEY_LEN],
+    int force)
+{
+	struct store_azure_account *rows = NULL;
+	struct store_intune_ep *eps = NULL;
+	struct ep_node *head = NULL, *e = NULL;
+	struct acct *a = NULL;
+	int64_t version = 0, *gone = NULL;
+	size_t n = 0, ne = 0, ngone = 0, i, k;
+	int r, bad = 0;
+
+	if (si->store == NULL)
+		return SCEP_E_INTERNAL;
+	if ((r = store_config_version(si->store, &version)) != SCEP_OK)
+		return r;
+	pthread_mutex_lock(&si->lock);
+	if (!force && si->synced && version == si->synced_version) {
+		pthread_mutex_unlock(&si->lock);
+		return SCEP_OK;
+	}
+	pthread_mutex_unlock(&si->lock);
+
+	if ((rows = calloc(SVC_INTUNE_MAX_ACCOUNTS, sizeof(*rows))) == NULL ||
+	    (eps = calloc(SVC_INTUNE_MAX_ENDPOINTS, sizeof(*eps))) == NULL) {
+		r = SCEP_E_NOMEM;
+		goto out;
+	}
+	if ((r = store_azure_account_list(si->store, rows,
+	    SVC_INTUNE_MAX_ACCOUNTS, &n)) != SCEP_OK ||
+	    (r = store_intune_ep_list(si->store, eps, SVC_INTUNE_MAX_ENDPOINTS,
+	    &ne)) != SCEP_OK)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (sync_account(si, key, &rows[i]) != SCEP_OK)
+			bad++;
+
+	/* Accounts no longer in the store (deleted). */
+	pthread_mutex_lock(&si->lock);
+	if ((gone = calloc(si->naccts + 1, sizeof(*gone))) != NULL)
+		for (a = si->accts; a != NULL; a = a->next) {
+			for (k = 0; k < n; k++)
+				if (rows[k].id == a->id)
+					break;
+			if (k == n)
+				gone[ngone++] = a->id;
+		}
+	pthread_mutex_unlock(&si->lock);
+	for (i = 0; i < ngone; i++)
+		(void)svc_intune_account_remove(si, gone[i]);
+
+	/* Endpoint settings: a new list, swapped in at once, so that no
+	 * check ever sees an endpoint without its settings. */
+	for (i = ne; i > 0; i--) {
+		if ((e = calloc(1, sizeof(*e))) == NULL) {
+			r = SCEP_E_NOMEM;
+			goto out;
+		}
+		e->ep.endpoint_id = eps[i - 1].endpoint_id;
+		e->ep.azure_account_id = eps[i - 1].azure_account_id;
+		e->ep.wait_success = eps[i - 1].wait_success;
+		snprintf(e->ep.ca_configuration, sizeof(e->ep.ca_configuration),
+		    "%s", eps[i - 1].ca_configuration);
+		snprintf(e->ep.issuing_ca, sizeof(e->ep.issuing_ca), "%s",
+		    eps[i - 1].issuing_ca);
+		e->next = head;
+		head = e;
+	}
+	pthread_mutex_lock(&si->lock);
+	e = si->eps;
+	si->eps = head;
+	si->neps = ne;
+	head = e;		/* the old list, freed below */
+	pthread_mutex_unlock(&si->lock);
+	pthread_mutex_lock(&si->lock);
+	si->synced = 1;
+	si->synced_version = version;
+	pthread_mutex_unlock(&si->lock);
+	if (bad > 0)
+		log_warn("msg=\"Intune sync: some Azure accounts are "
+		    "unusable\" count=%d", bad);
+	r = SCEP_OK;
+ out:
+	for (i = 0; rows != NULL && i < n; i++)
+		store_azure_account_clear(&rows[i]);
+	free(rows);
+	free(eps);
+	free(gone);
+	while (head != NULL) {
+		e = head->next;
+		free(head);
+		head = e;
+	}
+	return r;
 }
 
 /* ---- spec 2 ---- */

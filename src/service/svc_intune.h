@@ -125,6 +125,24 @@ int	svc_intune_endpoint_get(struct svc_intune *, int64_t endpoint_id,
 	    struct svc_intune_ep *);
 
 /*
+ * Load the Azure accounts and the endpoints' Intune settings from the
+ * store (store_azure.h) when its configuration version moved since the
+ * last sync (or always with "force"): new and changed accounts get a new
+ * client, an account whose sealed secret alone changed is rotated in
+ * place (cached tokens dropped at once), deleted accounts are removed,
+ * and the endpoint settings are replaced in one swap.  Sealed secrets are
+ * opened with "key" (svc_intune_key_load); an account whose secret does
+ * not open, or whose configuration is refused, is removed (its endpoints
+ * fail closed) and logged.  Call it at start-up and after every change
+ * made through the API (or before each enrollment: it costs one
+ * configuration-version read when nothing changed).
+ */
+#define SVC_INTUNE_MAX_ACCOUNTS		1024
+#define SVC_INTUNE_MAX_ENDPOINTS	4096
+int	svc_intune_sync(struct svc_intune *,
+	    const uint8_t key[SVC_INTUNE_KEY_LEN], int force);
+
+/*
  * Spec 2 steps 2-4.  "csr" is the exact DER PKCS#10 from the envelope.
  * SCEP_OK with out->issue = 1: validated, issue.  SCEP_E_DENIED with
  * out->issue = 0: reply FAILURE badRequest with out->failtext

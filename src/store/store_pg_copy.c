@@ -220,6 +220,42 @@ static const struct copy_table {
 	    "SELECT setval(pg_get_serial_sequence('login_failures', "
 	    "'id'), COALESCE(MAX(id), 0) + 1, false) FROM "
 	    "login_failures" },
+	/* Azure accounts and Intune endpoint settings (issue 5). */
+	{ "azure_accounts", "itittbttttttttbtiiiii",
+	    "SELECT id, name, environment, tenant_id, client_id, "
+	    "secret_sealed, authority_url, graph_url, intune_resource_url, "
+	    "intune_app_id, graph_scope, intune_scope, proxy, proxy_user, "
+	    "proxy_password_sealed, ca_bundle_path, revocation_poll, "
+	    "delegation_general, created_at, updated_at, deleted_at FROM "
+	    "azure_accounts ORDER BY id",
+	    "INSERT INTO azure_accounts (id, name, environment, tenant_id, "
+	    "client_id, secret_sealed, authority_url, graph_url, "
+	    "intune_resource_url, intune_app_id, graph_scope, intune_scope, "
+	    "proxy, proxy_user, proxy_password_sealed, ca_bundle_path, "
+	    "revocation_poll, delegation_general, created_at, updated_at, "
+	    "deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+	    "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+	    "SELECT count(*) FROM azure_accounts",
+	    "SELECT setval(pg_get_serial_sequence('azure_accounts', 'id'), "
+	    "COALESCE(MAX(id), 0) + 1, false) FROM azure_accounts" },
+	{ "azure_account_delegations", "iiii",
+	    "SELECT id, account_id, org_id, dept_id FROM "
+	    "azure_account_delegations ORDER BY id",
+	    "INSERT INTO azure_account_delegations (id, account_id, org_id, "
+	    "dept_id) VALUES ($1, $2, $3, $4)",
+	    "SELECT count(*) FROM azure_account_delegations",
+	    "SELECT setval(pg_get_serial_sequence("
+	    "'azure_account_delegations', 'id'), COALESCE(MAX(id), 0) + 1, "
+	    "false) FROM azure_account_delegations" },
+	{ "intune_endpoints", "iiiitt",
+	    "SELECT id, endpoint_id, azure_account_id, wait_success, "
+	    "ca_configuration, issuing_ca FROM intune_endpoints ORDER BY id",
+	    "INSERT INTO intune_endpoints (id, endpoint_id, "
+	    "azure_account_id, wait_success, ca_configuration, issuing_ca) "
+	    "VALUES ($1, $2, $3, $4, $5, $6)",
+	    "SELECT count(*) FROM intune_endpoints",
+	    "SELECT setval(pg_get_serial_sequence('intune_endpoints', "
+	    "'id'), COALESCE(MAX(id), 0) + 1, false) FROM intune_endpoints" },
 
 };
 
@@ -232,7 +268,7 @@ static const struct copy_table {
 #define SLOT_LOCK	(PG_SLOT_COPY + 3 * (int)NTABLES)
 #define SLOT_EMPTY	(SLOT_LOCK + 1)
 _Static_assert(PG_SLOT_COPY + 3 * (sizeof(tables) / sizeof(tables[0])) + 2
-    <= PG_SLOTS, "statement slots overflow");
+    <= PG_SLOT_AZURE, "statement slots overflow");
 
 /* The target must hold nothing but what migrations put there. */
 static const char sql_empty[] =

@@ -21,7 +21,7 @@
  * files (the slot names the prepared statement on the connection):
  * store_pg.c uses 0 .. PG_SLOT_ADMIN - 1, store_pg_admin.c
  * PG_SLOT_ADMIN .. PG_SLOT_COPY - 1, store_pg_copy.c PG_SLOT_COPY ..
- * PG_SLOTS - 1.
+ * PG_SLOT_AZURE - 1, store_pg_azure.c PG_SLOT_AZURE .. PG_SLOTS - 1.
  */
 #ifndef STORE_PG_INT_H
 #define STORE_PG_INT_H
@@ -35,7 +35,8 @@
 
 #define PG_SLOT_ADMIN	96
 #define PG_SLOT_COPY	224
-#define PG_SLOTS	320
+#define PG_SLOT_AZURE	320	/* store_pg_azure.c (issue 5) */
+#define PG_SLOTS	352
 
 /* Most parameters any statement takes (events: 16; endpoints: 23). */
 #define PG_MAXPARAMS	32

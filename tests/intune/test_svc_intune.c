@@ -24,6 +24,7 @@
 #include "scep_err.h"
 #include "standin_util.h"
 #include "store.h"
+#include "store_azure.h"
 #include "keyops.h"
 #include "svc.h"
 #include "svc_intune.h"
@@ -750,6 +751,156 @@ test_revocation(void)
 	X509_free(other);
 }
 
+/* svc_intune_sync: the registry from the store (store_azure.h). */
+static void
+test_sync(void)
+{
+	struct store_azure_account row;
+	struct store_intune_ep ie;
+	struct store_endpoint sep;
+	struct store_ca ca;
+	struct svc_intune_outcome o;
+	struct intune_stats s0, s1;
+	struct svc_intune *s2 = NULL;
+	struct store_endpoint e2;
+	uint8_t key[SVC_INTUNE_KEY_LEN], other[SVC_INTUNE_KEY_LEN];
+	uint8_t *der = NULL;
+	char path[400], scope[300];
+	size_t len = 0;
+	int r, ilen;
+	X509 *cert = su_make_cert();
+	unsigned char *cder = NULL;
+
+	snprintf(path, sizeof(path), "%s/azure-sync.key", su_dir);
+	if (st == NULL || svc_intune_key_load(path, 1, key) != SCEP_OK ||
+	    svc_intune_new(NULL, st, &s2) != SCEP_OK) {
+		tap_ok(0, "sync: set-up");
+		X509_free(cert);
+		return;
+	}
+	/* A CA and an Intune endpoint in the store. */
+	memset(&ca, 0, sizeof(ca));
+	snprintf(ca.name, sizeof(ca.name), "Sync CA");
+	snprintf(ca.key_path, sizeof(ca.key_path), "/nonexistent");
+	ilen = i2d_X509(cert, &cder);
+	if (ilen > 0 && (ca.cert_der = malloc((size_t)ilen)) != NULL) {
+		memcpy(ca.cert_der, cder, (size_t)ilen);
+		ca.cert_len = (size_t)ilen;
+	}
+	OPENSSL_free(cder);
+	memset(&sep, 0, sizeof(sep));
+	snprintf(sep.name, sizeof(sep.name), "intune sync");
+	snprintf(sep.uri_ext, sizeof(sep.uri_ext), "intune-sync");
+	sep.type = EP_CLIENT_INTUNE;
+	sep.enabled = 1;
+	r = store_ca_insert(st, &ca);
+	sep.ca_id = ca.id;
+	r = r == SCEP_OK ? store_endpoint_insert(st, &sep) : r;
+	store_ca_clear(&ca);
+
+	/* The account, its secret sealed; the stand-in is at su_base, so
+	 * the Graph scope is overridden to the one the stand-in wants. */
+	memset(&row, 0, sizeof(row));
+	snprintf(row.name, sizeof(row.name), "stand-in tenant");
+	row.environment = INTUNE_ENV_GLOBAL;
+	snprintf(row.tenant_id, sizeof(row.tenant_id),
+	    "contoso.onmicrosoft.com");
+	snprintf(row.client_id, sizeof(row.client_id),
+	    "11111111-1111-1111-1111-111111111111");
+	snprintf(row.authority_url, sizeof(row.authority_url), "%s", su_base);
+	snprintf(row.graph_url, sizeof(row.graph_url), "%s", su_base);
+	snprintf(scope, sizeof(scope), "https://graph.microsoft.com/.default");
+	snprintf(row.graph_scope, sizeof(row.graph_scope), "%s", scope);
+	snprintf(row.ca_bundle_path, sizeof(row.ca_bundle_path), "%s", su_ca);
+	row.delegation_general = 1;
+	row.created_at = row.updated_at = (int64_t)time(NULL);
+	r = r == SCEP_OK ? svc_intune_secret_seal(key, SECRET, &row.secret,
+	    &row.secret_len) : r;
+	r = r == SCEP_OK ? store_azure_account_insert(st, &row, NULL, 0) : r;
+	memset(&ie, 0, sizeof(ie));
+	ie.endpoint_id = sep.id;
+	ie.azure_account_id = row.id;
+	ie.wait_success = 1;
+	r = r == SCEP_OK ? store_intune_ep_set(st, &ie) : r;
+	tap_ok(r == SCEP_OK, "sync: account (sealed secret) and endpoint "
+	    "settings in the store");
+	tap_ok(svc_intune_sync(s2, key, 0) == SCEP_OK, "sync");
+
+	e2 = ep;
+	e2.id = sep.id;
+	e2.type = EP_CLIENT_INTUNE;
+	su_make_csr("STANDIN-OK/sync", &der, &len);
+	su_reset();
+	r = svc_intune_check(s2, &e2, "TXN-sync", der, len, &o);
+	tap_ok(r == SCEP_OK && o.account_id == row.id,
+	    "an enrollment on the synced endpoint validates (%s)", o.failtext);
+
+	/* Nothing changed: same client, caches kept. */
+	svc_intune_account_stats(s2, row.id, &s0);
+	tap_ok(svc_intune_sync(s2, key, 1) == SCEP_OK &&
+	    svc_intune_account_stats(s2, row.id, &s1) == SCEP_OK &&
+	    s1.token_requests == s0.token_requests && s0.token_requests > 0,
+	    "an unchanged account keeps its client and tokens");
+
+	/* The secret rotated in the store: rotated in place. */
+	su_ctl0("config", "{\"client_secret\": \"sync-rotated\"}");
+	free(row.secret);
+	row.secret = NULL;
+	svc_intune_secret_seal(key, "sync-rotated", &row.secret,
+	    &row.secret_len);
+	row.updated_at++;
+	r = store_azure_account_update(st, &row, NULL, 0);
+	r = r == SCEP_OK ? svc_intune_sync(s2, key, 0) : r;
+	r = r == SCEP_OK ? svc_intune_check(s2, &e2, "TXN-sync2", der, len,
+	    &o) : r;
+	svc_intune_account_stats(s2, row.id, &s1);
+	tap_ok(r == SCEP_OK && s1.token_requests == s0.token_requests + 1 &&
+	    s1.discoveries == s0.discoveries,
+	    "secret rotated: new token at once, discovery kept (same "
+	    "client)");
+
+	/* Another setting changed: a new client. */
+	row.revocation_poll = 1;
+	row.updated_at++;
+	r = store_azure_account_update(st, &row, NULL, 0);
+	r = r == SCEP_OK ? svc_intune_sync(s2, key, 0) : r;
+	svc_intune_account_stats(s2, row.id, &s1);
+	tap_ok(r == SCEP_OK && s1.token_requests == 0,
+	    "configuration changed: a fresh client");
+	r = svc_intune_check(s2, &e2, "TXN-sync3", der, len, &o);
+	tap_ok(r == SCEP_OK, "... which works");
+
+	/* A secret sealed under another key: the account is dropped, its
+	 * endpoint fails closed. */
+	memcpy(other, key, sizeof(other));
+	other[0] ^= 0xff;
+	free(row.secret);
+	row.secret = NULL;
+	svc_intune_secret_seal(other, "sync-rotated", &row.secret,
+	    &row.secret_len);
+	row.updated_at++;
+	store_azure_account_update(st, &row, NULL, 0);
+	(void)svc_intune_sync(s2, key, 0);
+	r = svc_intune_check(s2, &e2, "TXN-sync4", der, len, &o);
+	tap_ok(r == SCEP_E_DENIED && strstr(o.failtext, "not configured") !=
+	    NULL, "secret that does not open: fails closed (%s)", o.failtext);
+
+	/* Deleted endpoint settings and account: gone from memory. */
+	store_intune_ep_delete(st, sep.id);
+	store_azure_account_delete(st, row.id, (int64_t)time(NULL));
+	(void)svc_intune_sync(s2, key, 0);
+	r = svc_intune_check(s2, &e2, "TXN-sync5", der, len, &o);
+	tap_ok(r == SCEP_E_DENIED && strcmp(o.failtext,
+	    "Intune endpoint has no Azure account") == 0,
+	    "deleted settings: refused");
+	su_ctl0("config", "{\"client_secret\": \"" SECRET "\"}");
+	OPENSSL_free(der);
+	store_azure_account_clear(&row);
+	svc_intune_free(s2);
+	X509_free(cert);
+	unlink(path);
+}
+
 static void
 test_accounts(void)
 {
@@ -914,6 +1065,7 @@ main(int argc, char **argv)
 	test_pool();
 	test_op_async();
 	test_revocation();
+	test_sync();
 	test_accounts();
 	test_secret_at_rest();
 
