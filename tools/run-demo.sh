@@ -24,10 +24,17 @@ scepd demo ({j['data_dir']})
   console / API     {j['admin_url']}/   user {j['admin_user']}  password {j['admin_password']}
   API token         {j['admin_token']}
 
-Enroll a device, for example:
-  scepclient -server-url {j['scep_url']} -challenge {j['challenge']} \\
-      -private-key /tmp/dev.key -certificate /tmp/dev.pem -cn my-device
-(micromdm's scepclient needs the legacy switch: scepctl endpoint create ... --legacy)
+Enroll a device with certmonger (AES, SHA-256):
+  getcert add-scep-ca -c demo -u {j['scep_url']}
+  getcert request -c demo -k /tmp/dev.key -f /tmp/dev.pem -N CN=my-device -L {j['challenge']}
+
+micromdm's scepclient only speaks single DES, so give it an endpoint with
+the legacy switch and an account of its own:
+  export SCEPD_URL={j['admin_url']} SCEPD_TOKEN={j['admin_token']}
+  build/src/scepctl/scepctl endpoint create --name "Old clients" --ext legacy --type device --legacy
+  build/src/scepctl/scepctl account create --endpoint legacy --name dev1    # prints its challenge
+  scepclient -server-url {j['admin_url']}/scep/legacy -challenge <that challenge> \\
+      -private-key dev.key -certificate dev.pem -cn my-device
 """)
 PY
 exec "$scepd" serve --data-dir "$demo" --listen "$listen"
