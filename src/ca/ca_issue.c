@@ -171,9 +171,14 @@ crl_url_ok(const char *url)
 	return 0;
 }
 
-int
-ca_issue_build(EVP_PKEY *ca_key, X509 *ca_cert, const struct issue_tmpl *t,
-    const uint8_t *serial, size_t serial_len, X509 **out)
+/*
+ * ca_issue_build() and ca_issue_build_der() in one: the certificate as an
+ * object (*out) when "der" is NULL, else only its DER (*der, *der_len).
+ */
+static int
+issue_build(EVP_PKEY *ca_key, X509 *ca_cert, const struct issue_tmpl *t,
+    const uint8_t *serial, size_t serial_len, X509 **out, uint8_t **der,
+    size_t *der_len)
 {
 	X509		*x = NULL;
 	GENERAL_NAMES	*sans = NULL;
@@ -183,7 +188,12 @@ ca_issue_build(EVP_PKEY *ca_key, X509 *ca_cert, const struct issue_tmpl *t,
 	unsigned int	 ku;
 	int		 is_rsa = 0, empty_subject, r;
 
-	*out = NULL;
+	if (out != NULL)
+		*out = NULL;
+	if (der != NULL) {
+		*der = NULL;
+		*der_len = 0;
+	}
 	if (ca_key == NULL || ca_cert == NULL || t == NULL ||
 	    t->subject == NULL)
 		return SCEP_E_INTERNAL;
@@ -278,6 +288,10 @@ ca_issue_build(EVP_PKEY *ca_key, X509 *ca_cert, const struct issue_tmpl *t,
 	if (t->crl_url != NULL &&
 	    (r = ca_ext_crldp(x, t->crl_url)) != SCEP_OK)
 		goto out;
+	if (der != NULL) {
+		r = ca_x509_sign_der(x, ca_key, der, der_len);
+		goto out;
+	}
 	if ((r = ca_x509_sign(&x, ca_key)) != SCEP_OK)
 		goto out;
 	*out = x;
@@ -287,4 +301,23 @@ ca_issue_build(EVP_PKEY *ca_key, X509 *ca_cert, const struct issue_tmpl *t,
 	GENERAL_NAMES_free(sans);
 	X509_free(x);
 	return r;
+}
+
+int
+ca_issue_build(EVP_PKEY *ca_key, X509 *ca_cert, const struct issue_tmpl *t,
+    const uint8_t *serial, size_t serial_len, X509 **out)
+{
+	return issue_build(ca_key, ca_cert, t, serial, serial_len, out, NULL,
+	    NULL);
+}
+
+int
+ca_issue_build_der(EVP_PKEY *ca_key, X509 *ca_cert,
+    const struct issue_tmpl *t, const uint8_t *serial, size_t serial_len,
+    uint8_t **der, size_t *der_len)
+{
+	if (der == NULL || der_len == NULL)
+		return SCEP_E_INTERNAL;
+	return issue_build(ca_key, ca_cert, t, serial, serial_len, NULL, der,
+	    der_len);
 }

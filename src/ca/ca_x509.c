@@ -366,6 +366,26 @@ ca_x509_sign(X509 **xp, EVP_PKEY *key)
 }
 
 int
+ca_x509_sign_der(X509 *x, EVP_PKEY *key, uint8_t **der, size_t *der_len)
+{
+	const EVP_MD	*md = NULL;
+	unsigned char	*p = NULL;
+	int		 len;
+
+	*der = NULL;
+	*der_len = 0;
+	if ((md = ca_sign_md(key)) == NULL)
+		return SCEP_E_BADKEY;
+	if (X509_sign(x, key, md) <= 0)
+		return SCEP_E_INTERNAL;
+	if ((len = i2d_X509(x, &p)) <= 0)
+		return SCEP_E_INTERNAL;
+	*der = p;
+	*der_len = (size_t)len;
+	return SCEP_OK;
+}
+
+int
 ca_asn1_time_get(const ASN1_TIME *t, time_t *out)
 {
 	struct tm	 tm;

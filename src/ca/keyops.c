@@ -463,6 +463,31 @@ keyops_issue(struct keyops *ko, int64_t ca_id, const struct issue_tmpl *t,
 }
 
 int
+keyops_issue_der(struct keyops *ko, int64_t ca_id, const struct issue_tmpl *t,
+    uint8_t **der, size_t *der_len, uint8_t *serial)
+{
+	EVP_PKEY	*key = NULL;
+	X509		*cert = NULL;
+	uint8_t		 sn[ISSUE_SERIAL_LEN];
+	int		 r;
+
+	*der = NULL;
+	*der_len = 0;
+	if (ko == NULL || ko->vt != NULL)
+		return SCEP_E_INTERNAL;
+	if ((r = keyops_ref(ko, 0, ca_id, &key, &cert, NULL)) != SCEP_OK)
+		return r;
+	if ((r = ca_serial_random(sn)) == SCEP_OK)
+		r = ca_issue_build_der(key, cert, t, sn, sizeof(sn), der,
+		    der_len);
+	if (r == SCEP_OK && serial != NULL)
+		memcpy(serial, sn, sizeof(sn));
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return r;
+}
+
+int
 keyops_make_ra(struct keyops *ko, int64_t ca_id, EVP_PKEY *ra_pub,
     const char *subject_dn, int usage, int days, time_t now, X509 **out)
 {

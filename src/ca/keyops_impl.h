@@ -79,4 +79,13 @@ int	keyops_load_ca_key(struct keyops *, int64_t ca_id, EVP_PKEY *key,
 int	keyops_load_ra_key(struct keyops *, int64_t ra_id, int64_t ca_id,
 	    EVP_PKEY *key, const uint8_t *cert_der, size_t cert_len);
 
+/*
+ * keyops_issue() for the key process: the same checks and serial, but
+ * only the DER of the certificate (*der take, OPENSSL_free), since it
+ * travels as DER anyway and scepd decodes it.  In-process tables only.
+ */
+int	keyops_issue_der(struct keyops *, int64_t ca_id,
+	    const struct issue_tmpl *, uint8_t **der, size_t *der_len,
+	    uint8_t *serial);
+
 #endif /* !KEYOPS_IMPL_H */

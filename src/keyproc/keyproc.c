@@ -136,18 +136,18 @@ op_decrypt(struct keyops *ko, int dirfd, struct kp_req *rq,
 static int
 op_issue(struct keyops *ko, int dirfd, struct kp_req *rq, struct kp_buf *rep)
 {
-	X509	*x = NULL;
-	uint8_t	 serial[ISSUE_SERIAL_LEN];
+	uint8_t	*der = NULL, serial[ISSUE_SERIAL_LEN];
+	size_t	 len = 0;
 	int	 r;
 
 	(void)dirfd;
-	/* The serial is drawn here, in keyops_issue (issue 8). */
-	r = keyops_issue(ko, rq->ca_id, &rq->tmpl, &x, serial);
+	/* The serial is drawn here, in keyops_issue_der (issue 8). */
+	r = keyops_issue_der(ko, rq->ca_id, &rq->tmpl, &der, &len, serial);
 	if (r == SCEP_OK) {
-		kp_buf_x509(rep, x);
+		kp_buf_blob(rep, der, len);
 		kp_buf_blob(rep, serial, sizeof(serial));
 	}
-	X509_free(x);
+	OPENSSL_free(der);
 	return r;
 }
 

@@ -753,6 +753,16 @@ test_handle(int dirfd, X509 *ca, X509 *ra, EVP_PKEY *sub)
 	rp.failtext = "no";
 	kp_buf_init(&req, kp_req_max(KP_SIGN_CERTREP));
 	kp_enc_certrep(&req, 10, 1, &rp, NULL);
+	{
+		struct kp_req dq;
+
+		tap_ok(kp_req_decode(KP_SIGN_CERTREP, req.p, req.len, &dq) ==
+		    SCEP_OK && dq.recipient == NULL && dq.rep.failtext != NULL &&
+		    strcmp(dq.rep.failtext, "no") == 0,
+		    "a FAILURE CertRep request carries no client certificate "
+		    "to the key process");
+		kp_req_clear(&dq);
+	}
 	HANDLE(KP_SIGN_CERTREP);
 	tap_ok(r == SCEP_OK && kp_dec_rep_blob(rep.p, rep.len, KP_MAX_SIGNED,
 	    &out, &outlen) == SCEP_OK, "kp_worker_handle: SIGN_CERTREP "
@@ -801,6 +811,75 @@ test_handle(int dirfd, X509 *ca, X509 *ra, EVP_PKEY *sub)
 	X509_NAME_free(n);
 	sk_X509_free(sk);
 	keyops_free(ko);
+	ERR_clear_error();
+}
+
+/*
+ * The subject key travels as SubjectPublicKeyInfo and the worker decodes
+ * it on a fast path (RSA, P-256, P-384) or with d2i_PUBKEY: either way the
+ * key must come out equal, and a point off its curve must not pass.
+ */
+static void
+test_spki(EVP_PKEY *rsa, EVP_PKEY *ec256)
+{
+	static const char *const algs[] = { "rsa3072", "ec384" };
+	EVP_PKEY		*keys[6] = { rsa, ec256, NULL, NULL, NULL, NULL };
+	const char		*names[6] = { "RSA-2048", "P-256", "RSA-3072",
+				    "P-384", "P-521 (general path)",
+				    "Ed25519 (general path)" };
+	struct issue_tmpl	 t;
+	struct kp_buf		 b;
+	struct kp_req		 rq;
+	X509_NAME		*n = NULL;
+	size_t			 i;
+	int			 r;
+
+	ca_key_generate(algs[0], &keys[2]);
+	ca_key_generate(algs[1], &keys[3]);
+	keys[4] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+	keys[5] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	ca_dn_parse("/CN=spki", &n);
+	for (i = 0; i < 6; i++) {
+		memset(&t, 0, sizeof(t));
+		t.kind = ISSUE_CLIENT;
+		t.subject = n;
+		t.pubkey = keys[i];
+		t.not_before = now;
+		t.not_after = now + 60;
+		kp_buf_init(&b, kp_req_max(KP_ISSUE));
+		r = kp_enc_issue(&b, 1, &t);
+		if (r == SCEP_OK)
+			r = kp_req_decode(KP_ISSUE, b.p, b.len, &rq);
+		tap_ok(r == SCEP_OK && keys[i] != NULL &&
+		    EVP_PKEY_eq(rq.pubkey, keys[i]) == 1,
+		    "SPKI round trip: %s (r=%d)", names[i], r);
+		kp_req_clear(&rq);
+		if (i == 1 && r == SCEP_OK) {
+			/* Damage the last byte of the P-256 point (y). */
+			size_t off = 0, k;
+			unsigned char *d = NULL;
+			int dl = i2d_PUBKEY(keys[i], &d);
+
+			for (k = 0; dl > 0 && k + (size_t)dl <= b.len; k++)
+				if (memcmp(b.p + k, d, (size_t)dl) == 0) {
+					off = k + (size_t)dl - 1;
+					break;
+				}
+			if (off > 0) {
+				b.p[off] ^= 0x01;
+				r = kp_req_decode(KP_ISSUE, b.p, b.len, &rq);
+				tap_ok(r == SCEP_E_MALFORMED, "SPKI: a P-256 "
+				    "point off the curve is refused (r=%d)", r);
+				kp_req_clear(&rq);
+			} else
+				tap_ok(0, "SPKI: find the point");
+			OPENSSL_free(d);
+		}
+		kp_buf_clear(&b);
+	}
+	for (i = 2; i < 6; i++)
+		EVP_PKEY_free(keys[i]);
+	X509_NAME_free(n);
 	ERR_clear_error();
 }
 
@@ -1132,6 +1211,7 @@ main(int argc, char **argv)
 
 	if ((dirfd = open(keysdir, O_RDONLY | O_DIRECTORY)) >= 0) {
 		test_handle(dirfd, ca, ra, sub);
+		test_spki(ca_key, sub);
 		test_lies(dirfd);
 		test_sandbox(dirfd);
 		close(dirfd);
