@@ -68,6 +68,8 @@ struct svc_intune {
 	size_t			 neps;
 	int			 synced;	/* svc_intune_sync ran */
 	int64_t			 synced_version;	/* its config version */
+	uint8_t			 key[SVC_INTUNE_KEY_LEN];	/* sealing */
+	int			 have_key;
 
 	/* The pool (no stalls). */
 	pthread_mutex_t		 qlock;
@@ -262,6 +264,7 @@ svc_intune_free(struct svc_intune *si)
 	pthread_cond_destroy(&si->pcond);
 	pthread_mutex_destroy(&si->qlock);
 	pthread_mutex_destroy(&si->lock);
+	sodium_memzero(si->key, sizeof(si->key));
 	free(si->caller);
 	free(si);
 }
@@ -639,6 +642,11 @@ svc_intune_sync(struct svc_intune *si, const uint8_t key[SVC_INTUNE_KEY_LEN],
 
 	if (si->store == NULL)
 		return SCEP_E_INTERNAL;
+	if (key == NULL) {
+		if (!si->have_key)
+			return SCEP_E_CONFIG;
+		key = si->key;
+	}
 	if ((r = store_config_version(si->store, &version)) != SCEP_OK)
 		return r;
 	pthread_mutex_lock(&si->lock);
@@ -658,6 +666,9 @@ svc_intune_sync(struct svc_intune *si, const uint8_t key[SVC_INTUNE_KEY_LEN],
 	    (r = store_intune_ep_list(si->store, eps, SVC_INTUNE_MAX_ENDPOINTS,
 	    &ne)) != SCEP_OK)
 		goto out;
+	if (n == SVC_INTUNE_MAX_ACCOUNTS)
+		log_warn("msg=\"more Azure accounts than svc_intune loads\" "
+		    "max=%d", SVC_INTUNE_MAX_ACCOUNTS);
 	for (i = 0; i < n; i++)
 		if (sync_account(si, key, &rows[i]) != SCEP_OK)
 			bad++;
@@ -718,6 +729,116 @@ svc_intune_sync(struct svc_intune *si, const uint8_t key[SVC_INTUNE_KEY_LEN],
 		free(head);
 		head = e;
 	}
+	return r;
+}
+
+void
+svc_intune_set_key(struct svc_intune *si, const uint8_t key[SVC_INTUNE_KEY_LEN])
+{
+	pthread_mutex_lock(&si->lock);
+	memcpy(si->key, key, SVC_INTUNE_KEY_LEN);
+	si->have_key = 1;
+	pthread_mutex_unlock(&si->lock);
+}
+
+/* Replace *blob with "secret" sealed under the key; take. */
+static int
+reseal(struct svc_intune *si, const char *secret, uint8_t **blob,
+    size_t *len)
+{
+	free(*blob);
+	*blob = NULL;
+	*len = 0;
+	return svc_intune_secret_seal(si->key, secret, blob, len);
+}
+
+int
+svc_intune_account_save(struct svc_intune *si, struct store_azure_account *row,
+    const char *secret, const char *proxy_password,
+    const struct store_orgref *targets, size_t ntargets, char *why,
+    size_t whysz)
+{
+	struct store_azure_account cur;
+	struct intune_account_cfg cfg;
+	struct intune_client *probe = NULL;
+	const char *check_secret = NULL, *check_pp = NULL;
+	char *old_secret = NULL, *old_pp = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	memset(&cur, 0, sizeof(cur));
+	if (why != NULL && whysz > 0)
+		why[0] = '\0';
+	if (si->store == NULL || !si->have_key)
+		return SCEP_E_CONFIG;
+	/* Start from the stored secrets on an update. */
+	free(row->secret);
+	free(row->proxy_password);
+	row->secret = row->proxy_password = NULL;
+	row->secret_len = row->proxy_password_len = 0;
+	if (row->id > 0) {
+		if ((r = store_azure_account_get(si->store, row->id, &cur)) !=
+		    SCEP_OK)
+			goto out;
+		if (cur.deleted_at != 0) {
+			r = SCEP_E_NOTFOUND;
+			goto out;
+		}
+		row->created_at = cur.created_at;
+		if ((secret == NULL && (r = svc_intune_secret_open(si->key,
+		    cur.secret, cur.secret_len, &old_secret)) != SCEP_OK) ||
+		    (proxy_password == NULL && cur.proxy_password != NULL &&
+		    (r = svc_intune_secret_open(si->key, cur.proxy_password,
+		    cur.proxy_password_len, &old_pp)) != SCEP_OK))
+			goto out;
+	} else {
+		if (secret == NULL || secret[0] == '\0') {
+			if (why != NULL)
+				snprintf(why, whysz, "client secret required");
+			r = SCEP_E_CONFIG;
+			goto out;
+		}
+		row->created_at = now;
+	}
+	check_secret = secret != NULL ? secret : old_secret;
+	check_pp = proxy_password != NULL ? (proxy_password[0] != '\0' ?
+	    proxy_password : NULL) : old_pp;
+
+	/* Refuse what a client would refuse, before anything is written. */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.environment = row->environment;
+	cfg.tenant_id = row->tenant_id;
+	cfg.client_id = row->client_id;
+	cfg.client_secret = check_secret;
+	cfg.authority_url = empty_null(row->authority_url);
+	cfg.graph_url = empty_null(row->graph_url);
+	cfg.intune_resource_url = empty_null(row->intune_resource_url);
+	cfg.intune_app_id = empty_null(row->intune_app_id);
+	cfg.graph_scope = empty_null(row->graph_scope);
+	cfg.intune_scope = empty_null(row->intune_scope);
+	cfg.proxy = empty_null(row->proxy);
+	cfg.proxy_user = empty_null(row->proxy_user);
+	cfg.proxy_password = check_pp;
+	cfg.ca_bundle_path = empty_null(row->ca_bundle_path);
+	cfg.caller_info = si->caller;
+	if ((r = intune_client_new(&cfg, &probe, why, whysz)) != SCEP_OK)
+		goto out;
+	intune_client_free(probe);
+
+	if ((r = reseal(si, check_secret, &row->secret, &row->secret_len)) !=
+	    SCEP_OK || (check_pp != NULL && (r = reseal(si, check_pp,
+	    &row->proxy_password, &row->proxy_password_len)) != SCEP_OK))
+		goto out;
+	row->updated_at = now;
+	r = row->id > 0 ? store_azure_account_update(si->store, row, targets,
+	    ntargets) : store_azure_account_insert(si->store, row, targets,
+	    ntargets);
+	if (r == SCEP_OK)
+		r = svc_intune_sync(si, NULL, 0);
+ out:
+	store_azure_account_clear(&cur);
+	svc_intune_secret_free(old_secret);
+	svc_intune_secret_free(old_pp);
 	return r;
 }
 

@@ -42,6 +42,7 @@
 #include "intune.h"
 #include "scep_limits.h"
 #include "store.h"
+#include "store_azure.h"
 
 #define SVC_INTUNE_WORKERS	32	/* default pool size */
 #define SVC_INTUNE_QUEUE	1024	/* default jobs waiting for a worker */
@@ -137,10 +138,34 @@ int	svc_intune_endpoint_get(struct svc_intune *, int64_t endpoint_id,
  * made through the API (or before each enrollment: it costs one
  * configuration-version read when nothing changed).
  */
-#define SVC_INTUNE_MAX_ACCOUNTS		1024
+#define SVC_INTUNE_MAX_ACCOUNTS		256
 #define SVC_INTUNE_MAX_ENDPOINTS	4096
+/* "key" NULL: the one given to svc_intune_set_key (SCEP_E_CONFIG when
+ * none was). */
 int	svc_intune_sync(struct svc_intune *,
 	    const uint8_t key[SVC_INTUNE_KEY_LEN], int force);
+
+/* Keep the azure.key key (copied; wiped by svc_intune_free) for
+ * svc_intune_sync(si, NULL, ...) and svc_intune_account_save. */
+void	svc_intune_set_key(struct svc_intune *,
+	    const uint8_t key[SVC_INTUNE_KEY_LEN]);
+
+/*
+ * For the admin API: create (row->id 0; sets it) or update an Azure
+ * account.  "secret": the client secret in clear, sealed here (NULL on an
+ * update keeps the stored one; required on a create).  "proxy_password":
+ * NULL keeps, "" removes, anything else replaces.  The configuration is
+ * first checked as intune_client_new would (SCEP_E_CONFIG with "why",
+ * nothing written); then written with the targets (Customized
+ * delegation) and synced, so a rotated secret is used at once.
+ * row->secret, row->proxy_password, created_at and updated_at are set
+ * here; the caller clears row.  The secrets in clear are never stored,
+ * logged or returned.
+ */
+int	svc_intune_account_save(struct svc_intune *,
+	    struct store_azure_account *row, const char *secret,
+	    const char *proxy_password, const struct store_orgref *targets,
+	    size_t ntargets, char *why, size_t whysz);
 
 /*
  * Spec 2 steps 2-4.  "csr" is the exact DER PKCS#10 from the envelope.

@@ -35,6 +35,8 @@
 #define EP_ID		42
 
 static struct svc_intune *si;
+
+static int	contains(const uint8_t *, size_t, const char *);
 static struct store *st;
 static struct store_endpoint ep;
 
@@ -901,6 +903,119 @@ test_sync(void)
 	unlink(path);
 }
 
+/* svc_intune_account_save: the admin API's way in (sealing, checks). */
+static void
+test_save(void)
+{
+	struct store_azure_account row, got;
+	struct store_intune_ep ie;
+	struct store_endpoint e2;
+	struct svc_intune_outcome o;
+	struct intune_stats s0, s1;
+	struct svc_intune *s3 = NULL;
+	uint8_t key[SVC_INTUNE_KEY_LEN];
+	uint8_t *der = NULL;
+	char path[400], why[256];
+	size_t len = 0, n0 = 0, n1 = 0, k;
+	struct store_azure_account list[8];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/azure-save.key", su_dir);
+	if (st == NULL || svc_intune_key_load(path, 1, key) != SCEP_OK ||
+	    svc_intune_new(NULL, st, &s3) != SCEP_OK) {
+		tap_ok(0, "save: set-up");
+		return;
+	}
+	memset(&row, 0, sizeof(row));
+	tap_ok(svc_intune_account_save(s3, &row, "x", NULL, NULL, 0, why,
+	    sizeof(why)) == SCEP_E_CONFIG, "no key yet: refused");
+	svc_intune_set_key(s3, key);
+
+	memset(&row, 0, sizeof(row));
+	snprintf(row.name, sizeof(row.name), "saved tenant");
+	snprintf(row.tenant_id, sizeof(row.tenant_id), "contoso/../evil");
+	snprintf(row.client_id, sizeof(row.client_id),
+	    "11111111-1111-1111-1111-111111111111");
+	store_azure_account_list(st, list, 8, &n0);
+	for (k = 0; k < n0; k++)
+		store_azure_account_clear(&list[k]);
+	r = svc_intune_account_save(s3, &row, SECRET, NULL, NULL, 0, why,
+	    sizeof(why));
+	store_azure_account_list(st, list, 8, &n1);
+	for (k = 0; k < n1; k++)
+		store_azure_account_clear(&list[k]);
+	tap_ok(r == SCEP_E_CONFIG && why[0] != '\0' && n1 == n0,
+	    "bad configuration refused before writing (%s)", why);
+
+	snprintf(row.tenant_id, sizeof(row.tenant_id),
+	    "contoso.onmicrosoft.com");
+	snprintf(row.authority_url, sizeof(row.authority_url), "%s", su_base);
+	snprintf(row.graph_url, sizeof(row.graph_url), "%s", su_base);
+	snprintf(row.graph_scope, sizeof(row.graph_scope),
+	    "https://graph.microsoft.com/.default");
+	snprintf(row.ca_bundle_path, sizeof(row.ca_bundle_path), "%s", su_ca);
+	row.delegation_general = 1;
+	r = svc_intune_account_save(s3, &row, SECRET, NULL, NULL, 0, why,
+	    sizeof(why));
+	tap_ok(r == SCEP_OK && row.id > 0, "account created (%s)", why);
+	memset(&got, 0, sizeof(got));
+	r = store_azure_account_get(st, row.id, &got);
+	tap_ok(r == SCEP_OK && got.secret_len == SVC_INTUNE_SEAL_OVERHEAD +
+	    strlen(SECRET) && !contains(got.secret, got.secret_len, SECRET),
+	    "only the sealed secret is in the store");
+	store_azure_account_clear(&got);
+
+	/* Attach the endpoint of test_sync's store rows to it. */
+	memset(&e2, 0, sizeof(e2));
+	if (store_endpoint_by_ext(st, "intune-save", &e2) != SCEP_OK) {
+		struct store_endpoint ne;
+
+		memset(&ne, 0, sizeof(ne));
+		snprintf(ne.name, sizeof(ne.name), "intune save");
+		snprintf(ne.uri_ext, sizeof(ne.uri_ext), "intune-save");
+		ne.type = EP_DEVICE_INTUNE;
+		ne.enabled = 1;
+		ne.ca_id = 1;
+		(void)store_endpoint_insert(st, &ne);
+		e2 = ne;
+	}
+	memset(&ie, 0, sizeof(ie));
+	ie.endpoint_id = e2.id;
+	ie.azure_account_id = row.id;
+	ie.wait_success = 1;
+	r = store_intune_ep_set(st, &ie);
+	r = r == SCEP_OK ? svc_intune_sync(s3, NULL, 0) : r;
+	su_make_csr("STANDIN-OK/save", &der, &len);
+	r = r == SCEP_OK ? svc_intune_check(s3, &e2, "TXN-save", der, len,
+	    &o) : r;
+	tap_ok(r == SCEP_OK, "the saved account validates (%s)", o.failtext);
+
+	/* Rotation through the API: used at once. */
+	su_ctl0("config", "{\"client_secret\": \"saved-rotated\"}");
+	svc_intune_account_stats(s3, row.id, &s0);
+	r = svc_intune_account_save(s3, &row, "saved-rotated", NULL, NULL, 0,
+	    why, sizeof(why));
+	r = r == SCEP_OK ? svc_intune_check(s3, &e2, "TXN-save2", der, len,
+	    &o) : r;
+	svc_intune_account_stats(s3, row.id, &s1);
+	tap_ok(r == SCEP_OK && s1.token_requests == s0.token_requests + 1,
+	    "secret rotated through the API: a new token at once");
+
+	/* An update without a secret keeps the stored one. */
+	row.revocation_poll = 1;
+	r = svc_intune_account_save(s3, &row, NULL, NULL, NULL, 0, why,
+	    sizeof(why));
+	r = r == SCEP_OK ? svc_intune_check(s3, &e2, "TXN-save3", der, len,
+	    &o) : r;
+	tap_ok(r == SCEP_OK, "update without a secret keeps it (%s)",
+	    o.failtext);
+	su_ctl0("config", "{\"client_secret\": \"" SECRET "\"}");
+	OPENSSL_free(der);
+	store_azure_account_clear(&row);
+	svc_intune_free(s3);
+	unlink(path);
+}
+
 static void
 test_accounts(void)
 {
@@ -1066,6 +1181,7 @@ main(int argc, char **argv)
 	test_op_async();
 	test_revocation();
 	test_sync();
+	test_save();
 	test_accounts();
 	test_secret_at_rest();
 
