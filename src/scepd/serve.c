@@ -147,38 +147,44 @@ read_file(const char *path, char **out, size_t max)
 static void
 dsn_redact(const char *dsn, char *out, size_t outsz)
 {
-	const char *at, *colon, *pw, *end, *slash;
-	size_t o = 0;
+	size_t n = strlen(dsn), i, o = 0, at, colon, end;
+	const char *sch;
 
 	out[0] = '\0';
-	while (*dsn != '\0' && o + 4 < outsz) {
-		if (strncmp(dsn, "://", 3) == 0 &&
-		    (at = strchr(dsn + 3, '@')) != NULL &&
-		    (colon = memchr(dsn + 3, ':', (size_t)(at - dsn - 3))) !=
-		    NULL && ((slash = strchr(dsn + 3, '/')) == NULL ||
-		    slash > at)) {
-			size_t n = (size_t)(colon - dsn) + 1;
+	if (outsz < 4)
+		return;
+	/* scheme://user:PASSWORD@host...: the userinfo ends at the first
+	 * '@' before any '/' of the path. */
+	at = colon = n;
+	if ((sch = strstr(dsn, "://")) != NULL) {
+		size_t start = (size_t)(sch - dsn) + 3;
 
-			if (o + n + 4 >= outsz)
+		for (i = start; i < n && dsn[i] != '/'; i++)
+			if (dsn[i] == '@')
+				at = i;
+		for (i = start; i < at && i < n; i++)
+			if (dsn[i] == ':') {
+				colon = i;
 				break;
-			memcpy(out + o, dsn, n);
-			o += n;
+			}
+	}
+	for (i = 0; i < n && o + 13 < outsz; ) {
+		if (i == colon + 1 && at < n) {
 			memcpy(out + o, "***", 3);
 			o += 3;
-			dsn = at;
+			i = at;
 			continue;
 		}
-		if (strncmp(dsn, "password=", 9) == 0) {
-			pw = dsn + 9;
-			end = pw + strcspn(pw, " &");
-			if (o + 13 >= outsz)
-				break;
+		if (n - i >= 9 && memcmp(dsn + i, "password=", 9) == 0) {
 			memcpy(out + o, "password=***", 12);
 			o += 12;
-			dsn = end;
+			for (end = i + 9; end < n && dsn[end] != ' ' &&
+			    dsn[end] != '&'; end++)
+				;
+			i = end;
 			continue;
 		}
-		out[o++] = *dsn++;
+		out[o++] = dsn[i++];
 	}
 	out[o] = '\0';
 }
