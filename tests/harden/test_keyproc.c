@@ -492,13 +492,40 @@ children_of(pid_t ppid, pid_t *out, size_t max)
 	return n;
 }
 
+/* Issuers for test_restart: several threads, so both slots get used. */
+struct restart_arg {
+	struct keyops	*ko;
+	EVP_PKEY	*sub;
+	EVP_PKEY	*ca_key;
+	int		 ok;
+};
+
+static void *
+restart_thread(void *p)
+{
+	struct restart_arg	*a = p;
+	X509			*x = NULL;
+	int			 i;
+
+	a->ok = 1;
+	for (i = 0; i < 5; i++) {
+		if (issue_one(a->ko, a->sub, a->ca_key, &x, NULL) != SCEP_OK)
+			a->ok = 0;
+		X509_free(x);
+		x = NULL;
+	}
+	return NULL;
+}
+
 static void
 test_restart(struct keyops *ko, EVP_PKEY *sub, EVP_PKEY *ca_key)
 {
-	pid_t	 master[4], workers[KP_MAX_WORKERS];
-	size_t	 nm, nw, i;
-	X509	*x = NULL;
-	int	 ok = 1, r;
+	struct restart_arg	 args[4];
+	pthread_t		 th[4];
+	pid_t			 master[4], workers[KP_MAX_WORKERS];
+	pid_t			 after[KP_MAX_WORKERS];
+	size_t			 nm, nw, na, i, j, stale = 0;
+	int			 ok = 1;
 
 	nm = children_of(getpid(), master, 4);
 	tap_ok(nm == 1, "one key master is our child (%zu)", nm);
@@ -509,18 +536,27 @@ test_restart(struct keyops *ko, EVP_PKEY *sub, EVP_PKEY *ca_key)
 	for (i = 0; i < nw; i++)
 		kill(workers[i], SIGKILL);
 	usleep(100000);
-	for (i = 0; i < 10; i++) {
-		r = issue_one(ko, sub, ca_key, &x, NULL);
-		if (r != SCEP_OK)
-			ok = 0;
-		X509_free(x);
-		x = NULL;
+	for (i = 0; i < 4; i++) {
+		args[i].ko = ko;
+		args[i].sub = sub;
+		args[i].ca_key = ca_key;
+		args[i].ok = 0;
+		pthread_create(&th[i], NULL, restart_thread, &args[i]);
 	}
-	tap_ok(ok, "after SIGKILL of every worker, 10 issues succeed (new "
-	    "workers, identities replayed)");
-	nw = children_of(master[0], workers, KP_MAX_WORKERS);
-	tap_ok(nw == 2, "the killed workers were reaped and replaced (%zu)",
-	    nw);
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ok = ok && args[i].ok;
+	}
+	tap_ok(ok, "after SIGKILL of every worker, 4 threads x 5 issues all "
+	    "succeed (new workers, identities replayed)");
+	/* The dead are reaped (no zombie left) and new ones run. */
+	na = children_of(master[0], after, KP_MAX_WORKERS);
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nw; j++)
+			if (after[i] == workers[j])
+				stale++;
+	tap_ok(na >= 1 && na <= 2 && stale == 0, "the killed workers were "
+	    "reaped and replaced (%zu running, %zu stale)", na, stale);
 }
 
 /* ---- 4. lying headers --------------------------------------------- */
