@@ -397,6 +397,17 @@ cmd_serve(int argc, char **argv)
 		hc.tls_cert_pem = tls_cert;
 		hc.tls_key_pem = tls_key;
 		hc.threads = cfg.threads;
+		/*
+		 * With key isolation an HTTP thread waits while a key
+		 * process signs or decrypts for it; twice as many threads as
+		 * CPUs keep the CPUs busy meanwhile (0 = "one per CPU").
+		 */
+		if (isolate && hc.threads == 0) {
+			long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+			hc.threads = ncpu > 0 && ncpu <= 128 ?
+			    (unsigned int)(2 * ncpu) : 0;
+		}
 		hc.connection_limit = cfg.connection_limit;
 		hc.timeout_sec = cfg.timeout_sec;
 
