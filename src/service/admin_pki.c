@@ -3,10 +3,9 @@
  * spec 15), issued certificates (search, view, revoke) and pending
  * requests (approve, reject: spec 14) for administrators.  See admin.h.
  *
- * Creating an RA reads the CA's private key file here, once, to sign the
- * RA certificate (ca_make_ra needs the key), and forgets it at once: keyops
- * has no "make RA" operation.  When keyops moves into its own process
- * (issue 8) this becomes one more keyops operation.
+ * Creating an RA generates the RA key here and has keyops (the key
+ * processes, with isolation on) certify it with the CA key: the CA key is
+ * never read into this process.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -197,12 +196,14 @@ ra_make(struct admin_actor *a, int64_t ca_id, const char *alg,
 		r = SCEP_E_INTERNAL;
 		goto out;
 	}
-	if ((r = ca_key_read(ca.key_path, &cakey)) != SCEP_OK)
+	/* The CA key signs inside keyops (a key process when isolation is
+	 * on): it is never read into this process. */
+	if (keyops_ca_cert(svc_keyops(a->svc), ca_id) == NULL &&
+	    (r = keyops_load_ca(svc_keyops(a->svc), ca.id, ca.key_path,
+	    ca.cert_der, ca.cert_len)) != SCEP_OK)
 		goto out;
-	r = ca_make_ra(cakey, cacert, rakey, subject, usage, days,
-	    (time_t)admin_now(), &racert);
-	EVP_PKEY_free(cakey);		/* the CA key is not kept */
-	cakey = NULL;
+	r = keyops_make_ra(svc_keyops(a->svc), ca_id, rakey, subject, usage,
+	    days, (time_t)admin_now(), &racert);
 	if (r != SCEP_OK) {
 		if (r == SCEP_E_BADKEY) {
 			admin_err_set(err, "key_alg", "an RA that decrypts "
