@@ -394,12 +394,6 @@ serial_hex(const ASN1_INTEGER *ai, char *buf, size_t bufsz)
 	BN_free(bn);
 }
 
-static int
-key_fp(EVP_PKEY *k, uint8_t fp[STORE_HASH_LEN])
-{
-	return scep_key_fingerprint(k, fp);
-}
-
 /*
  * Is "signer" a certificate issued by this endpoint's CA?  (Then the
  * request is a renewal, whatever its messageType says: sscep, certmonger
@@ -441,12 +435,6 @@ load_cert(const uint8_t *der, size_t len, X509 **out)
 
 	*out = d2i_X509(NULL, &p, (long)len);
 	return *out != NULL ? SCEP_OK : SCEP_E_MALFORMED;
-}
-
-static int
-der_dup(X509 *x, uint8_t **out, size_t *len)
-{
-	return der_of(x, out, len);
 }
 
 /*
@@ -510,7 +498,7 @@ resend(struct op *o, const struct store_request *prev,
 		}
 		return 0;
 	}
-	if (der_dup(o->msg->signer, &sder, &slen) != SCEP_OK)
+	if (der_of(o->msg->signer, &sder, &slen) != SCEP_OK)
 		return 0;
 	same_signer = slen == prev->signer_len &&
 	    memcmp(sder, prev->signer_der, slen) == 0;
@@ -666,7 +654,7 @@ enroll(struct op *o, struct svc_result *res)
 		    res);
 		goto out;
 	}
-	if (key_fp(csr->pubkey, fp) != SCEP_OK) {
+	if (scep_key_fingerprint(csr->pubkey, fp) != SCEP_OK) {
 		rc = SCEP_E_INTERNAL;
 		goto out;
 	}
@@ -684,7 +672,7 @@ enroll(struct op *o, struct svc_result *res)
 	}
 	/* spec 11: the same signer key and senderNonce again, under another
 	 * transactionID, is a replay. */
-	if (key_fp(X509_get0_pubkey(o->msg->signer), sfp) != SCEP_OK) {
+	if (scep_key_fingerprint(X509_get0_pubkey(o->msg->signer), sfp) != SCEP_OK) {
 		rc = SCEP_E_INTERNAL;
 		goto out;
 	}
@@ -943,8 +931,8 @@ certpoll(struct op *o, struct svc_result *res)
 	}
 	o->ev.account_id = rq.account_id;
 	if (load_cert(rq.signer_der, rq.signer_len, &orig) != SCEP_OK ||
-	    key_fp(X509_get0_pubkey(orig), a) != SCEP_OK ||
-	    key_fp(X509_get0_pubkey(o->msg->signer), b) != SCEP_OK ||
+	    scep_key_fingerprint(X509_get0_pubkey(orig), a) != SCEP_OK ||
+	    scep_key_fingerprint(X509_get0_pubkey(o->msg->signer), b) != SCEP_OK ||
 	    memcmp(a, b, sizeof(a)) != 0) {
 		rc = fail(o, SCEP_FAIL_BADREQUEST,
 		    "poll not signed by the requester's key", res);
