@@ -390,28 +390,6 @@ api_body_only(struct api_call *c, const char *const *allowed)
 
 /* ---- dispatch ---- */
 
-/* Nesting depth of a JSON value (1 for a scalar). */
-static size_t
-json_depth(json_t *j, size_t limit)
-{
-	size_t d = 0, x, i;
-	const char *k;
-	json_t *v;
-
-	if (limit == 0)
-		return 1;
-	if (json_is_object(j)) {
-		json_object_foreach(j, k, v)
-			if ((x = json_depth(v, limit - 1)) > d)
-				d = x;
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			if ((x = json_depth(v, limit - 1)) > d)
-				d = x;
-	}
-	return d + 1;
-}
-
 /*
  * Match "path" against route pattern "pat"; on a match the {x}
  * segments are copied into c->params.  Segments are compared whole and
@@ -513,7 +491,7 @@ authenticate(struct api_call *c, const struct api_route *rt)
 static int
 read_body(struct api_call *c, const struct api_route *rt)
 {
-	json_error_t jerr;
+	struct admin_err jerr = { NULL, "" };
 	const char *ct;
 
 	if (c->req->body_len == 0) {
@@ -540,20 +518,9 @@ read_body(struct api_call *c, const struct api_route *rt)
 		    "application/json");
 		return -1;
 	}
-	c->body = json_loadb((const char *)c->req->body, c->req->body_len,
-	    JSON_REJECT_DUPLICATES, &jerr);
-	if (c->body == NULL) {
-		api_error(c, 400, "body", "invalid JSON at line %d: %s",
-		    jerr.line, jerr.text);
-		return -1;
-	}
-	if (!json_is_object(c->body)) {
-		api_error(c, 400, "body", "the body must be a JSON object");
-		return -1;
-	}
-	if (json_depth(c->body, API_MAX_JSON_DEPTH + 1) > API_MAX_JSON_DEPTH) {
-		api_error(c, 400, "body", "JSON nested deeper than %d",
-		    API_MAX_JSON_DEPTH);
+	if (admin_json_body(c->req->body, c->req->body_len, &c->body,
+	    &jerr) != SCEP_OK) {
+		api_error(c, 400, "body", "%s", jerr.msg);
 		return -1;
 	}
 	return 0;

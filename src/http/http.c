@@ -26,6 +26,7 @@
 #include <openssl/rand.h>
 
 #include "http.h"
+#include "http_query.h"
 #include "log.h"
 #include "metrics.h"
 #include "scep_limits.h"
@@ -618,59 +619,14 @@ int
 http_req_query_raw(const struct http_req *req, const char *name,
     const char **val)
 {
-	const char *p = req->query, *end, *eq;
-	size_t nl = strlen(name), plen, klen;
-
-	while (p != NULL && *p != '\0') {
-		end = strchr(p, '&');
-		plen = end != NULL ? (size_t)(end - p) : strlen(p);
-		eq = memchr(p, '=', plen);
-		klen = eq != NULL ? (size_t)(eq - p) : plen;
-		if (klen == nl && strncasecmp(p, name, nl) == 0) {
-			*val = eq != NULL ? eq + 1 : p + plen;
-			return (int)(eq != NULL ? plen - klen - 1 : 0);
-		}
-		p = end != NULL ? end + 1 : NULL;
-	}
-	return -1;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return http_query_raw(req->query, name, val);
 }
 
 int
 http_req_query(const struct http_req *req, const char *name, char *buf,
     size_t bufsz)
 {
-	const char *v;
-	int n, i, hi, lo;
-	size_t o = 0;
-
-	if ((n = http_req_query_raw(req, name, &v)) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		char c = v[i];
-
-		if (c == '%' && i + 2 < n && (hi = hexval(v[i + 1])) >= 0 &&
-		    (lo = hexval(v[i + 2])) >= 0) {
-			c = (char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (o + 1 >= bufsz)
-			return -2;
-		buf[o++] = c;
-	}
-	buf[o] = '\0';
-	return (int)o;
+	return http_query_get(req->query, name, buf, bufsz);
 }
 
 /* ---- response helpers ---- */

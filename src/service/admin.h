@@ -391,5 +391,13 @@ int	admin_json_to_endpoint(json_t *in, int create,
 	    struct admin_endpoint *, struct admin_err *);
 int	admin_json_to_account(json_t *in, int create, struct admin_account *,
 	    struct admin_err *);
+/*
+ * An admin API request body as the API reads it: at most API_MAX_BODY
+ * bytes, JSON without duplicate members, an object, nested at most
+ * API_MAX_JSON_DEPTH deep.  SCEP_OK with *out a new reference;
+ * SCEP_E_TOOBIG or SCEP_E_MALFORMED with err->msg for the client.
+ */
+int	admin_json_body(const uint8_t *body, size_t len, json_t **out,
+	    struct admin_err *);
 
 #endif /* !ADMIN_H */

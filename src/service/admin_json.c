@@ -23,6 +23,7 @@
 #include "admin_int.h"
 #include "ca_gen.h"
 #include "scep_err.h"
+#include "scep_limits.h"
 
 /* ---- names ---- */
 
@@ -1020,4 +1021,63 @@ admin_json_to_account(json_t *in, int create, struct admin_account *x,
 	};
 
 	return jf_decode(in, p, 2, NULL, create, err);
+}
+
+/* ---- request bodies ---- */
+
+/* Nesting depth of a JSON value (1 for a scalar), counted no deeper than
+ * limit. */
+static size_t
+json_depth(json_t *j, size_t limit)
+{
+	size_t d = 0, x, i;
+	const char *k;
+	json_t *v;
+
+	if (limit == 0)
+		return 1;
+	if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+			if ((x = json_depth(v, limit - 1)) > d)
+				d = x;
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			if ((x = json_depth(v, limit - 1)) > d)
+				d = x;
+	}
+	return d + 1;
+}
+
+int
+admin_json_body(const uint8_t *body, size_t len, json_t **out,
+    struct admin_err *err)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	*out = NULL;
+	if (len > API_MAX_BODY) {
+		admin_err_set(err, "body", "body larger than %zu bytes",
+		    (size_t)API_MAX_BODY);
+		return SCEP_E_TOOBIG;
+	}
+	if ((j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL) {
+		admin_err_set(err, "body", "invalid JSON at line %d: %s",
+		    jerr.line, jerr.text);
+		return SCEP_E_MALFORMED;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		admin_err_set(err, "body", "the body must be a JSON object");
+		return SCEP_E_MALFORMED;
+	}
+	if (json_depth(j, API_MAX_JSON_DEPTH + 1) > API_MAX_JSON_DEPTH) {
+		json_decref(j);
+		admin_err_set(err, "body", "JSON nested deeper than %d",
+		    API_MAX_JSON_DEPTH);
+		return SCEP_E_MALFORMED;
+	}
+	*out = j;
+	return SCEP_OK;
 }
