@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "probe.h"
 #include "scepctl.h"
 
 /* ---- HTTP ---- */
@@ -946,7 +947,8 @@ usage(FILE *f)
 
 	fprintf(f, "usage: scepctl [--url URL] [--token TOKEN] [--cacert FILE] "
 	    "[--insecure] [--json]\n"
-	    "               NOUN VERB [ARG] [options]\n\n"
+	    "               NOUN VERB [ARG] [options]\n"
+	    "       scepctl probe URL [--challenge C] [options]\n\n"
 	    "Manage scepd through its REST API (%s by default, or SCEPD_URL;\n"
 	    "the token comes from SCEPD_TOKEN or --token).\n\n"
 	    "commands (scepctl NOUN VERB --help for each):\n",
@@ -958,6 +960,8 @@ usage(FILE *f)
 		fprintf(f, " %s", ctl_cmds[i].verb);
 		last = ctl_cmds[i].noun;
 	}
+	fprintf(f, "\n  probe     check a SCEP URL as a device would "
+	    "(scepctl probe --help)");
 	fprintf(f, "\n\nexit status: 0 ok, 1 usage, 2 not found, 3 "
 	    "authentication/permission,\n4 validation, 5 server or network "
 	    "error.  See scepctl(1).\n");
@@ -1032,6 +1036,9 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	noun = argv[a++];
+	/* probe speaks SCEP to any server, not the admin API: no token. */
+	if (strcmp(noun, "probe") == 0)
+		return probe_main(&c, argc - a, argv + a);
 	for (i = 0; i < ctl_ncmds; i++)
 		if (strcmp(ctl_cmds[i].noun, noun) == 0) {
 			known_noun = 1;
