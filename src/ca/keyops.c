@@ -30,6 +30,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca_gen.h"
+#include "ca_p11.h"
 #include "ca_int.h"
 #include "keyops.h"
 #include "keyops_impl.h"
@@ -260,6 +261,8 @@ key_load(int64_t id, const char *key_path, const uint8_t *cert_der,
 	if ((r = cert_decode(cert_der, cert_len, &x)) != SCEP_OK)
 		return r;
 	X509_free(x);
+	if (ca_p11_is_uri(key_path))		/* the key stays in the token */
+		return ca_p11_key_load(key_path, key);
 	return ca_key_read(key_path, key);
 }
 

@@ -39,6 +39,7 @@
 #include <openssl/x509.h>
 
 #include "ca_gen.h"
+#include "ca_p11.h"
 #include "keyops.h"
 #include "keyops_impl.h"
 #include "keyproc.h"
@@ -95,6 +96,13 @@ op_load(struct keyops *ko, int dirfd, struct kp_req *rq, struct kp_buf *rep)
 	int		 fd = -1, r;
 
 	(void)rep;
+	if (ca_p11_is_uri(rq->name)) {
+		/* A key in a PKCS#11 token: the first load in this worker
+		 * initialises the module and logs in (after the fork). */
+		if ((r = ca_p11_key_load(rq->name, &key)) != SCEP_OK)
+			return r;
+		goto loaded;
+	}
 	if (!name_ok(rq->name))
 		return SCEP_E_CONFIG;
 	/* O_NOFOLLOW: a symlink planted in keys/ is refused (ELOOP). */
@@ -105,6 +113,7 @@ op_load(struct keyops *ko, int dirfd, struct kp_req *rq, struct kp_buf *rep)
 	close(fd);
 	if (r != SCEP_OK)
 		return r;
+ loaded:
 	if (rq->op == KP_LOAD_CA)
 		return keyops_load_ca_key(ko, rq->id, key, rq->cert,
 		    rq->cert_len);
@@ -537,6 +546,11 @@ kp_master_main(int ctl, int dirfd)
 
 	crypto_warmup();
 	log_debug("msg=\"keyproc: master started\" pid=%ld", (long)getpid());
+	/* The PIN is read here, before the sandbox closes the file system;
+	 * the workers inherit it.  scepd itself never reads it. */
+	if (ca_p11_enabled() && ca_p11_pin_load() != SCEP_OK)
+		log_error("msg=\"keyproc: no PKCS#11 PIN: keys in the token "
+		    "will not load\"");
 
 	/* The sandbox, before the first request is read. */
 	abi = kp_sandbox_fs(dirfd);

@@ -28,6 +28,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include "ca_p11.h"
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -412,6 +413,14 @@ key_name(struct kp_pool *p, const char *key_path, char *name, size_t namesz)
 	const char	*slash = NULL, *base = NULL;
 	size_t		 dlen;
 
+	if (ca_p11_is_uri(key_path)) {
+		/* A token object: the worker loads it through the module. */
+		if (ca_p11_uri_check(key_path) != SCEP_OK ||
+		    strlen(key_path) >= namesz)
+			return SCEP_E_CONFIG;
+		snprintf(name, namesz, "%s", key_path);
+		return SCEP_OK;
+	}
 	if (key_path == NULL || (slash = strrchr(key_path, '/')) == NULL)
 		return SCEP_E_CONFIG;
 	base = slash + 1;

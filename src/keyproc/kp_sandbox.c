@@ -26,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <linux/audit.h>
@@ -34,6 +35,7 @@
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 
+#include "ca_p11.h"
 #include "keyproc.h"
 #include "log.h"
 
@@ -58,6 +60,7 @@
 #define LL_CREATE_RULESET_VERSION	(1U << 0)
 #define LL_RULE_PATH_BENEATH		1
 #define LL_FS_READ_FILE			(1ULL << 2)
+#define LL_FS_READ_DIR			(1ULL << 3)
 #define LL_FS_ABI1			((1ULL << 13) - 1)	/* 13 rights */
 #define LL_FS_REFER			(1ULL << 13)		/* ABI 2 */
 #define LL_FS_TRUNCATE			(1ULL << 14)		/* ABI 3 */
@@ -85,6 +88,48 @@ no_new_privs(void)
 }
 
 #if defined(SYS_landlock_create_ruleset)
+/*
+ * With keys in a PKCS#11 token (ca_p11.h), the module reads its own files
+ * in every worker, after the fork: exactly the configured pkcs11_paths,
+ * read-only (files, and listing directories: SoftHSM2 scans its token
+ * directory).  SoftHSM2 also tries to open its token's "generation" file
+ * for writing; that open fails (EACCES) and SoftHSM2 carries on, since
+ * signing and decrypting change nothing in the token.
+ */
+static int
+p11_rules(int rs)
+{
+	struct ll_path_beneath	 pb;
+	struct stat		 st;
+	const char		*path = NULL;
+	size_t			 i;
+	int			 fd, r;
+
+	for (i = 0; (path = ca_p11_path(i)) != NULL; i++) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 ||
+		    fstat(fd, &st) != 0) {
+			log_error("msg=\"keyproc: pkcs11 path missing\" "
+			    "path=\"%s\"", path);
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		memset(&pb, 0, sizeof(pb));
+		pb.allowed_access = LL_FS_READ_FILE;
+		if (S_ISDIR(st.st_mode))
+			pb.allowed_access |= LL_FS_READ_DIR;
+		pb.parent_fd = fd;
+		r = (int)syscall(SYS_landlock_add_rule, rs,
+		    LL_RULE_PATH_BENEATH, &pb, 0);
+		close(fd);
+		if (r != 0)
+			return -1;
+		log_debug("msg=\"keyproc: pkcs11 path readable\" path=\"%s\"",
+		    path);
+	}
+	return 0;
+}
+
 static int
 landlock(int dirfd)
 {
@@ -127,6 +172,8 @@ landlock(int dirfd)
 	if (syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb,
 	    0) != 0)
 		goto out;
+	if (p11_rules(rs) != 0)
+		goto out;
 	if (no_new_privs() != 0)
 		goto out;
 	if (syscall(SYS_landlock_restrict_self, rs, 0) != 0)
@@ -153,8 +200,9 @@ kp_sandbox_fs(int dirfd)
 
 	if ((abi = landlock(dirfd)) >= 1)
 		return abi;
-	/* No Landlock: root can still shut the rest of the tree away. */
-	if (geteuid() == 0 && fchdir(dirfd) == 0 && chroot(".") == 0 &&
+	/* No Landlock: root can still shut the rest of the tree away,
+	 * unless a PKCS#11 module needs files outside keys/. */
+	if (geteuid() == 0 && !ca_p11_enabled() && fchdir(dirfd) == 0 && chroot(".") == 0 &&
 	    chdir("/") == 0) {
 		log_warn("msg=\"keyproc: no Landlock in this kernel, "
 		    "chrooted into the keys directory\"");
@@ -360,8 +408,12 @@ build(struct prog *p, int master)
 	const uint32_t clone_bad = CLONE_VM | CLONE_THREAD | CLONE_NEWNS |
 	    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
 	    CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_FS | CLONE_FILES;
+	/* O_TMPFILE includes O_DIRECTORY; a PKCS#11 module (SoftHSM2)
+	 * opens its token directory, so then only O_TMPFILE's own bit
+	 * (__O_TMPFILE) is refused: still no temporary file. */
 	const uint32_t open_bad = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC |
-	    O_APPEND | O_TMPFILE;
+	    O_APPEND | (ca_p11_enabled() ? (O_TMPFILE & ~O_DIRECTORY) :
+	    O_TMPFILE);
 	size_t	 i;
 
 	memset(p, 0, sizeof(*p));
@@ -381,6 +433,9 @@ build(struct prog *p, int master)
 		emit_nr(p, kill_now[i], SECCOMP_RET_KILL_PROCESS);
 	for (i = 0; i < sizeof(allow_common) / sizeof(allow_common[0]); i++)
 		emit_nr(p, allow_common[i], ALLOW);
+	/* A PKCS#11 module (SoftHSM2) lists its token directory. */
+	if (ca_p11_enabled())
+		emit_nr(p, __NR_getdents64, ALLOW);
 	emit_argmask(p, __NR_openat, 2, open_bad, DENY(EACCES));
 	emit_argmask(p, __NR_mmap, 2, PROT_EXEC, DENY(EPERM));
 	emit_argmask(p, __NR_mprotect, 2, PROT_EXEC, DENY(EPERM));

@@ -70,6 +70,13 @@ config_set(struct config *c, const char *key, const char *v)
 		return set_str(c->tls_cert, sizeof(c->tls_cert), v);
 	if (strcmp(key, "tls_key") == 0)
 		return set_str(c->tls_key, sizeof(c->tls_key), v);
+	if (strcmp(key, "pkcs11_module") == 0)
+		return set_str(c->pkcs11_module, sizeof(c->pkcs11_module), v);
+	if (strcmp(key, "pkcs11_pin_file") == 0)
+		return set_str(c->pkcs11_pin_file, sizeof(c->pkcs11_pin_file),
+		    v);
+	if (strcmp(key, "pkcs11_paths") == 0)
+		return set_str(c->pkcs11_paths, sizeof(c->pkcs11_paths), v);
 	if (strcmp(key, "threads") == 0)
 		return set_uint(&c->threads, v, 256);
 	if (strcmp(key, "connection_limit") == 0)
@@ -170,6 +177,9 @@ config_read_env(struct config *c)
 		{ "SCEPD_CONNECTION_LIMIT",	"connection_limit" },
 		{ "SCEPD_TIMEOUT",		"timeout" },
 		{ "SCEPD_LOG_LEVEL",		"log_level" },
+		{ "SCEPD_PKCS11_MODULE",	"pkcs11_module" },
+		{ "SCEPD_PKCS11_PIN_FILE",	"pkcs11_pin_file" },
+		{ "SCEPD_PKCS11_PATHS",		"pkcs11_paths" },
 	};
 	const char *v;
 	size_t i;
@@ -203,5 +213,16 @@ config_write_file(const struct config *c, const char *path)
 	fprintf(f, "store = %s\n", c->store);
 	fprintf(f, "# tls_cert = /path/cert.pem\n# tls_key = /path/key.pem\n");
 	fprintf(f, "# threads = 0\n# log_level = info\n");
+	if (c->pkcs11_module[0] != '\0') {
+		fprintf(f, "# CA/RA keys in a PKCS#11 token (scepd.conf(5)); "
+		    "the PIN is in the\n# pin file or SCEPD_PKCS11_PIN, "
+		    "never here.\n");
+		fprintf(f, "pkcs11_module = %s\n", c->pkcs11_module);
+		if (c->pkcs11_pin_file[0] != '\0')
+			fprintf(f, "pkcs11_pin_file = %s\n",
+			    c->pkcs11_pin_file);
+		if (c->pkcs11_paths[0] != '\0')
+			fprintf(f, "pkcs11_paths = %s\n", c->pkcs11_paths);
+	}
 	return fclose(f) == 0 ? 0 : -1;
 }

@@ -23,6 +23,10 @@ struct config {
 	unsigned int	 connection_limit;
 	unsigned int	 timeout_sec;
 	int		 log_level;
+	/* Keys in a PKCS#11 token (ca_p11.h); empty: none. */
+	char		 pkcs11_module[CFG_PATH_MAX];
+	char		 pkcs11_pin_file[CFG_PATH_MAX];
+	char		 pkcs11_paths[CFG_PATH_MAX];	/* comma-separated */
 };
 
 /* Defaults for a data directory. */

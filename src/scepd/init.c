@@ -28,6 +28,7 @@
 
 #include "admin.h"
 #include "ca_gen.h"
+#include "ca_p11.h"
 #include "config.h"
 #include "keyops.h"
 #include "log.h"
@@ -51,6 +52,20 @@ init_usage(FILE *f)
 "  --ca-key ALG            rsa2048 | rsa3072 | rsa4096 | ec256 | ec384\n"
 "                          (default rsa2048)\n"
 "  --import-ca CERT KEY    use an existing issuing CA (PEM files) instead\n"
+"                          (KEY may be a pkcs11: URI, see --ca-key-uri)\n"
+"  --ca-key-uri URI        the CA key is in a PKCS#11 token, e.g.\n"
+"                          'pkcs11:token=scepd;object=ca': a CA certificate\n"
+"                          is made for it (or give --import-ca CERT URI);\n"
+"                          the key never leaves the token\n"
+"  --ra-key-uri URI        the RA key too (default: a new RSA key file)\n"
+"  --pin-file FILE         the token's user PIN (first line, mode 0600);\n"
+"                          without it SCEPD_PKCS11_PIN at run time\n"
+"  --pkcs11-module SO      PKCS#11 module (default\n"
+"                          /usr/lib/softhsm/libsofthsm2.so)\n"
+"  --pkcs11-path PATH      a file or directory the module reads (the key\n"
+"                          processes may read only these); repeatable;\n"
+"                          default for SoftHSM2: $SOFTHSM2_CONF and its\n"
+"                          directories.tokendir\n"
 "  --url URL               public base URL of this server (default\n"
 "                          http://127.0.0.1:8080): SCEP URLs and the CRL\n"
 "                          distribution point in issued certificates\n"
@@ -164,6 +179,92 @@ json_str(FILE *f, const char *k, const char *v, int comma)
 	fprintf(f, "\"%s\n", comma ? "," : "");
 }
 
+#define P11_DEFAULT_MODULE	"/usr/lib/softhsm/libsofthsm2.so"
+
+/* Append "p" (absolute) to the comma-separated list "list". */
+static int
+path_add(char *list, size_t listsz, const char *p)
+{
+	size_t	 n = strlen(list), i, count = 0;
+
+	if (p[0] != '/' || strchr(p, ',') != NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		count += list[i] == ',';
+	if (n > 0 && count + 1 >= CA_P11_MAX_PATHS)
+		return -1;
+	if (n + (n > 0) + strlen(p) >= listsz)
+		return -1;
+	snprintf(list + n, listsz - n, "%s%s", n > 0 ? "," : "", p);
+	return 0;
+}
+
+/*
+ * SoftHSM2's run-time files: its configuration ($SOFTHSM2_CONF, else
+ * /etc/softhsm/softhsm2.conf) and the directories.tokendir it names.
+ */
+static int
+softhsm_paths(char *list, size_t listsz)
+{
+	const char	*conf = getenv("SOFTHSM2_CONF");
+	char		 line[1024], abs[PATH_MAX], *k, *v;
+	FILE		*f;
+	int		 r = -1;
+
+	if (conf == NULL || *conf == '\0')
+		conf = "/etc/softhsm/softhsm2.conf";
+	if (realpath(conf, abs) == NULL || (f = fopen(abs, "r")) == NULL)
+		return -1;
+	if (path_add(list, listsz, abs) != 0)
+		goto out;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		k = line + strspn(line, " \t");
+		if (strncmp(k, "directories.tokendir", 20) != 0 ||
+		    (v = strchr(k, '=')) == NULL)
+			continue;
+		v += 1 + strspn(v + 1, " \t");
+		v[strcspn(v, " \t")] = '\0';
+		if (realpath(v, abs) != NULL && path_add(list, listsz, abs) == 0)
+			r = 0;
+		break;
+	}
+ out:
+	fclose(f);
+	return r;
+}
+
+/* The module, the PIN file (made absolute) and the module's paths. */
+static int
+p11_setup(const char *module, const char *pin_file, char *pinabs,
+    size_t pinabssz, char *paths, size_t pathssz)
+{
+	const char *base = strrchr(module, '/');
+
+	pinabs[0] = '\0';
+	if (pin_file != NULL) {
+		if (realpath(pin_file, pinabs) == NULL ||
+		    strlen(pinabs) >= pinabssz) {
+			fprintf(stderr, "scepd init: cannot find --pin-file\n");
+			return -1;
+		}
+	}
+	if (paths[0] == '\0' && base != NULL &&
+	    strcmp(base, "/libsofthsm2.so") == 0 &&
+	    softhsm_paths(paths, pathssz) != 0) {
+		fprintf(stderr, "scepd init: cannot find SoftHSM2's "
+		    "configuration and token directory; give --pkcs11-path\n");
+		return -1;
+	}
+	if (ca_p11_configure(module, pin_file != NULL ? pinabs : NULL,
+	    paths) != SCEP_OK) {
+		fprintf(stderr, "scepd init: cannot load the PKCS#11 module "
+		    "%s\n", module);
+		return -1;
+	}
+	return 0;
+}
+
 int
 cmd_init(int argc, char **argv)
 {
@@ -179,9 +280,17 @@ cmd_init(int argc, char **argv)
 		{ "manual-approval",	no_argument,	   NULL, 'M' },
 		{ "json",		no_argument,	   NULL, 'j' },
 		{ "store",		required_argument, NULL, 'S' },
+		{ "ca-key-uri",		required_argument, NULL, 'C' },
+		{ "ra-key-uri",		required_argument, NULL, 'R' },
+		{ "pin-file",		required_argument, NULL, 'P' },
+		{ "pkcs11-module",	required_argument, NULL, 'm' },
+		{ "pkcs11-path",	required_argument, NULL, 'p' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *ca_uri = NULL, *ra_uri = NULL, *pin_file = NULL;
+	const char *p11_module = P11_DEFAULT_MODULE;
+	char p11_paths[CFG_PATH_MAX] = "", pinabs[PATH_MAX];
 	const char *dir = NULL, *subject = "/CN=scepd Demo CA/O=scepd";
 	const char *alg = "rsa2048", *imp_cert = NULL, *imp_key = NULL;
 	const char *ext = "device", *url = NULL, *listen = NULL;
@@ -235,6 +344,19 @@ cmd_init(int argc, char **argv)
 		case 'M': manual = 1; break;
 		case 'j': json = 1; break;
 		case 'S': store_dsn = optarg; break;
+		case 'C': ca_uri = optarg; break;
+		case 'R': ra_uri = optarg; break;
+		case 'P': pin_file = optarg; break;
+		case 'm': p11_module = optarg; break;
+		case 'p':
+			if (path_add(p11_paths, sizeof(p11_paths), optarg) !=
+			    0) {
+				fprintf(stderr, "scepd init: --pkcs11-path must "
+				    "be absolute, at most %d\n",
+				    CA_P11_MAX_PATHS);
+				return 2;
+			}
+			break;
 		case 'h': init_usage(stdout); return 0;
 		default: init_usage(stderr); return 2;
 		}
@@ -250,6 +372,27 @@ cmd_init(int argc, char **argv)
 		    "[a-z0-9-_.]\n");
 		return 2;
 	}
+	if (imp_key != NULL && (ca_p11_is_uri(imp_key) || ca_uri != NULL)) {
+		if (ca_uri != NULL) {
+			fprintf(stderr, "scepd init: the CA key is given twice\n");
+			return 2;
+		}
+		ca_uri = imp_key;
+	}
+	if ((ca_uri != NULL && ca_p11_uri_check(ca_uri) != SCEP_OK) ||
+	    (ra_uri != NULL && ca_p11_uri_check(ra_uri) != SCEP_OK)) {
+		fprintf(stderr, "scepd init: a key URI is pkcs11:ATTR=V;... "
+		    "with token, object or id, and no PIN or module in it\n");
+		return 2;
+	}
+	if (ca_uri != NULL || ra_uri != NULL) {
+		if (p11_setup(p11_module, pin_file, pinabs, sizeof(pinabs),
+		    p11_paths, sizeof(p11_paths)) != 0)
+			return 1;
+	} else if (pin_file != NULL) {
+		fprintf(stderr, "scepd init: --pin-file without a key URI\n");
+		return 2;
+	}
 	if (sodium_init() < 0)
 		return 1;
 	if (dir_prepare(dir) != 0)
@@ -261,9 +404,15 @@ cmd_init(int argc, char **argv)
 		goto fail;
 
 	/* The CA. */
+	if (ca_uri != NULL && ca_p11_key_load(ca_uri, &cakey) != SCEP_OK) {
+		fprintf(stderr, "scepd init: cannot use the CA key in the "
+		    "token (URI, PIN, module?)\n");
+		goto fail;
+	}
 	if (imp_cert != NULL) {
 		if (read_pem_cert(imp_cert, &cacert) != 0 ||
-		    ca_key_read(imp_key, &cakey) != SCEP_OK) {
+		    (cakey == NULL && ca_key_read(imp_key, &cakey) !=
+		    SCEP_OK)) {
 			fprintf(stderr, "scepd init: cannot read %s / %s (the "
 			    "key file must be mode 0600)\n", imp_cert, imp_key);
 			goto fail;
@@ -274,7 +423,8 @@ cmd_init(int argc, char **argv)
 			goto fail;
 		}
 	} else {
-		if (ca_key_generate(alg, &cakey) != SCEP_OK) {
+		if (cakey == NULL && ca_key_generate(alg, &cakey) !=
+		    SCEP_OK) {
 			fprintf(stderr, "scepd init: unknown --ca-key %s\n", alg);
 			goto fail;
 		}
@@ -285,16 +435,29 @@ cmd_init(int argc, char **argv)
 			goto fail;
 		}
 	}
-	if (pjoin(capath, sizeof(capath), keydir, "ca-1.key") != 0 ||
+	/* A key in a token is referenced by its URI; no file is written. */
+	if (ca_uri != NULL)
+		snprintf(capath, sizeof(capath), "%s", ca_uri);
+	else if (pjoin(capath, sizeof(capath), keydir, "ca-1.key") != 0 ||
 	    ca_key_write(capath, cakey) != SCEP_OK)
 		goto fail;
 	/* The RA: RSA whatever the CA is, because SCEP clients encrypt to it
 	 * with RSA key transport (spec 6.4, 15). */
-	if (ca_key_generate("rsa2048", &rakey) != SCEP_OK ||
-	    ca_make_ra(cakey, cacert, rakey, "/CN=scepd SCEP RA/O=scepd",
+	if (ra_uri != NULL) {
+		if (ca_p11_key_load(ra_uri, &rakey) != SCEP_OK ||
+		    !EVP_PKEY_is_a(rakey, "RSA")) {
+			fprintf(stderr, "scepd init: --ra-key-uri must name an "
+			    "RSA key in the token\n");
+			goto fail;
+		}
+	} else if (ca_key_generate("rsa2048", &rakey) != SCEP_OK)
+		goto fail;
+	if (ca_make_ra(cakey, cacert, rakey, "/CN=scepd SCEP RA/O=scepd",
 	    CA_RA_SIGN_ENCRYPT, 2 * 365, now, &racert) != SCEP_OK)
 		goto fail;
-	if (pjoin(rapath, sizeof(rapath), keydir, "ra-1.key") != 0 ||
+	if (ra_uri != NULL)
+		snprintf(rapath, sizeof(rapath), "%s", ra_uri);
+	else if (pjoin(rapath, sizeof(rapath), keydir, "ra-1.key") != 0 ||
 	    ca_key_write(rapath, rakey) != SCEP_OK)
 		goto fail;
 	if (pjoin(path, sizeof(path), absdir, "ca.pem") != 0 ||
@@ -315,6 +478,12 @@ cmd_init(int argc, char **argv)
 	if (url != NULL)
 		(void)config_set(&cfg, "url", url);
 	(void)config_set(&cfg, "listen", listen ? listen : "127.0.0.1:8080");
+	if (ca_uri != NULL || ra_uri != NULL) {
+		(void)config_set(&cfg, "pkcs11_module", p11_module);
+		if (pin_file != NULL)
+			(void)config_set(&cfg, "pkcs11_pin_file", pinabs);
+		(void)config_set(&cfg, "pkcs11_paths", p11_paths);
+	}
 	if (store_dsn != NULL && config_set(&cfg, "store", store_dsn) != 0) {
 		fprintf(stderr, "scepd init: --store is too long\n");
 		goto fail;

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "ca_p11.h"
 #include "config.h"
 #include "http.h"
 #include "keyops.h"
@@ -211,6 +212,17 @@ read_secret(const char *dir, uint8_t *key, size_t len)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
+/* Overwrite and remove an environment variable holding a secret. */
+static void
+scrub_env(const char *name)
+{
+	char	*v = getenv(name);
+
+	if (v != NULL)
+		OPENSSL_cleanse(v, strlen(v));
+	(void)unsetenv(name);
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -236,7 +248,7 @@ cmd_serve(int argc, char **argv)
 	size_t nflags = 0, i, nflag_listen = 0;
 	const char *dir = getenv("SCEPD_DATA_DIR");
 	char path[PATH_MAX], *tls_cert = NULL, *tls_key = NULL;
-	char dsn_shown[CFG_PATH_MAX];
+	char dsn_shown[CFG_PATH_MAX], keys_dir[PATH_MAX];
 	struct config cfg;
 	struct svc_config scfg;
 	struct store *st = NULL;
@@ -325,10 +337,22 @@ cmd_serve(int argc, char **argv)
 	 * secret (secret.key, the TLS key) or opens the store -- a fork
 	 * inherits memory and descriptors.
 	 */
+	/* A PKCS#11 module is mapped before the fork (the sandboxed key
+	 * processes may not map code) but initialised only after it. */
+	if (cfg.pkcs11_module[0] != '\0' && ca_p11_configure(cfg.pkcs11_module,
+	    cfg.pkcs11_pin_file[0] != '\0' ? cfg.pkcs11_pin_file : NULL,
+	    cfg.pkcs11_paths) != SCEP_OK) {
+		log_error("msg=\"cannot load the PKCS#11 module\"");
+		goto out;
+	}
 	if (isolate)
 		c = keyops_new_isolated(dir, (unsigned int)keyprocs, &ko);
 	else
 		c = keyops_new(&ko);
+	/* With isolation the key master read the PIN; this process never
+	 * needs it, so it does not keep it in its environment either. */
+	if (isolate && c == SCEP_OK)
+		scrub_env(CA_P11_PIN_ENV);
 	if (c != SCEP_OK) {
 		log_error("msg=\"cannot start the key processes\" err=\"%s\" "
 		    "hint=\"SCEPD_KEY_ISOLATION=off runs without isolation\"",
@@ -361,6 +385,8 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	scfg.base_url = cfg.url;
+	snprintf(keys_dir, sizeof(keys_dir), "%s/keys", dir);
+	scfg.keys_dir = keys_dir;
 	if (svc_new(&scfg, st, ko, &sv) !=
 	    SCEP_OK || api_new(sv, &api) != SCEP_OK ||
 	    web_new(&web) != SCEP_OK)

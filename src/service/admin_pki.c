@@ -21,6 +21,7 @@
 #include "admin.h"
 #include "admin_int.h"
 #include "ca_gen.h"
+#include "ca_p11.h"
 #include "keyops.h"
 #include "scep.h"
 #include "scep_err.h"
@@ -213,8 +214,19 @@ ra_make(struct admin_actor *a, int64_t ca_id, const char *alg,
 		goto out;
 	}
 
-	/* The key file goes next to the CA's, under a fresh name. */
-	dir_of(ca.key_path, dir, sizeof(dir));
+	/* The key file goes next to the CA's, under a fresh name; for a CA
+	 * key in a PKCS#11 token, into DATA_DIR/keys (the RA key is made
+	 * here, as a file, never in the token: SECURITY.md). */
+	if (!ca_p11_is_uri(ca.key_path))
+		dir_of(ca.key_path, dir, sizeof(dir));
+	else if (svc_get_config(a->svc)->keys_dir != NULL &&
+	    strlen(svc_get_config(a->svc)->keys_dir) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%s",
+		    svc_get_config(a->svc)->keys_dir);
+	else {
+		r = SCEP_E_CONFIG;
+		goto out;
+	}
 	randombytes_buf(rb, sizeof(rb));
 	snprintf(rnd, sizeof(rnd), "%02x%02x%02x", rb[0], rb[1], rb[2]);
 	if ((size_t)snprintf(out->key_path, sizeof(out->key_path),

@@ -31,6 +31,9 @@ struct svc_config {
 	uint8_t		 challenge_key[SVC_CHALLENGE_KEY_LEN];
 	int		 signing_time_check;	/* badTime outside +-window */
 	int		 signing_time_window;	/* seconds */
+	const char	*keys_dir;	/* DATA_DIR/keys: new RA key files
+					 * of a CA whose key is in a PKCS#11
+					 * token (may be NULL: refused) */
 };
 
 /* *out is take; svc borrows store and keys (they must outlive it). */
