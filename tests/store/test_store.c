@@ -511,6 +511,40 @@ test_ca_ra(struct store *s, int64_t *ca_out)
 	tap_ok(store_ca_get(s, ca_id + 100, &got) == SCEP_E_NOTFOUND &&
 	    got.cert_der == NULL, "ca: get missing");
 	tap_ok(store_ca_get(s, 0, &got) == SCEP_E_NOTFOUND, "ca: get id 0");
+	{
+		/* Key references (migration 0004): a pkcs11: URI is kept as
+		 * it is; one carrying a PIN, or a relative path, is refused
+		 * by the database itself. */
+		struct store_ca h = ca, hg;
+		struct store_ra hr;
+
+		memset(&hg, 0, sizeof(hg));
+		snprintf(h.key_path, sizeof(h.key_path),
+		    "pkcs11:token=scepd;object=ca;type=private");
+		tap_ok(store_ca_insert(s, &h) == SCEP_OK &&
+		    store_ca_get(s, h.id, &hg) == SCEP_OK &&
+		    strcmp(hg.key_path, h.key_path) == 0,
+		    "ca: a pkcs11: URI key reference round-trips");
+		store_ca_clear(&hg);
+		v0++;		/* that insert bumped config_version */
+		snprintf(h.key_path, sizeof(h.key_path),
+		    "pkcs11:token=scepd;object=ca?pin-value=1234");
+		tap_ok(store_ca_insert(s, &h) != SCEP_OK,
+		    "ca: a key reference with a PIN is refused by the store");
+		snprintf(h.key_path, sizeof(h.key_path), "keys/ca.key");
+		tap_ok(store_ca_insert(s, &h) != SCEP_OK,
+		    "ca: a relative key path is refused by the store");
+		memset(&hr, 0, sizeof(hr));
+		hr.ca_id = ca_id;
+		hr.state = RA_RETIRED;
+		hr.usage = 1;
+		hr.cert_der = (uint8_t *)certder;
+		hr.cert_len = sizeof(certder);
+		snprintf(hr.key_path, sizeof(hr.key_path),
+		    "pkcs11:object=ra;module-path=/tmp/evil.so");
+		tap_ok(store_ra_insert(s, &hr) != SCEP_OK,
+		    "ra: a key reference naming a module is refused");
+	}
 	ca.cert_len = 0;
 	tap_ok(store_ca_insert(s, &ca) == SCEP_E_INTERNAL,
 	    "ca: no certificate");
