@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_softhsm.sh -- CA (and RA) keys in a PKCS#11 token (issue 8), with a
-# real SoftHSM2 token, a real client (micromdm's scepclient) and the
-# openssl CLI.
+# real SoftHSM2 token, real clients (micromdm's scepclient, certmonger's
+# scep-submit) and the openssl CLI.
 #
 # A token is created in a temporary directory (SOFTHSM2_CONF points at a
 # softhsm2.conf there), an RSA key pair is generated in it with
@@ -11,12 +11,15 @@
 # inside its sandbox) and off, and scepclient enrolls each time.  The
 # issued certificate must verify against the CA whose key is in the
 # token, and the data directory must hold no CA key file.  A second data
-# directory puts the RA key in the token too.
+# directory puts the RA key in the token too (scepclient and certmonger's
+# scep-submit, whose envelopes the token decrypts).
 
 . "$(dirname "$0")/../interop/lib.sh"
 
 interop_init
 need scepclient softhsm2-util pkcs11-tool openssl curl python3 timeout
+SUBMIT=/usr/lib/certmonger/scep-submit
+[ -x "$SUBMIT" ] || bail "$SUBMIT is missing (package certmonger)"
 
 MODULE=/usr/lib/softhsm/libsofthsm2.so
 [ -r "$MODULE" ] || bail "$MODULE missing (package softhsm2)"
@@ -30,6 +33,9 @@ tap_ok "softhsm2-util creates the token" softhsm2-util --init-token \
 tap_ok "pkcs11-tool generates the CA key pair in the token" \
     pkcs11-tool --module "$MODULE" --token-label scepd --login \
     --pin "$PIN" --keypairgen --key-type rsa:2048 --label ca --id 01
+tap_ok "pkcs11-tool generates an EC P-256 CA key pair in the token" \
+    pkcs11-tool --module "$MODULE" --token-label scepd --login \
+    --pin "$PIN" --keypairgen --key-type EC:prime256v1 --label ca-ec --id 03
 tap_ok "pkcs11-tool generates an RA key pair in the token" \
     pkcs11-tool --module "$MODULE" --token-label scepd --login \
     --pin "$PIN" --keypairgen --key-type rsa:2048 --label ra --id 02
@@ -47,8 +53,13 @@ init_hsm()
 	DATA="$WORK/$name"
 	BASE_URL="http://127.0.0.1:$PORT"
 	if ! "$SCEPD" init --data-dir "$DATA" --json --url "$BASE_URL" \
-	    --legacy --ca-key-uri "$CA_URI" --pin-file "$WORK/pin" "$@" \
+	    --legacy --ca-key-uri "${CA_URI_USE:-$CA_URI}" --pin-file "$WORK/pin" "$@" \
 	    >"$WORK/$name.json" 2>"$WORK/$name.err"; then
+		diag_file "$WORK/$name.err" "scepd init stderr"
+		return 1
+	fi
+	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' \
+	    "$WORK/$name.err"; then
 		diag_file "$WORK/$name.err" "scepd init stderr"
 		return 1
 	fi
@@ -76,6 +87,30 @@ enroll()
 	    -private-key key.pem -certificate cert.pem -cn "$cn" \
 	    -challenge "$CHALLENGE" -keySize 2048) >"$dir/out.txt" 2>&1
 	[ -s "$dir/cert.pem" ] || { diag_file "$dir/out.txt" scepclient 20; return 1; }
+}
+
+# submit_check DIR WHAT: certmonger's scep-submit enrolls (AES-256 and
+# SHA-256, the envelope to the RA of $DATA), and its certificate verifies.
+submit_check()
+{
+	local d="$1" what="$2"
+	make_client "$d" "submit-$what" "$CHALLENGE" >/dev/null 2>&1 &&
+	    "$SCEPMSG" req -t pkcsreq -c "$d/csr.pem" -s "$d/self.pem" \
+	    -k "$d/key.pem" -r "$DATA/ra.pem" -e aes256 -d sha256 -P \
+	    -o "$d/msg.pem" >"$d/req.txt"
+	timeout 60 "$SUBMIT" -u "$SCEP_URL" -r "$DATA/ra.pem" -N "$CA_CERT" \
+	    -p "$d/msg.pem" >"$d/sub.out" 2>"$d/sub.err"
+	tap_is $? 0 "certmonger scep-submit: certificate issued ($what)" ||
+	    diag_text "$(cat "$d/sub.err")"
+	openssl cms -decrypt -inform PEM -in "$d/sub.out" -recip "$d/self.pem" \
+	    -inkey "$d/key.pem" -binary -out "$d/degen.der" 2>/dev/null &&
+	    openssl pkcs7 -inform DER -in "$d/degen.der" -print_certs \
+	    -out "$d/degen.pem" 2>/dev/null
+	[ -s "$d/degen.pem" ] && split_certs "$d/degen.pem" "$d/degen" >/dev/null
+	tap_ok "scep-submit's certificate verifies against the token's CA ($what)" \
+	    cert_verifies "$d/degen.0.pem"
+	tap_ok "scep-submit's certificate holds its key ($what)" \
+	    pubkey_matches "$d/degen.0.pem" "$d/key.pem"
 }
 
 # token_pub LABEL: the public key of the token object, PEM.
@@ -169,6 +204,7 @@ for iso in on off; do
 	    enroll "$WORK/client-both-$iso" "both-$iso"
 	tap_ok "that certificate verifies against the token's CA ($iso)" \
 	    cert_verifies "$WORK/client-both-$iso/cert.pem"
+	submit_check "$WORK/submit-$iso" "$iso"
 	if [ "$iso" = on ]; then
 		# scepd (the HTTP process) itself drops the PIN variable.
 		tap_unlike "$(tr '\0' '\n' <"/proc/$SCEPD_PID/environ" 2>/dev/null)" \
@@ -176,3 +212,15 @@ for iso in on off; do
 	fi
 	finish_scepd
 done
+
+# --- an EC P-256 CA key in the token (ECDSA through the module) ------------
+CA_URI_USE='pkcs11:token=scepd;object=ca-ec;type=private' init_hsm ec
+tap_check "scepd init with an EC P-256 CA key in the token" $?
+tap_like "$(openssl x509 -in "$CA_CERT" -noout -text 2>/dev/null)" \
+    "ecdsa-with-SHA256" "the CA certificate is signed with ECDSA by the token"
+tap_is "$(openssl x509 -in "$CA_CERT" -noout -pubkey 2>/dev/null)" \
+    "$(token_pub ca-ec)" "the EC CA certificate carries the token key"
+serve on
+tap_check "scepd serve starts (EC CA in the token, isolation on)" $?
+submit_check "$WORK/submit-ec" "EC CA"
+finish_scepd
