@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "admin_azure.h"
 #include "api_int.h"
 #include "scep_err.h"
 
@@ -20,6 +21,19 @@ base_url(struct api_call *c)
 }
 
 /* ---- endpoints ---- */
+
+/* The endpoint's JSON with its Intune settings (Intune types). */
+static json_t *
+ep_json(struct api_call *c, const struct admin_endpoint *e)
+{
+	json_t *j = admin_json_endpoint(e, base_url(c));
+
+	if (j != NULL && admin_ep_intune_json(&c->actor, e, j) != SCEP_OK) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
 
 int
 h_ep_list(struct api_call *c)
@@ -44,8 +58,7 @@ h_ep_list(struct api_call *c)
 		for (i = 0; i < n; i++)
 			if (!hasext || strcmp(list[i].ep.uri_ext, ext) == 0)
 				json_array_append_new(items,
-				    admin_json_endpoint(&list[i],
-				    base_url(c)));
+				    ep_json(c, &list[i]));
 	free(list);
 	return api_json(c, 200, api_list(items));
 }
@@ -54,20 +67,26 @@ int
 h_ep_create(struct api_call *c)
 {
 	struct admin_endpoint *e = NULL;
+	struct store_intune_ep ie;
 	struct admin_err err;
 	json_t *j;
-	int r;
+	int given = 0, r;
 
 	memset(&err, 0, sizeof(err));
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return -1;
+	admin_ep_intune_defaults(e, &ie);
 	if ((r = admin_endpoint_defaults(&c->actor, e)) != SCEP_OK ||
 	    (r = admin_json_to_endpoint(c->body, 1, e, &err)) != SCEP_OK ||
-	    (r = admin_endpoint_create(&c->actor, e, &err)) != SCEP_OK) {
+	    (r = admin_ep_intune_decode(&c->actor, c->body, e, &ie, &given,
+	    &err)) != SCEP_OK ||
+	    (r = admin_endpoint_create(&c->actor, e, &err)) != SCEP_OK ||
+	    (given && (r = admin_ep_intune_save(&c->actor, e, &ie)) !=
+	    SCEP_OK)) {
 		free(e);
 		return api_fail(c, r, &err);
 	}
-	j = admin_json_endpoint(e, base_url(c));
+	j = ep_json(c, e);
 	free(e);
 	return api_json(c, 201, j);
 }
@@ -86,7 +105,7 @@ h_ep_get(struct api_call *c)
 		free(e);
 		return api_fail(c, r, NULL);
 	}
-	j = admin_json_endpoint(e, base_url(c));
+	j = ep_json(c, e);
 	free(e);
 	return api_json(c, 200, j);
 }
@@ -112,9 +131,10 @@ ep_change(struct api_call *c, int deleg_only)
 	static const char *const dallowed[] = { "delegation", "targets",
 	    NULL };
 	struct admin_endpoint *e = NULL;
+	struct store_intune_ep ie;
 	struct admin_err err;
 	json_t *j = NULL;
-	int r;
+	int given = 0, r;
 
 	memset(&err, 0, sizeof(err));
 	if (deleg_only && api_body_only(c, dallowed) != 0)
@@ -137,14 +157,21 @@ ep_change(struct api_call *c, int deleg_only)
 		}
 		e->ntargets = 0;
 	}
+	if (store_intune_ep_get(svc_store(c->api->svc), e->ep.id, &ie) !=
+	    SCEP_OK)
+		admin_ep_intune_defaults(e, &ie);
 	if ((r = admin_json_to_endpoint(c->body, 0, e, &err)) != SCEP_OK ||
+	    (!deleg_only && (r = admin_ep_intune_decode(&c->actor, c->body,
+	    e, &ie, &given, &err)) != SCEP_OK) ||
 	    (r = admin_endpoint_update(&c->actor, e, &err)) != SCEP_OK ||
+	    (given && (r = admin_ep_intune_save(&c->actor, e, &ie)) !=
+	    SCEP_OK) ||
 	    (r = admin_endpoint_get(&c->actor, e->ep.id, e)) != SCEP_OK)
 		goto fail;
 	if (deleg_only)
 		j = deleg_json(e);
 	else
-		j = admin_json_endpoint(e, base_url(c));
+		j = ep_json(c, e);
 	free(e);
 	return api_json(c, 200, j);
  fail:

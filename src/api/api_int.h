@@ -122,6 +122,15 @@ int	h_acct_challenge(struct api_call *);
 int	h_otc_list(struct api_call *);
 int	h_otc_create(struct api_call *);
 
+/* api_azure.c */
+int	h_azure_list(struct api_call *);
+int	h_azure_create(struct api_call *);
+int	h_azure_get(struct api_call *);
+int	h_azure_update(struct api_call *);
+int	h_azure_delete(struct api_call *);
+int	h_azure_secret(struct api_call *);
+int	h_azure_test(struct api_call *);
+
 /* api_pki.c */
 int	h_ca_list(struct api_call *);
 int	h_ra_list(struct api_call *);

@@ -33,6 +33,7 @@
 #include "scepd.h"
 #include "store.h"
 #include "svc.h"
+#include "svc_intune.h"
 #include "web.h"
 
 /* PEM files for TLS are small; refuse anything absurd. */
@@ -223,6 +224,61 @@ scrub_env(const char *name)
 	(void)unsetenv(name);
 }
 
+/*
+ * Intune endpoints (issue 5): the key that seals Azure client secrets
+ * (DATA_DIR/azure.key, made when missing), the Azure accounts and the
+ * endpoints' Intune settings from the store, and the revocation poller.
+ */
+static int
+intune_start(const char *dir, struct store *st, struct svc *sv,
+    struct svc_intune **out)
+{
+	uint8_t key[SVC_INTUNE_KEY_LEN];
+	char path[PATH_MAX];
+	int r;
+
+	*out = NULL;
+	snprintf(path, sizeof(path), "%s/azure.key", dir);
+	if ((r = svc_intune_key_load(path, 1, key)) != SCEP_OK) {
+		log_error("msg=\"cannot load azure.key (32 bytes, mode 0600)\" "
+		    "path=\"%s\" err=\"%s\"", path, scep_strerror(r));
+		return -1;
+	}
+	r = svc_intune_new(&(struct svc_intune_config){
+	    .caller_info = "scepd/" SCEPD_VERSION }, st, out);
+	if (r == SCEP_OK) {
+		svc_intune_set_key(*out, key);
+		/* An account that cannot be loaded is logged and its
+		 * endpoints fail closed; scepd still serves the rest. */
+		if ((r = svc_intune_sync(*out, NULL, 1)) != SCEP_OK)
+			log_warn("msg=\"cannot load the Azure accounts\" "
+			    "err=\"%s\"", scep_strerror(r));
+		r = svc_intune_poller_start(*out, sv, 0);
+	}
+	sodium_memzero(key, sizeof(key));
+	if (r != SCEP_OK) {
+		log_error("msg=\"cannot start Intune support\" err=\"%s\"",
+		    scep_strerror(r));
+		svc_intune_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	svc_set_intune(sv, *out);
+	return 0;
+}
+
+/* The orderly stop of "no stalls": no new requests, every request that
+ * waits for Microsoft answered, then the daemon can stop. */
+static void
+intune_stop(struct http_server *hs, struct svc *sv, struct svc_intune *si)
+{
+	if (si != NULL)
+		svc_intune_poller_stop(si);
+	svc_intune_free(si);	/* runs the queued jobs: all resumed */
+	if (sv != NULL)
+		svc_set_intune(sv, NULL);
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -254,6 +310,7 @@ cmd_serve(int argc, char **argv)
 	struct store *st = NULL;
 	struct keyops *ko = NULL;
 	struct svc *sv = NULL;
+	struct svc_intune *si = NULL;
 	struct api *api = NULL;
 	struct web *web = NULL;
 	struct http_server *hs = NULL;
@@ -388,8 +445,8 @@ cmd_serve(int argc, char **argv)
 	snprintf(keys_dir, sizeof(keys_dir), "%s/keys", dir);
 	scfg.keys_dir = keys_dir;
 	if (svc_new(&scfg, st, ko, &sv) !=
-	    SCEP_OK || api_new(sv, &api) != SCEP_OK ||
-	    web_new(&web) != SCEP_OK)
+	    SCEP_OK || intune_start(dir, st, sv, &si) != 0 ||
+	    api_new(sv, &api) != SCEP_OK || web_new(&web) != SCEP_OK)
 		goto out;
 
 	{
@@ -464,11 +521,14 @@ cmd_serve(int argc, char **argv)
 		    dsn_shown);
 		if (sigwait(&set, &sig) == 0)
 			log_info("msg=\"stopping\" signal=%d", sig);
+		intune_stop(hs, sv, si);
+		si = NULL;
 		http_stop(hs);
 		hs = NULL;
 	}
 	rc = 0;
  out:
+	intune_stop(hs, sv, si);
 	http_stop(hs);
 	web_free(web);
 	api_free(api);

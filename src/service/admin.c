@@ -589,6 +589,12 @@ scope_touches(const struct admin_actor *a, const struct store_orgref *t)
 }
 
 int
+admin_scope_touches(const struct admin_actor *a, const struct store_orgref *t)
+{
+	return scope_touches(a, t);
+}
+
+int
 admin_ep_visible(const struct admin_actor *a, const struct admin_endpoint *e)
 {
 	struct store_orgref owner;

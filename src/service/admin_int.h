@@ -33,6 +33,15 @@ void	admin_err_set(struct admin_err *, const char *field, const char *fmt,
 int	admin_name_check(const char *name, struct admin_err *,
 	    const char *field);
 
+/* Does delegation target "t" touch the actor's scope (admin.c)? */
+int	admin_scope_touches(const struct admin_actor *,
+	    const struct store_orgref *t);
+/* Delegation targets [{"org_id", "dept_id"}] in JSON (admin_json.c). */
+int	admin_refs_decode(json_t *v, const char *field,
+	    struct store_orgref *refs, size_t max, size_t *n,
+	    struct admin_err *);
+json_t	*admin_refs_encode(const struct store_orgref *refs, size_t n);
+
 /* Load an endpoint (with targets) regardless of scope. */
 int	admin_endpoint_load(struct store *, int64_t id,
 	    struct admin_endpoint *);

@@ -521,6 +521,19 @@ refs_encode(const struct store_orgref *refs, size_t n)
 
 /* ---- encoders ---- */
 
+int
+admin_refs_decode(json_t *v, const char *field, struct store_orgref *refs,
+    size_t max, size_t *n, struct admin_err *err)
+{
+	return refs_decode(v, field, refs, max, n, err);
+}
+
+json_t *
+admin_refs_encode(const struct store_orgref *refs, size_t n)
+{
+	return refs_encode(refs, n);
+}
+
 json_t *
 admin_json_org(const struct store_org *o)
 {
@@ -987,7 +1000,10 @@ int
 admin_json_to_endpoint(json_t *in, int create, struct admin_endpoint *e,
     struct admin_err *err)
 {
-	static const char *const custom[] = { "targets", "url", NULL };
+	static const char *const custom[] = { "targets", "url",
+	    /* Intune settings: admin_azure.c (admin_ep_intune_decode) */
+	    "azure_account_id", "wait_success", "ca_configuration",
+	    "issuing_ca", NULL };
 	struct jf_part p = { ep_fields, NF(ep_fields), &e->ep };
 	json_t *v;
 	int r;

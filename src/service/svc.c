@@ -69,6 +69,18 @@ svc_free(struct svc *s)
 	free(s);
 }
 
+void
+svc_set_intune(struct svc *s, struct svc_intune *si)
+{
+	s->intune = si;
+}
+
+struct svc_intune *
+svc_get_intune(struct svc *s)
+{
+	return s->intune;
+}
+
 struct store *
 svc_store(struct svc *s)
 {

@@ -89,6 +89,16 @@ int	svc_request_reject(struct svc *, int64_t request_id,
 int	svc_cert_revoke(struct svc *, const char *serial, int reason,
 	    const char *actor);
 
+/*
+ * Intune endpoints (issue 5): the svc_intune object (svc_intune.h) that
+ * `scepd serve` made.  Borrowed: set it before serving, clear it (NULL)
+ * before freeing it.  Without one, enrollments on Intune endpoints fail
+ * closed (FAILURE badRequest, nothing issued).
+ */
+struct svc_intune;
+void	svc_set_intune(struct svc *, struct svc_intune *);
+struct svc_intune	*svc_get_intune(struct svc *);
+
 /* Make sure the CA/RA identities an endpoint uses are loaded into keyops. */
 int	svc_load_endpoint_keys(struct svc *, const struct store_endpoint *);
 

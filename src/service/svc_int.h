@@ -36,6 +36,7 @@ struct svc {
 	struct svc_replay	*replay;	/* (signer key, nonce) seen */
 	struct svc_crl_cache	 crl[SVC_MAX_CA];
 	size_t			 ncrl;
+	struct svc_intune	*intune;	/* borrowed; NULL: none */
 };
 
 int	svc_legacy_enable(struct svc *);
