@@ -198,6 +198,16 @@ static const struct opt token_opts[] = {
 	    "stop enrollment"), \
 	OPT("delegation", O_STR, "delegation", TO_BODY, "MODE", \
 	    "general or customized"), \
+	OPT("azure-account", O_INT, "azure_account_id", TO_BODY, "ID", \
+	    "Intune types: Azure account (0: none)"), \
+	OPT("wait-success", O_TRUE, "wait_success", TO_BODY, NULL, \
+	    "Intune: reply only after successNotification (default)"), \
+	OPT("no-wait-success", O_FALSE, "wait_success", TO_BODY, NULL, \
+	    "Intune: reply at once, notify in the background"), \
+	OPT("ca-configuration", O_STR, "ca_configuration", TO_BODY, "NAME", \
+	    "Intune: caConfiguration sent (default: the CA's name)"), \
+	OPT("issuing-ca", O_STR, "issuing_ca", TO_BODY, "DN", \
+	    "Intune: issuing CA sent (default: the issuer DN)"), \
 	OPT("target", O_REFS, "targets", TO_BODY, "ORG[:DEPT]", \
 	    "delegate to an organization or department (repeat)")
 
@@ -612,6 +622,25 @@ const struct cmd ctl_cmds[] = {
 	    otc_opts, NULL, NULL, "mint a one-time challenge" },
 	{ "account", "otc-list", "GET", V1 "/accounts/{1}/challenges", P_ID,
 	    "ID", no_opts, otc_cols, NULL, "one-time challenges (no secrets)" },
+
+	{ "azure", "list", "GET", V1 "/azure-accounts", P_NONE, NULL,
+	    no_opts, ctl_azure_cols, NULL, "Azure accounts (Intune)" },
+	{ "azure", "show", "GET", V1 "/azure-accounts/{1}", P_ID, "ID",
+	    no_opts, NULL, NULL, "one Azure account (never its secrets)" },
+	{ "azure", "create", "POST", V1 "/azure-accounts", P_NONE, NULL,
+	    ctl_azure_create_opts, NULL, ctl_fn_azure_create,
+	    "create; the client secret is read from --secret-file or stdin" },
+	{ "azure", "update", "PATCH", V1 "/azure-accounts/{1}", P_ID, "ID",
+	    ctl_azure_create_opts, NULL, ctl_fn_azure_update,
+	    "change an Azure account" },
+	{ "azure", "rotate-secret", "POST", V1 "/azure-accounts/{1}/secret",
+	    P_ID, "ID", ctl_azure_rotate_opts, NULL, ctl_fn_azure_rotate,
+	    "new client secret, used at once (stdin or --secret-file)" },
+	{ "azure", "test", "POST", V1 "/azure-accounts/{1}/test", P_ID, "ID",
+	    no_opts, NULL, ctl_fn_azure_test,
+	    "Test connection: token, discovery, token (exit 4 on failure)" },
+	{ "azure", "delete", "DELETE", V1 "/azure-accounts/{1}", P_ID, "ID",
+	    no_opts, NULL, NULL, "delete (refused while an endpoint uses it)" },
 
 	{ "ca", "list", "GET", V1 "/cas", P_NONE, NULL, no_opts, ca_cols, NULL,
 	    "issuing CAs (MRAO)" },

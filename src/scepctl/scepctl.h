@@ -136,6 +136,15 @@ int	ctl_generic(struct ctx *, const struct cmd *, int argc, char **argv);
 /* Write an answer's body to a file ("-" = stdout). */
 int	ctl_write_out(const struct resp *, const char *path);
 
+/* cmds_azure.c */
+extern const struct col	ctl_azure_cols[];
+extern const struct opt	ctl_azure_create_opts[];
+extern const struct opt	ctl_azure_rotate_opts[];
+int	ctl_fn_azure_create(struct ctx *, const struct cmd *, int, char **);
+int	ctl_fn_azure_update(struct ctx *, const struct cmd *, int, char **);
+int	ctl_fn_azure_rotate(struct ctx *, const struct cmd *, int, char **);
+int	ctl_fn_azure_test(struct ctx *, const struct cmd *, int, char **);
+
 /* cmds.c */
 extern const struct cmd	ctl_cmds[];
 extern const size_t	ctl_ncmds;

@@ -293,6 +293,82 @@ EP_RA = r.json["id"] if r.status == 201 else 0
 r = intune_ep("in-ra2", token=RA, azure_account_id=acct_b["id"])
 is_(r.status, 400, "RAO of A: B's account is not there", r)
 
+# ---- scepctl ----------------------------------------------------------
+
+
+def ctl(*args, stdin=""):
+    env = dict(os.environ)
+    env["SCEPD_URL"] = s.url
+    env["SCEPD_TOKEN"] = s.token
+    r = subprocess.run([s.ctl] + list(args), input=stdin, text=True,
+                       capture_output=True, env=env, timeout=60)
+    seen.append(r.stdout + r.stderr)
+    return r.returncode, r.stdout, r.stderr
+
+
+common = ["--tenant", "contoso.onmicrosoft.com", "--client-id",
+          "11111111-1111-1111-1111-111111111111", "--authority-url",
+          st["base"], "--graph-url", st["base"], "--graph-scope",
+          "https://graph.microsoft.com/.default", "--ca-bundle", st["ca"]]
+rc, out, err = ctl("azure", "create", "--name", "ctl", *common,
+                   "--target", str(org_a), "--json", stdin=ROTATED + "\n")
+ok(rc == 0, "scepctl azure create (secret on standard input)", out, err)
+CTL = json.loads(out)["id"] if rc == 0 else 0
+ok(CTL and json.loads(out)["delegation"] == "customized",
+   "--target makes it Customized", out)
+rc, out, err = ctl("azure", "create", "--name", "ctl-none", *common)
+ok(rc == 1 and "no client secret" in err,
+   "scepctl azure create with nothing on standard input: exit 1", err)
+rc, out, err = ctl("azure", "create", "--name", "ctl-argv", *common,
+                   "--client-secret", ROTATED, stdin=ROTATED + "\n")
+ok(rc == 1 and "unknown option" in err,
+   "a secret on the command line is not an option", err)
+rc, out, err = ctl("azure", "list")
+ok(rc == 0 and "ctl" in out and "contoso.onmicrosoft.com" in out,
+   "scepctl azure list", out, err)
+rc, out, err = ctl("azure", "show", str(CTL))
+ok(rc == 0 and "tenant_id" in out, "scepctl azure show", out, err)
+rc, out, err = ctl("azure", "test", str(CTL))
+ok(rc == 0 and out.count(" ok ") == 3, "scepctl azure test: three steps "
+   "ok, exit 0", out, err)
+sf = os.path.join(s.work, "wrong.txt")
+with open(sf, "w") as f:
+    f.write(WRONG + "\n")
+os.chmod(sf, 0o600)
+rc, out, err = ctl("azure", "rotate-secret", str(CTL), "--secret-file", sf)
+ok(rc == 0 and "replaced" in out, "scepctl azure rotate-secret "
+   "--secret-file", out, err)
+rc, out, err = ctl("azure", "test", str(CTL))
+ok(rc == 4 and "AADSTS7000215" in out, "scepctl azure test after a wrong "
+   "secret: exit 4 with the AADSTS code", out, err)
+is_(token_secrets()[-1], WRONG, "scepctl's rotation is used at once")
+rc, out, err = ctl("azure", "rotate-secret", str(CTL), stdin=ROTATED + "\n")
+ok(rc == 0, "scepctl azure rotate-secret from standard input", err)
+rc, out, err = ctl("azure", "update", str(CTL), "--name", "ctl2",
+                   "--revocation-poll", "--json")
+ok(rc == 0 and json.loads(out)["name"] == "ctl2" and
+   json.loads(out)["revocation_poll"] is True, "scepctl azure update", out,
+   err)
+rc, out, err = ctl("endpoint", "create", "--name", "ctl-ep", "--ext",
+                   "ctl-ep", "--type", "device-intune", "--ca", str(ca_id),
+                   "--org", str(org_a), "--target", str(org_a),
+                   "--azure-account", str(CTL), "--no-wait-success",
+                   "--ca-configuration", "CA-X", "--json")
+j = json.loads(out) if rc == 0 else {}
+ok(rc == 0 and j.get("azure_account_id") == CTL and
+   j.get("wait_success") is False and j.get("ca_configuration") == "CA-X",
+   "scepctl endpoint create with the Intune options", out, err)
+rc, out, err = ctl("azure", "delete", str(CTL))
+is_(rc, 4, "scepctl azure delete while in use: exit 4 (409)", out, err)
+rc, out, err = ctl("endpoint", "update", "ctl-ep", "--azure-account", "0",
+                   "--wait-success", "--json")
+j = json.loads(out) if rc == 0 else {}
+ok(rc == 0 and j.get("azure_account_id") is None and
+   j.get("wait_success") is True,
+   "scepctl endpoint update --azure-account 0 disconnects", out, err)
+rc, out, err = ctl("azure", "delete", str(CTL))
+is_(rc, 0, "then scepctl azure delete succeeds", out, err)
+
 # ---- delete -----------------------------------------------------------
 
 r = rec(s.delete("/api/v1/azure-accounts/%d" % G["id"]))
