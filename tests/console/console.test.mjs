@@ -704,10 +704,11 @@ async function main()
 		    'organization');
 		await d.getByRole('tab', { name: 'Configuration' }).click();
 		const az = d.getByLabel('Azure account');
-		ok(await az.isDisabled(), 'the Azure account is disabled');
-		like(await d.locator('.help', { hasText: 'Not available yet' })
-		    .textContent(), /no Azure accounts in its REST API/,
-		    'with the reason next to it');
+		ok(!(await az.isDisabled()), 'the Azure account can be chosen ' +
+		    '(azure.test.mjs connects one)');
+		like(await d.locator('.help', { hasText: 'delegation covers ' +
+		    'the endpoint' }).textContent(), /Azure Accounts page/,
+		    'with where accounts come from next to it');
 		await az.scrollIntoViewIfNeeded();
 		await shot(page, 'dialog-create-endpoint-intune');
 		await d.getByRole('button', { name: 'Create' }).click();
@@ -1016,11 +1017,10 @@ async function main()
 		ok(await page.getByText('No requests are waiting').isVisible(),
 		    'no request is left waiting');
 		await page.getByRole('link', { name: 'Azure Accounts' }).click();
-		await page.getByText('Not available yet').waitFor();
+		await page.getByText('No Azure accounts yet').waitFor();
 		ok(await page.getByRole('button', { name: 'Add Azure ' +
-		    'account' }).isDisabled(), 'Azure accounts: not in the ' +
-		    'API yet, said honestly, nothing to click');
-		await shot(page, 'page-azure-accounts');
+		    'account' }).isEnabled(), 'Azure accounts: an MRAO may add ' +
+		    'one (azure.test.mjs does)');
 	});
 
 	/* ---------------------------------------------------------- */

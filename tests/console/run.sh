@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh -- the console's browser tests (issue 4): start a fresh scepd,
 # run the Playwright journeys against it in Debian's headless chromium,
-# print TAP, clean up.  SCEPD is the scepd binary (set by meson).
+# print TAP, clean up.  SCEPD is the scepd binary (set by meson);
+# CONSOLE_SCRIPT the journey file (default console.test.mjs).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -79,7 +80,7 @@ rc=0
 CONSOLE_URL=$url CONSOLE_PUBLIC=$public CONSOLE_WORK=$work CONSOLE_INIT=$work/init.json \
 CHROMIUM=$chromium PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
 SCREENSHOT_DIR=${SCREENSHOT_DIR:-$top/docs/screenshots} \
-    node "$here/console.test.mjs" &
+    node "$here/${CONSOLE_SCRIPT:-console.test.mjs}" &
 npid=$!
 wait "$npid" || rc=$?
 npid=""

@@ -22,6 +22,62 @@ function dayStart(v, plusDay)
 	return Math.floor(t / 1000) + (plusDay ? 86400 : 0);
 }
 
+const INTUNE_CALLS = {
+	validateRequest: 'Validation (validateRequest)',
+	successNotification: 'Success notification',
+	failureNotification: 'Failure notification',
+};
+
+/* One Intune call of an enrollment's audit record, for a human. */
+function intuneCall(c)
+{
+	const parts = [c.code ? `Intune code ${c.code}` : (c.http ?
+	    'no Intune code' : 'no answer')];
+	if (c.aadsts)
+		parts.push(`Entra ID ${c.aadsts}`);
+	if (c.http)
+		parts.push(`HTTP ${c.http}`);
+	if (c.stage && c.stage !== 'none')
+		parts.push(`failed at: ${c.stage}`);
+	parts.push(`${c.ms} ms`);
+	if (c.attempts > 1)
+		parts.push(`${c.attempts} attempts`);
+	let text = parts.join(' \u00b7 ');
+	if (c.msg)
+		text += ` \u2014 ${c.msg}`;
+	return text;
+}
+
+/*
+ * The Intune part of an enrollment's details (svc_intune_details, under
+ * "intune"): why a device was refused, readably; nothing otherwise.
+ */
+function intuneView(ev)
+{
+	const io = ev.details && typeof ev.details === 'object' ?
+	    ev.details.intune : null;
+	if (!io || typeof io !== 'object')
+		return null;
+	const rows = [];
+	if (ev.result && ev.result !== 'SUCCESS')
+		rows.push(['Why refused', ev.reason || 'see below']);
+	if (io.azure_account_id)
+		rows.push(['Azure account', String(io.azure_account_id)]);
+	for (const k of ['validate', 'notify'])
+		if (io[k] && typeof io[k] === 'object')
+			rows.push([INTUNE_CALLS[io[k].action] || io[k].action,
+			    intuneCall(io[k])]);
+	if (io.background)
+		rows.push(['Notification', 'sent in the background (the ' +
+		    'endpoint does not wait for it)']);
+	for (const k of ['validate', 'notify'])
+		if (io[k] && Array.isArray(io[k].crid) && io[k].crid.length)
+			rows.push([`client-request-id (${k})`,
+			    io[k].crid.join(', ')]);
+	return h('section', { class: 'intune', 'aria-label': 'Intune' },
+	    h('h4', { text: 'Intune' }), defList(rows));
+}
+
 export function openAuditDialog(ep)
 {
 	const d = openDialog({ title: 'Enrollment Endpoint Audit',
@@ -122,6 +178,7 @@ export function openAuditDialog(ep)
 			['Previous hash', h('code', { class: 'fp',
 			    text: ev.prev_hash })],
 		    ]),
+		    intuneView(ev),
 		    h('h4', { text: 'Details' }),
 		    h('pre', { class: 'json', text: JSON.stringify(ev.details,
 		    null, 2) }),

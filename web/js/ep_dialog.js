@@ -5,7 +5,9 @@
  * and checked for uniqueness; organization and department for Intune
  * types; profile and term) and a Configuration tab (CA, RA certificate,
  * GetCACert and GetCert response formats, approval mode, legacy switch,
- * Azure account for Intune types).  Edit shows the same tabs with the
+ * and for Intune types the Azure account, among those delegated to the
+ * endpoint's organization, and the wait-for-success-notification
+ * switch).  Edit shows the same tabs with the
  * fields fixed after creation read-only.  API errors are shown next to
  * the field they name, on whichever step or tab holds it.
  */
@@ -217,14 +219,46 @@ export function openEndpointDialog(opts)
 	    'the protection of the request.' });
 	F.enabled = field({ label: 'Enabled (answers enrollment requests)',
 	    name: 'enabled', type: 'checkbox', value: ep.enabled ?? true });
-	const azure = field({ label: 'Azure account', name: 'azure_account',
-	    type: 'select', options: [['', 'No Azure account available']],
-	    disabled: true,
-	    help: 'Not available yet: this scepd has no Azure accounts in ' +
-	    'its REST API, so Intune validation cannot be configured here. ' +
-	    'See the Azure Accounts page.' });
+	F.azure_account_id = field({ label: 'Azure account',
+	    name: 'azure_account_id', type: 'select',
+	    options: [['', 'None: every request is refused']],
+	    help: 'The Microsoft Entra ID application that checks each ' +
+	    'request with Intune; the accounts offered are those whose ' +
+	    'delegation covers the endpoint\'s organization (Azure Accounts ' +
+	    'page).' });
+	F.wait_success = field({ label: 'Wait for the success notification ' +
+	    '(reply only after Intune acknowledged the issued certificate)',
+	    name: 'wait_success', type: 'checkbox',
+	    value: ep.wait_success ?? true,
+	    help: 'On by default (fail closed): when Intune does not ' +
+	    'acknowledge, the certificate is revoked and the device told ' +
+	    'FAILURE. Off: reply at once and notify in the background.' });
 	const azureBox = h('fieldset', { class: 'group' },
-	    h('legend', { text: 'Intune' }), azure.wrap);
+	    h('legend', { text: 'Intune' }), F.azure_account_id.wrap,
+	    F.wait_success.wrap);
+	let azureAccounts = [];
+	const fillAzure = () => {
+		const oid = Number(F.org_id.input.value) || ep.org_id || 0;
+		const did = Number(F.dept_id.input.value) || ep.dept_id || 0;
+		const usable = azureAccounts.filter((a) => a.delegation ===
+		    'general' || (a.targets || []).some((t) => t.org_id ===
+		    oid && (!t.dept_id || t.dept_id === did)));
+		const cur = F.azure_account_id.input.value ||
+		    (ep.azure_account_id ?? '');
+		setOptions(F.azure_account_id.input, [
+		    ['', 'None: every request is refused'],
+		    ...usable.map((a) => [a.id, a.name])], cur);
+	};
+	(async () => {
+		try {
+			azureAccounts = await list('/api/v1/azure-accounts');
+		} catch (e) {
+			azureAccounts = [];
+		}
+		fillAzure();
+	})();
+	F.org_id.input.addEventListener('change', fillAzure);
+	F.dept_id.input.addEventListener('change', fillAzure);
 	const config = h('div', {}, F.ca_id.wrap, F.ra_id.wrap,
 	    F.getcacert_format.wrap, F.getcert_format.wrap,
 	    F.manual_approval.wrap, F.legacy.wrap, F.enabled.wrap, azureBox);
@@ -421,6 +455,11 @@ export function openEndpointDialog(opts)
 		};
 		if (isMrao() && F.ra_id.input.value !== '')
 			b.ra_id = Number(F.ra_id.input.value);
+		if (isIntune(t)) {
+			const a = F.azure_account_id.input.value;
+			b.azure_account_id = a === '' ? null : Number(a);
+			b.wait_success = F.wait_success.input.checked;
+		}
 		if (create) {
 			b.type = t;
 			if (isMrao() && F.ca_id.input.value !== '')
