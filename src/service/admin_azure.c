@@ -750,6 +750,13 @@ admin_ep_intune_save(struct admin_actor *a, const struct admin_endpoint *e,
 	s.endpoint_id = e->ep.id;
 	if (store_intune_ep_get(st, e->ep.id, &old) != SCEP_OK)
 		admin_ep_intune_defaults(e, &old);
+	/* A form sends the settings back unchanged with every edit: no
+	 * write, no audit record for that. */
+	if (old.azure_account_id == s.azure_account_id &&
+	    old.wait_success == s.wait_success &&
+	    strcmp(old.ca_configuration, s.ca_configuration) == 0 &&
+	    strcmp(old.issuing_ca, s.issuing_ca) == 0)
+		return SCEP_OK;
 	if (s.azure_account_id > 0)
 		r = store_intune_ep_set(st, &s);
 	else if ((r = store_intune_ep_delete(st, e->ep.id)) ==

@@ -276,6 +276,14 @@ r = rec(s.patch("/api/v1/endpoints/%d" % EP,
 ok(r.status == 200 and r.json["wait_success"] is False and
    r.json["ca_configuration"] == "CA1" and
    r.json["issuing_ca"] == "CN=Issuing", "PATCH the Intune settings", r)
+n_before = len([e for e in rec(s.get("/api/v1/audit?limit=1000")).json[
+    "items"] if e.get("action") == "endpoint.intune"])
+r = rec(s.patch("/api/v1/endpoints/%d" % EP,
+                {"wait_success": False, "azure_account_id": G["id"]}))
+n_after = len([e for e in rec(s.get("/api/v1/audit?limit=1000")).json[
+    "items"] if e.get("action") == "endpoint.intune"])
+ok(r.status == 200 and n_after == n_before, "sending the settings back "
+   "unchanged writes no audit record", r, n_before, n_after)
 r = rec(s.patch("/api/v1/endpoints/%d" % EP,
                 {"azure_account_id": acct_b["id"]}))
 is_(r.status, 400, "PATCH to another organization's account: 400", r)
