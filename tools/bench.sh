@@ -16,11 +16,19 @@
 #      same load at BENCH_MM_CONCURRENCY; its best correct concurrency (no
 #      failure, no duplicate serial) is the reference.
 #   4. GetCACaps and GetCACert with wrk (keep-alive) against both.
+#   5. The stores (tools/bench-pg.sh): one node on SQLite, one on
+#      PostgreSQL, two nodes on one PostgreSQL, 32 clients in total.
+#   6. The big store (tools/bench-bigstore.sh): 32 clients against an
+#      empty store and against one holding 1,000,000 past enrollments.
 #
 # Knobs (environment): BUILD, BENCH_DURATION (10), BENCH_CONCURRENCY
 # ("1 8 32 256"), BENCH_MM_DURATION (5), BENCH_MM_CONCURRENCY ("1 2 8 32"),
-# BENCH_WRK_DURATION (5), BENCH_DOC (docs/benchmarks.md; "-" = do not
-# write).  Total time on a 2-core machine: about 4 minutes.
+# BENCH_WRK_DURATION (5), BENCH_PG (1; 0 skips section 5, and
+# BENCH_PG_DURATION, BENCH_PG_CONCURRENCY go to bench-pg.sh),
+# BENCH_BIGSTORE (1; 0 skips section 6, and BENCH_BIGSTORE_ROWS,
+# BENCH_BIGSTORE_DURATION go to bench-bigstore.sh), BENCH_DOC
+# (docs/benchmarks.md; "-" = do not write).  Total time on a quiet 2-core
+# machine: about 8 minutes (sections 5 and 6 about 1 and 2.5).
 #
 # Exit status: 0 when everything ran, 1 when a part could not run (the
 # table says which).  Missing targets do not fail the run: they are
@@ -206,6 +214,21 @@ else
 	status=1
 fi
 
+# ---- 5. the stores: SQLite, PostgreSQL, two nodes on PostgreSQL ----
+if [ "${BENCH_PG:-1}" != 0 ]; then
+	say "tools/bench-pg.sh"
+	BUILD=$BUILD tools/bench-pg.sh --json "$R/pg.json" > "$R/pg.txt" \
+	    2> "$R/pg.err" || { tail -3 "$R/pg.err" >&2; status=1; }
+fi
+
+# ---- 6. the big store ----
+if [ "${BENCH_BIGSTORE:-1}" != 0 ]; then
+	say "tools/bench-bigstore.sh"
+	BUILD=$BUILD tools/bench-bigstore.sh --json "$R/bigstore.json" \
+	    > "$R/bigstore.txt" 2> "$R/bigstore.err" ||
+	    { tail -3 "$R/bigstore.err" >&2; status=1; }
+fi
+
 # ---- 4. the table ----
 python3 - "$R" "$DOC" "$DUR" "$MM_DUR" "$WRK_DUR" <<'EOF'
 import glob, json, os, re, sys
@@ -382,8 +405,59 @@ if mm:
                     "request used (scepbench opens them through OpenSSL's "
                     "legacy provider)" % mm[0].get("reply_cipher", "?"))
 
+# Sections 5 and 6: their own small tables.
+def jload(name):
+    try:
+        with open(os.path.join(R, name)) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+xhead = ["store", "clients", "ok/s", "p50 ms", "p99 ms", "fail", "dup"]
+xrows = []
+def xrow(name, conc, r):
+    if r is None:
+        xrows.append([name, str(conc), "not run", "", "", "", ""])
+        return
+    xrows.append([name, str(conc), "%.1f" % r["throughput"],
+                  "%.1f" % r["p50_ms"], "%.1f" % r["p99_ms"],
+                  str(r["failures"]), str(r["duplicates"])])
+pg = jload("pg.json")
+if pg:
+    for k, d in (("sqlite-1", "1 node, SQLite"),
+                 ("pg-1", "1 node, PostgreSQL"),
+                 ("pg-2", "2 nodes, one PostgreSQL")):
+        xrow(d, pg["concurrency"], pg["runs"].get(k))
+big = jload("bigstore.json")
+if big:
+    xrow("SQLite, empty", big["concurrency"], big["empty"])
+    xrow("SQLite, %d enrollments" % big["rows"], big["concurrency"],
+         big["big"])
+    if big.get("ratio") is not None:
+        check(big["ratio"] >= 0.9 and not big["scans"],
+              "%d enrollments in the store: %.0f%% of the empty store's "
+              "throughput (target >= 90%%), %s" % (
+                  big["rows"], 100 * big["ratio"],
+                  "no full scan on the enrollment path" if not big["scans"]
+                  else "full scans: " + "; ".join(big["scans"])))
+xw = [max(len(xhead[i]), *(len(r[i]) for r in xrows)) if xrows else
+      len(xhead[i]) for i in range(len(xhead))]
+def xline(cells):
+    return "  ".join(c.ljust(xw[i]) for i, c in enumerate(cells))
+xnote = []
+if pg:
+    xnote.append("stores: %d s per run, PostgreSQL 15 on the same machine, "
+                 "fsync on" % pg["duration_s"])
+if big:
+    xnote.append("big store: seeded in %.0f s (%d MB), %d s per run, "
+                 "better of 2 alternating runs" % (
+                     big["seed_s"], big["db_mb"], big["duration_s"]))
+
 out = [hdr, lim, "", line(head), line(["-" * w for w in widths])]
 out += [line(r) for r in rows]
+if xrows:
+    out += ["", xline(xhead), xline(["-" * w for w in xw])]
+    out += [xline(r) for r in xrows] + xnote
 out += [""] + checks + mm_notes
 print("\n".join(out))
 
@@ -398,6 +472,12 @@ if DOC != "-":
           "| " + " | ".join(head) + " |",
           "|" + "|".join("---" for _ in head) + "|"]
     md += ["| " + " | ".join(c if c else " " for c in r) + " |" for r in rows]
+    if xrows:
+        md += ["", "| " + " | ".join(xhead) + " |",
+               "|" + "|".join("---" for _ in xhead) + "|"]
+        md += ["| " + " | ".join(c if c else " " for c in r) + " |"
+               for r in xrows]
+        md += [""] + ["- " + n for n in xnote]
     md += [""] + ["- " + c for c in checks + mm_notes]
     md += ["", "<!-- bench:end -->"]
     block = "\n".join(md) + "\n"
