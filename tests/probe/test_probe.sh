@@ -2,7 +2,8 @@
 # test_probe.sh -- `scepctl probe URL` (issue 7) as support staff use it:
 # against a running scepd (good URL, wrong URI extension, wrong challenge,
 # CA fingerprint mismatch, server down), against a small HTTP stand-in for
-# broken servers (503 with Retry-After, a wrong GetCACert content type),
+# broken servers (503 with Retry-After, a wrong GetCACert content type, an
+# expired RA certificate),
 # and against micromdm's scepserver.  Every case checks the exit status and
 # the plain-words explanation.
 
@@ -69,12 +70,34 @@ tap_like "$OUT" 'connection refused or unreachable' "server down: explained"
 tap_unlike "$OUT" 'GetCACert' "server down: no pointless further requests"
 
 # --- a broken server (HTTP stand-in) -------------------------------------
+# A CA of our own and an RA certificate that expired in 2021, served as a
+# degenerate PKCS#7 under /expired.
+X="$WORK/x"
+mkdir -p "$X"
+touch "$X/index.txt"
+echo 01 > "$X/serial"
+printf '%s\n' '[ca]' 'default_ca = d' '[d]' "database = $X/index.txt" \
+    "new_certs_dir = $X" "serial = $X/serial" 'default_md = sha256' \
+    'policy = p' 'x509_extensions = e' '[p]' 'commonName = supplied' \
+    '[e]' 'keyUsage = critical, digitalSignature, keyEncipherment' \
+    > "$X/ca.cnf"
+{ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$X/ca.key" \
+    -out "$X/ca.pem" -days 30 -subj "/CN=Probe Test CA" &&
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$X/ra.key" \
+    -out "$X/ra.csr" -subj "/CN=Expired RA" &&
+  openssl ca -batch -config "$X/ca.cnf" -cert "$X/ca.pem" \
+    -keyfile "$X/ca.key" -in "$X/ra.csr" -out "$X/ra.pem" \
+    -startdate 20200101000000Z -enddate 20210101000000Z &&
+  openssl crl2pkcs7 -nocrl -certfile "$X/ra.pem" -certfile "$X/ca.pem" \
+    -outform DER -out "$X/bag.der"; } > "$X/log" 2>&1 ||
+    { diag_file "$X/log" "openssl"; bail "cannot make the expired RA"; }
 port=$(free_port) || bail "no free port"
 openssl x509 -in "$CA_CERT" -outform DER -out "$WORK/ca.der" ||
     bail "cannot convert the CA"
-python3 - "$port" "$WORK/ca.der" >"$WORK/standin.log" 2>&1 <<'PY' &
+python3 - "$port" "$WORK/ca.der" "$X/bag.der" >"$WORK/standin.log" 2>&1 <<'PY' &
 import http.server, sys
 ca = open(sys.argv[2], "rb").read()
+bag = open(sys.argv[3], "rb").read()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path.startswith("/busy"):
@@ -88,6 +111,11 @@ class H(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/plain")
             self.end_headers()
             self.wfile.write(b"AES\nSHA-256\nPOSTPKIOperation\n")
+        elif self.path.startswith("/expired"):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-x509-ca-ra-cert")
+            self.end_headers()
+            self.wfile.write(bag)
         else:
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
@@ -111,6 +139,12 @@ probe "http://127.0.0.1:$port/scep"
 tap_is "$RC" 5 "wrong GetCACert content type: exit 5"
 tap_like "$OUT" 'GetCACert content type "text/html"' \
     "wrong content type: named and explained"
+probe "http://127.0.0.1:$port/expired"
+tap_is "$RC" 5 "expired RA certificate: exit 5"
+tap_like "$OUT" '^\[FAIL\] RA \(encryption and signing\) certificate CN=Expired RA expired on 2021-01-01' \
+    "expired RA certificate: named with its date"
+tap_like "$OUT" 'issue and stage a new RA certificate' \
+    "expired RA certificate: what to do"
 
 # --- micromdm's scepserver ------------------------------------------------
 MM="$WORK/mm"
