@@ -213,6 +213,28 @@ for iso in on off; do
 	finish_scepd
 done
 
+# --- init: an existing CA certificate for the token key; refused URIs -----
+"$SCEPD" init --data-dir "$WORK/imp" --json --url "http://127.0.0.1:9" \
+    --import-ca "$WORK/ca/ca.pem" "$CA_URI" --pin-file "$WORK/pin" \
+    >"$WORK/imp.json" 2>"$WORK/imp.err"
+tap_is $? 0 "scepd init --import-ca CERT pkcs11:URI" ||
+    diag_file "$WORK/imp.err" "init stderr"
+tap_is "$(cert_fpr "$WORK/imp/ca.pem")" "$(cert_fpr "$WORK/ca/ca.pem")" \
+    "the imported CA certificate is kept as it is"
+tap_is "$(find "$WORK/imp/keys" -name 'ca*' | wc -l)" 0 \
+    "no CA key file after importing a certificate for a token key"
+"$SCEPD" init --data-dir "$WORK/bad" --ca-key-uri \
+    'pkcs11:token=scepd;object=ca?pin-value=1234' >/dev/null 2>&1
+tap_is $? 2 "scepd init refuses a key URI that carries a PIN"
+tap_check "nothing is created for a refused URI" \
+    "$([ ! -e "$WORK/bad" ]; echo $?)"
+"$SCEPD" init --data-dir "$WORK/nokey" --json --url "http://127.0.0.1:9" \
+    --ca-key-uri 'pkcs11:token=scepd;object=nosuchkey' \
+    --pin-file "$WORK/pin" >/dev/null 2>"$WORK/nokey.err"
+tap_isnt $? 0 "scepd init fails for a key that is not in the token"
+tap_like "$(cat "$WORK/nokey.err")" "cannot use the CA key in the token" \
+    "and says so"
+
 # --- an EC P-256 CA key in the token (ECDSA through the module) ------------
 CA_URI_USE='pkcs11:token=scepd;object=ca-ec;type=private' init_hsm ec
 tap_check "scepd init with an EC P-256 CA key in the token" $?
