@@ -34,6 +34,39 @@ set_uint(unsigned int *dst, const char *v, unsigned long max)
 	return 0;
 }
 
+/* on/off and their usual spellings; -1 for anything else. */
+static int
+config_onoff(const char *v)
+{
+	if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0 ||
+	    strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+		return 1;
+	if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0 ||
+	    strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+		return 0;
+	return -1;
+}
+
+/* A user name (letters, digits, '_', '-', '.', a final '$'), looked up
+ * with getpwnam at start; never a path or an option. */
+static int
+set_user(char *dst, size_t dstsz, const char *v)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0 || n >= dstsz || v[0] == '-')
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (!(isalnum(ch) || ch == '_' || ch == '-' || ch == '.' ||
+		    (ch == '$' && i == n - 1)))
+			return -1;
+	}
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
 void
 config_defaults(struct config *c, const char *data_dir)
 {
@@ -42,6 +75,7 @@ config_defaults(struct config *c, const char *data_dir)
 	snprintf(c->url, sizeof(c->url), "http://127.0.0.1:8080");
 	snprintf(c->store, sizeof(c->store), "sqlite:%s/scepd.db", data_dir);
 	c->log_level = LOG_LVL_INFO;
+	c->key_isolation = 1;
 }
 
 int
@@ -83,6 +117,18 @@ config_set(struct config *c, const char *key, const char *v)
 		return set_uint(&c->connection_limit, v, 1000000);
 	if (strcmp(key, "timeout") == 0)
 		return set_uint(&c->timeout_sec, v, 3600);
+	if (strcmp(key, "key_isolation") == 0) {
+		int on = config_onoff(v);
+
+		if (on < 0)
+			return -1;
+		c->key_isolation = on;
+		return 0;
+	}
+	if (strcmp(key, "keyprocs") == 0)
+		return set_uint(&c->keyprocs, v, CFG_MAX_KEYPROCS);
+	if (strcmp(key, "user") == 0)
+		return set_user(c->user, sizeof(c->user), v);
 	if (strcmp(key, "log_level") == 0) {
 		if (strcmp(v, "error") == 0)
 			c->log_level = LOG_LVL_ERROR;
@@ -180,6 +226,9 @@ config_read_env(struct config *c)
 		{ "SCEPD_PKCS11_MODULE",	"pkcs11_module" },
 		{ "SCEPD_PKCS11_PIN_FILE",	"pkcs11_pin_file" },
 		{ "SCEPD_PKCS11_PATHS",		"pkcs11_paths" },
+		{ "SCEPD_KEY_ISOLATION",	"key_isolation" },
+		{ "SCEPD_KEYPROCS",		"keyprocs" },
+		{ "SCEPD_USER",			"user" },
 	};
 	const char *v;
 	size_t i;
@@ -224,5 +273,6 @@ config_write_file(const struct config *c, const char *path)
 		if (c->pkcs11_paths[0] != '\0')
 			fprintf(f, "pkcs11_paths = %s\n", c->pkcs11_paths);
 	}
+	fprintf(f, "# key_isolation = on\n# keyprocs = 0\n# user = scepd\n");
 	return fclose(f) == 0 ? 0 : -1;
 }

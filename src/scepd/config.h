@@ -10,6 +10,8 @@
 
 #define CFG_MAX_LISTEN	8
 #define CFG_PATH_MAX	1024
+#define CFG_USER_MAX	64	/* a user name, NUL included */
+#define CFG_MAX_KEYPROCS 64
 
 struct config {
 	char		 data_dir[CFG_PATH_MAX];
@@ -27,6 +29,9 @@ struct config {
 	char		 pkcs11_module[CFG_PATH_MAX];
 	char		 pkcs11_pin_file[CFG_PATH_MAX];
 	char		 pkcs11_paths[CFG_PATH_MAX];	/* comma-separated */
+	int		 key_isolation;		/* 1 (default) or 0 */
+	unsigned int	 keyprocs;		/* 0 = one per CPU; max 64 */
+	char		 user[CFG_USER_MAX];	/* run as, after binding */
 };
 
 /* Defaults for a data directory. */

@@ -59,24 +59,13 @@ serve_usage(FILE *f)
 "  --threads N           worker threads, 0 = one per CPU (threads =)\n"
 "  --log-level LEVEL     error|warn|info|debug (log_level =)\n"
 "  --key-isolation on|off  CA and RA keys only in sandboxed key processes\n"
-"                        (default on; SCEPD_KEY_ISOLATION; SECURITY.md)\n"
-"  --keyprocs N          key processes, 0 = one per CPU (SCEPD_KEYPROCS)\n"
+"                        (default on; key_isolation =; SCEPD_KEY_ISOLATION;\n"
+"                        SECURITY.md)\n"
+"  --keyprocs N          key processes 0..64, 0 = one per CPU (keyprocs =;\n"
+"                        SCEPD_KEYPROCS)\n"
 "  --user USER           when started as root: run as USER once the ports\n"
-"                        are bound (SCEPD_USER); the key processes keep\n"
+"                        are bound (user =; SCEPD_USER); the key processes keep\n"
 "                        root's uid without any capability\n");
-}
-
-/* "on"/"off" (and 1/0, yes/no): 1, 0, or -1. */
-static int
-onoff(const char *v)
-{
-	if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0 ||
-	    strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
-		return 1;
-	if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0 ||
-	    strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
-		return 0;
-	return -1;
 }
 
 /* The uid and primary gid of "name", looked up before any thread runs. */
@@ -316,13 +305,10 @@ cmd_serve(int argc, char **argv)
 	struct http_server *hs = NULL;
 	struct http_config hc;
 	sigset_t set;
-	const char *iso = getenv("SCEPD_KEY_ISOLATION");
-	const char *nkp = getenv("SCEPD_KEYPROCS");
-	const char *run_user = getenv("SCEPD_USER");
+	const char *run_user;
 	uid_t uid = 0;
 	gid_t gid = 0;
-	unsigned long keyprocs = 0;
-	char *end = NULL;
+	unsigned int keyprocs;
 	int c, sig, rc = 1, isolate;
 
 	memset(&scfg, 0, sizeof(scfg));
@@ -340,9 +326,9 @@ cmd_serve(int argc, char **argv)
 		case 'k': key = "tls_key"; break;
 		case 't': key = "threads"; break;
 		case 'v': key = "log_level"; break;
-		case 'I': iso = optarg; continue;
-		case 'K': nkp = optarg; continue;
-		case 'U': run_user = optarg; continue;
+		case 'I': key = "key_isolation"; break;
+		case 'K': key = "keyprocs"; break;
+		case 'U': key = "user"; break;
 		case 'h': serve_usage(stdout); return 0;
 		default: serve_usage(stderr); return 2;
 		}
@@ -372,18 +358,9 @@ cmd_serve(int argc, char **argv)
 	if (cfg.nlisten == 0)
 		(void)config_set(&cfg, "listen", "127.0.0.1:8080");
 	log_set_level(cfg.log_level);
-	if ((isolate = iso == NULL || *iso == '\0' ? 1 : onoff(iso)) < 0) {
-		fprintf(stderr, "scepd serve: key isolation is on or off\n");
-		return 2;
-	}
-	if (nkp != NULL && *nkp != '\0') {
-		errno = 0;
-		keyprocs = strtoul(nkp, &end, 10);
-		if (errno != 0 || end == nkp || *end != '\0' || keyprocs > 64) {
-			fprintf(stderr, "scepd serve: keyprocs is 0..64\n");
-			return 2;
-		}
-	}
+	isolate = cfg.key_isolation;
+	keyprocs = cfg.keyprocs;
+	run_user = cfg.user;
 	if (run_user != NULL && *run_user != '\0' &&
 	    user_lookup(run_user, &uid, &gid) != 0)
 		return 2;
@@ -403,7 +380,7 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	if (isolate)
-		c = keyops_new_isolated(dir, (unsigned int)keyprocs, &ko);
+		c = keyops_new_isolated(dir, keyprocs, &ko);
 	else
 		c = keyops_new(&ko);
 	/* With isolation the key master read the PIN; this process never
