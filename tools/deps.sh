@@ -6,7 +6,8 @@ build="meson ninja-build pkg-config gcc libssl-dev libmicrohttpd-dev
 libsqlite3-dev libpq-dev libjansson-dev libcurl4-openssl-dev libsodium-dev
 openssl curl python3"
 test="$build scep certmonger dbus clang libclang-rt-14-dev sqlite3
-postgresql valgrind chromium nodejs npm softhsm2 opensc libengine-pkcs11-openssl"
+postgresql valgrind chromium nodejs npm softhsm2 opensc libengine-pkcs11-openssl
+procps"
 bench="$test wrk"
 case "${1:-build}" in
 build) want=$build ;;

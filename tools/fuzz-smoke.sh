@@ -74,9 +74,12 @@ FUZZ_SUMMARY=$PWD/$b/fuzz-summary.txt
 FUZZ_ARTIFACTS=$PWD/$b/fuzz-artifacts
 export FUZZ_SUMMARY FUZZ_ARTIFACTS
 : >"$FUZZ_SUMMARY"
-# --no-rebuild: only the targets above are needed (and built).
+# --no-rebuild: only the targets above are needed (and built).  A fuzz
+# test's timeout is 300 s; longer runs (make stress) stretch it.
+mult=$(( (${FUZZ_SECONDS:-20} + 60) / 240 + 1 ))
 meson test -C "$b" --no-rebuild --suite corpus --suite fuzz \
-    --num-processes 2 --print-errorlogs >"$b/fuzz-test.log" 2>&1
+    --num-processes 2 --timeout-multiplier "$mult" --print-errorlogs \
+    >"$b/fuzz-test.log" 2>&1
 rc=$?
 tail -n 20 "$b/fuzz-test.log"
 echo "fuzz-smoke: per target"

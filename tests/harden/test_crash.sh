@@ -59,16 +59,11 @@ serve()
 }
 
 # Processes still running from this data directory (scepd or its key
-# processes), by their command lines.
+# processes, forks with the same command line), by their command lines:
+# one pgrep, not a process per /proc entry (slow on a loaded machine).
 leftovers()
 {
-	local p n=0
-	for p in /proc/[0-9]*; do
-		[ "${p#/proc/}" = "$$" ] && continue
-		tr "\0" " " 2>/dev/null <"$p/cmdline" |
-		    grep -q -- "serve --data-dir $DATA " && n=$((n + 1))
-	done
-	echo "$n"
+	pgrep -c -f -- "serve --data-dir $DATA( |\$)"
 }
 
 # client W: enroll over and over with its own key; log every answer.

@@ -18,7 +18,8 @@
 # must close the hostile connections by its timeout, and scepd's resident
 # memory must not grow: the hostile rounds are run once to warm the
 # allocator, then again, and the second rounds may add at most
-# HARDEN_RSS_SLACK_KB (default 4096).
+# HARDEN_RSS_SLACK_KB (default 4096).  HARDEN_SLOWLORIS and HARDEN_IDLE
+# (default 200 and 2000) set the flood sizes (`make stress` raises them).
 #
 # Environment from meson: SCEPD, SCEPCTL, SCEPMSG, HOSTILE, FLOOD,
 # INTEROP_DIR.
@@ -372,8 +373,8 @@ PY
 	fi
 }
 RSS2=$(rss_kb)
-flood slowloris 200
-flood idle 2000
+flood slowloris "${HARDEN_SLOWLORIS:-200}"
+flood idle "${HARDEN_IDLE:-2000}"
 sleep 1
 RSS3=$(rss_kb)
 diag "scepd RSS before the floods ${RSS2} kB, after ${RSS3} kB"
