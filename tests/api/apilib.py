@@ -8,6 +8,8 @@ urllib, and prints TAP.  Everything this file starts is stopped at exit
 Environment (set by tests/api/meson.build):
   SCEPD    the scepd binary
   SCEPCTL  the scepctl binary
+  API_STORE_DSN  a PostgreSQL DSN for "scepd init --store" (optional;
+           set from STORE_TEST_DSN by tests/pg/with-cluster.sh)
   SCEPD_SERVE_ARGS  extra arguments for "scepd serve" (optional; e.g.
            "--key-isolation off" under a sanitizer, whose runtime makes
            system calls the key processes' seccomp filter refuses)
@@ -110,6 +112,9 @@ class Scepd:
                     "--url", self.url]
             if legacy:
                 args.append("--legacy")
+            self.dsn = os.environ.get("API_STORE_DSN")
+            if self.dsn:
+                args += ["--store", self.dsn]
             r = subprocess.run(args, capture_output=True, text=True)
             if r.returncode != 0:
                 bail("scepd init failed: " + r.stderr)

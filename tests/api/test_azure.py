@@ -407,6 +407,14 @@ s.log.flush()
 with open(os.path.join(s.work, "scepd.log"), errors="replace") as f:
     log = f.read()
 db = b""
+if s.dsn:                  # PostgreSQL: every row of the database
+    # Debian's pg_dump wrapper reads PGCLUSTER as "version/name".
+    pe = {k: v for k, v in os.environ.items() if k != "PGCLUSTER"}
+    pd = subprocess.run(["pg_dump", "--data-only", s.dsn],
+                        capture_output=True, env=pe)
+    db = pd.stdout
+    ok(b"azure_account" in db, "pg_dump of the store holds the accounts",
+       pd.stderr.decode(errors="replace"))
 for ext in ("", "-wal", "-journal"):
     if os.path.exists(s.db() + ext):
         with open(s.db() + ext, "rb") as f:
