@@ -56,6 +56,8 @@ struct http_server {
 	int			 watchdog_on;
 	int			 stopping;
 	double			 deadline;	/* seconds */
+	atomic_int		 quiesced;	/* http_quiesce: 503 */
+	atomic_int		 handlers;	/* handlers running now */
 	const struct http_route	*routes;
 	size_t			 nroutes;
 	int			 tls;
@@ -72,6 +74,11 @@ struct reqstate {
 	double			 t0;		/* metrics_now() at arrival */
 	int			 toobig;
 	int			 nobody;	/* body on a route without R_BODY */
+	/* http_suspend / http_resume: */
+	struct MHD_Connection	*conn;
+	int			 suspended;
+	atomic_int		 ready;		/* "later" holds the answer */
+	struct http_resp	 later;
 };
 
 static void	conn_mark(struct http_server *, struct MHD_Connection *, int);
@@ -113,6 +120,7 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	free(rs->uri);
 	free(rs->body);
+	free(rs->later.body);
 	free(rs);
 	*con_cls = NULL;
 }
@@ -323,6 +331,16 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)version;
 	if (rs == NULL)
 		return MHD_NO;
+	if (rs->suspended) {
+		/* Called again after http_resume: send what it left. */
+		if (!atomic_load(&rs->ready))
+			return MHD_YES;
+		rs->suspended = 0;
+		ret = queue(conn, rs, &rs->later);
+		free(rs->later.body);
+		rs->later.body = NULL;
+		return ret;
+	}
 	if (!rs->started) {
 		conn_mark(s, conn, 1);	/* the head is complete */
 		/* First call for this request: route it and check the
@@ -405,14 +423,29 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 	req.body = rs->body;
 	req.body_len = rs->len;
 	req.conn = conn;
+	req.state = rs;
 	req.tls = s->tls;
 	fill_client(conn, &req);
 	snprintf(req.request_id, sizeof(req.request_id), "%08x%012llx",
 	    (unsigned int)reqprefix,
 	    (unsigned long long)atomic_fetch_add(&reqcounter, 1));
+	atomic_fetch_add(&s->handlers, 1);
+	if (atomic_load(&s->quiesced)) {
+		atomic_fetch_sub(&s->handlers, 1);
+		free(path);
+		return queue_text(conn, rs, 503, "shutting down\n");
+	}
 	metrics_inflight_add(1);
 	r = rs->route->fn(rs->route->arg, &req, &resp);
 	metrics_inflight_add(-1);
+	atomic_fetch_sub(&s->handlers, 1);
+	if (r == HTTP_SUSPENDED && rs->suspended) {
+		/* http_resume answers; MHD calls back here then. */
+		free(resp.body);
+		ERR_clear_error();
+		free(path);
+		return MHD_YES;
+	}
 	if (r != 0 || resp.status == 0) {
 		free(resp.body);
 		memset(&resp, 0, sizeof(resp));
@@ -538,8 +571,12 @@ http_start(const struct http_config *cfg, const struct http_route *routes,
 			    cfg->listen[i]);
 			goto fail;
 		}
+		/* Suspend/resume: answers that wait for Microsoft (issue
+		 * 5); it also gives each daemon the ITC that
+		 * MHD_quiesce_daemon needs. */
 		flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-		    MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+		    MHD_USE_ERROR_LOG | MHD_USE_TURBO |
+		    MHD_ALLOW_SUSPEND_RESUME;
 		if (ss.ss_family == AF_INET6)
 			flags |= MHD_USE_IPv6;
 		if (cfg->tls_cert_pem != NULL)
@@ -585,6 +622,53 @@ http_start(const struct http_config *cfg, const struct http_route *routes,
  fail:
 	http_stop(s);
 	return -1;
+}
+
+void
+http_quiesce(struct http_server *s)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+	MHD_socket fd;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	atomic_store(&s->quiesced, 1);
+	for (i = 0; i < s->nd; i++)
+		if ((fd = MHD_quiesce_daemon(s->d[i])) != MHD_INVALID_SOCKET)
+			(void)close(fd);
+	while (atomic_load(&s->handlers) > 0)
+		nanosleep(&ts, NULL);
+}
+
+struct http_pending *
+http_suspend(const struct http_req *req)
+{
+	struct reqstate *rs = req->state;
+
+	if (rs == NULL || rs->suspended || req->conn == NULL)
+		return NULL;
+	rs->conn = req->conn;
+	rs->suspended = 1;
+	atomic_store(&rs->ready, 0);
+	MHD_suspend_connection(rs->conn);
+	return (struct http_pending *)(void *)rs;
+}
+
+void
+http_resume(struct http_pending *p, struct http_resp *resp)
+{
+	struct reqstate *rs = (struct reqstate *)(void *)p;
+
+	rs->later = *resp;		/* takes the body */
+	resp->body = NULL;
+	if (rs->later.status == 0) {
+		free(rs->later.body);
+		memset(&rs->later, 0, sizeof(rs->later));
+		(void)http_resp_text(&rs->later, 500, "internal error\n");
+	}
+	atomic_store(&rs->ready, 1);
+	MHD_resume_connection(rs->conn);
 }
 
 void

@@ -25,6 +25,7 @@ struct http_req {
 	int		 loopback;	/* peer is a loopback address */
 	char		 request_id[24];	/* also logged and audited */
 	void		*conn;		/* opaque (libmicrohttpd connection) */
+	void		*state;		/* opaque (the edge's request state) */
 };
 
 struct http_resp {
@@ -76,6 +77,21 @@ typedef int	(*http_handler_fn)(void *arg, const struct http_req *,
 #define R_PREFIX	0x01	/* path matches as a prefix */
 #define R_BODY		0x02	/* a body is accepted (up to maxbody) */
 
+/*
+ * Answering later ("no stalls", issue 5).  A handler whose answer needs a
+ * slow outside service (an Intune enrollment waits for Microsoft) calls
+ * http_suspend(req), hands the token to a worker and returns
+ * HTTP_SUSPENDED; "resp" is then ignored.  The connection holds no thread
+ * meanwhile.  The worker calls http_resume(token, resp) exactly once,
+ * from any thread (possibly before the handler returned): resp's body is
+ * taken and the connection answers it.  NULL from http_suspend: answer at
+ * once instead.
+ */
+#define HTTP_SUSPENDED	1
+struct http_pending;
+struct http_pending	*http_suspend(const struct http_req *);
+void	http_resume(struct http_pending *, struct http_resp *);
+
 struct http_route {
 	const char	*method;	/* NULL = any */
 	const char	*path;
@@ -101,6 +117,13 @@ struct http_config {
  * server).  *out is take. */
 int	http_start(const struct http_config *, const struct http_route *routes,
 	    size_t nroutes, struct http_server **out);
+/*
+ * Shutdown, first step: stop accepting connections, answer 503 to every
+ * new request, and wait until no handler runs.  Suspended requests stay
+ * until resumed; call http_stop once all are (it refuses to stop a
+ * daemon with suspended connections).  Accepts NULL.
+ */
+void	http_quiesce(struct http_server *);
 void	http_stop(struct http_server *);	/* accepts NULL */
 
 #endif /* !HTTP_H */

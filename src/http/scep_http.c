@@ -16,6 +16,7 @@
 #include "scep.h"
 #include "scep_http.h"
 #include "svc.h"
+#include "svc_intune.h"
 
 /*
  * "/scep/<ext>[/anything]" -> ext.  spec 2.1: everything after the
@@ -56,10 +57,59 @@ send_result(struct http_resp *resp, struct svc_result *res)
 	return r;
 }
 
+/* The answer of an Intune PKIOperation, on a pool thread. */
+static void
+intune_done(void *arg, struct svc_result *res)
+{
+	struct http_resp resp;
+
+	memset(&resp, 0, sizeof(resp));
+	if (send_result(&resp, res) != 0) {
+		free(resp.body);
+		memset(&resp, 0, sizeof(resp));
+	}
+	svc_result_clear(res);
+	http_resume(arg, &resp);	/* status 0: the edge answers 500 */
+}
+
+/*
+ * A PKIOperation on an Intune endpoint waits for Microsoft (issue 5, "no
+ * stalls"): the connection is suspended and the whole operation runs on
+ * svc_intune's bounded pool; a full queue is an immediate 503.  Returns
+ * HTTP_SUSPENDED, or 0 with resp filled when it could not suspend.
+ */
+static int
+intune_pkioperation(struct svc *s, struct svc_intune *si,
+    const struct store_endpoint *ep, const struct http_req *req,
+    const uint8_t *der, size_t len, struct http_resp *resp)
+{
+	struct http_pending *p;
+	struct http_resp busy;
+	int r;
+
+	if ((p = http_suspend(req)) == NULL)
+		return http_resp_text(resp, 500, "cannot suspend\n");
+	r = svc_intune_pkioperation_async(si, s, ep, der, len,
+	    req->client_addr, req->request_id, intune_done, p);
+	if (r == SCEP_OK)
+		return HTTP_SUSPENDED;
+	memset(&busy, 0, sizeof(busy));
+	if (r == SCEP_E_BUSY) {
+		log_warn("request_id=%s endpoint=%s op=PKIOperation result=503 "
+		    "msg=\"Intune queue full\"", req->request_id, ep->uri_ext);
+		(void)http_resp_text(&busy, 503, "busy: retry later\n");
+		(void)http_resp_header(&busy, "Retry-After", "5");
+	} else
+		(void)http_resp_text(&busy, 500, "internal error\n");
+	http_resume(p, &busy);
+	return HTTP_SUSPENDED;
+}
+
 int
 scep_http_handle(void *arg, const struct http_req *req, struct http_resp *resp)
 {
 	struct svc *s = arg;
+	struct svc_intune *si = svc_get_intune(s);
 	struct store_endpoint ep;
 	struct svc_result res;
 	char ext[HTTP_MAX_URI_EXT + 1], op[32];
@@ -100,6 +150,9 @@ scep_http_handle(void *arg, const struct http_req *req, struct http_resp *resp)
 			return http_resp_text(resp, 400, "empty body\n");
 		log_info("request_id=%s op=PKIOperation method=POST endpoint=%s "
 		    "bytes=%zu", req->request_id, ep.uri_ext, req->body_len);
+		if (si != NULL && svc_intune_is_intune(&ep))
+			return intune_pkioperation(s, si, &ep, req, req->body,
+			    req->body_len, resp);
 		r = svc_pkioperation(s, &ep, req->body, req->body_len,
 		    req->client_addr, req->request_id, &res);
 	} else if (n < 0) {
@@ -121,6 +174,12 @@ scep_http_handle(void *arg, const struct http_req *req, struct http_resp *resp)
 			    scep_strerror(r));
 		log_info("request_id=%s op=PKIOperation method=GET endpoint=%s "
 		    "bytes=%zu", req->request_id, ep.uri_ext, derlen);
+		if (si != NULL && svc_intune_is_intune(&ep)) {
+			r = intune_pkioperation(s, si, &ep, req, der, derlen,
+			    resp);	/* der is copied */
+			OPENSSL_free(der);
+			return r;
+		}
 		r = svc_pkioperation(s, &ep, der, derlen, req->client_addr,
 		    req->request_id, &res);
 		OPENSSL_free(der);

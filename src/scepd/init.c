@@ -8,6 +8,7 @@
  *   scepd.conf          settings (scepd.conf(5))
  *   scepd.db            the store (0600)
  *   secret.key          key of the challenge HMAC (0600): outside the db
+ *   azure.key           key that seals Azure client secrets (0600, issue 5)
  *   keys/ca-N.key       CA private key (0600)
  *   keys/ra-N.key       RA private key (0600)
  *   ca.pem, ra.pem      public certificates, for operators
@@ -299,7 +300,7 @@ cmd_init(int argc, char **argv)
 	char path[PATH_MAX], keydir[PATH_MAX], capath[PATH_MAX];
 	char rapath[PATH_MAX], absdir[PATH_MAX], challenge[64];
 	char token[128], password[128], fphex[65], dsn[PATH_MAX + 16];
-	uint8_t key[SVC_CHALLENGE_KEY_LEN], fp[32];
+	uint8_t key[SVC_CHALLENGE_KEY_LEN], akey[32], fp[32];
 	unsigned int fplen = 0;
 	struct config cfg;
 	struct store *st = NULL;
@@ -472,6 +473,13 @@ cmd_init(int argc, char **argv)
 	if (pjoin(path, sizeof(path), absdir, "secret.key") != 0 ||
 	    write_secret(path, key, sizeof(key)) != 0)
 		goto fail;
+	/* So does the key that seals Azure client secrets (issue 5). */
+	randombytes_buf(akey, sizeof(akey));
+	c = pjoin(path, sizeof(path), absdir, "azure.key") != 0 ||
+	    write_secret(path, akey, sizeof(akey)) != 0;
+	sodium_memzero(akey, sizeof(akey));
+	if (c)
+		goto fail;
 
 	/* Configuration. */
 	config_defaults(&cfg, absdir);
@@ -511,7 +519,8 @@ cmd_init(int argc, char **argv)
 			store_ca_clear(&one);
 			fprintf(stderr, "scepd init: the store already holds a "
 			    "deployment; to add a node, copy its data "
-			    "directory (keys/, secret.key, scepd.conf) "
+			    "directory (keys/, secret.key, azure.key, "
+			    "scepd.conf) "
 			    "instead\n");
 			goto fail;
 		}

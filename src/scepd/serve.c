@@ -263,6 +263,7 @@ intune_stop(struct http_server *hs, struct svc *sv, struct svc_intune *si)
 {
 	if (si != NULL)
 		svc_intune_poller_stop(si);
+	http_quiesce(hs);
 	svc_intune_free(si);	/* runs the queued jobs: all resumed */
 	if (sv != NULL)
 		svc_set_intune(sv, NULL);

@@ -22,6 +22,7 @@
 #include "scep.h"
 #include "svc.h"
 #include "svc_int.h"
+#include "svc_intune.h"
 
 /* Everything one PKIOperation needs on its way through. */
 struct op {
@@ -600,6 +601,109 @@ name_rules(struct op *o, int64_t account_id, const struct scep_csr *csr)
 	return NULL;
 }
 
+/*
+ * Intune endpoints (issue 5, intune-scep.md section 2).  The enrollment
+ * below calls these three at fixed points; each records what Intune said
+ * in the audit record's details (o->ev.details, "intune" key).
+ */
+static void
+intune_details(struct op *o, const struct svc_intune_outcome *io)
+{
+	char buf[SVC_INTUNE_DETAILS_MAX];
+	size_t n = strlen(o->ev.details);
+
+	if (svc_intune_details(io, buf, sizeof(buf)) <= 2 || n < 2 ||
+	    o->ev.details[n - 1] != '}')
+		return;
+	if (n + strlen(buf) + 12 > sizeof(o->ev.details))
+		return;		/* never a cut JSON */
+	snprintf(o->ev.details + n - 1, sizeof(o->ev.details) - n + 1,
+	    ",\"intune\":%s}", buf);
+}
+
+/*
+ * Instead of the challenge lookup and the renewal-signer checks: Intune
+ * validates the exact CSR ("inner") with the transactionID.  A renewal is
+ * a new request with a new challenge (spec 2 step 2), so a signer issued
+ * by this CA may sign for another key; a self-signed one must hold the
+ * CSR's key.  Returns 1 when it answered (FAILURE) into *rc.
+ */
+static int
+intune_gate(struct op *o, const struct scep_csr *csr, const uint8_t *inner,
+    size_t inner_len, struct svc_intune_outcome *io, struct svc_result *res,
+    int *rc)
+{
+	struct svc_intune *si = o->s->intune;
+
+	memset(io, 0, sizeof(*io));
+	if (!issued_by_us(o, o->msg->signer) &&
+	    EVP_PKEY_eq(X509_get0_pubkey(o->msg->signer), csr->pubkey) != 1) {
+		*rc = fail(o, SCEP_FAIL_BADREQUEST,
+		    "signer key differs from the requested key", res);
+		return 1;
+	}
+	if (si == NULL) {
+		*rc = fail(o, SCEP_FAIL_BADREQUEST,
+		    "Intune is not configured on this server", res);
+		return 1;
+	}
+	(void)svc_intune_sync(si, NULL, 0);	/* admin changes, cheaply */
+	if (svc_intune_check(si, o->ep, o->msg->transid, inner, inner_len,
+	    io) != SCEP_OK) {
+		intune_details(o, io);
+		*rc = fail(o, io->failinfo > 0 ? io->failinfo :
+		    SCEP_FAIL_BADREQUEST, io->failtext[0] ? io->failtext :
+		    "Intune validation failed", res);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * After svc_issue: "cert" NULL when issuance failed with "err"
+ * (failureNotification, spec 2 step 7); else successNotification before
+ * the SUCCESS (step 6): when it fails, the certificate is revoked, the
+ * request marked rejected (a re-send must not fetch it) and the answer is
+ * FAILURE.  Returns 1 when it answered (FAILURE) into *rc.
+ */
+static int
+intune_after(struct op *o, const struct store_request *rq, const uint8_t *inner,
+    size_t inner_len, X509 *cert, int err, struct svc_intune_outcome *io,
+    struct svc_result *res, int *rc)
+{
+	struct svc_intune *si = o->s->intune;
+	struct svc_intune_outcome n;
+	const char *why = "certificate could not be issued";
+
+	memset(&n, 0, sizeof(n));
+	if (cert == NULL) {
+		(void)svc_intune_after_failure(si, o->ep, o->msg->transid,
+		    inner, inner_len, err, SCEP_FAIL_BADREQUEST, why, &n);
+		io->notify = n.notify;
+		intune_details(o, io);
+		*rc = fail(o, SCEP_FAIL_BADREQUEST, why, res);
+		return 1;
+	}
+	if (svc_intune_after_issue(si, o->ep, o->msg->transid, inner,
+	    inner_len, cert, &n) == SCEP_OK) {
+		io->notify = n.notify;
+		io->background = n.background;
+		intune_details(o, io);
+		return 0;
+	}
+	io->notify = n.notify;
+	intune_details(o, io);
+	(void)svc_cert_revoke(o->s, o->ev.serial, 5, "intune");
+	(void)store_request_transition(o->s->store, rq->id, REQ_ISSUED,
+	    REQ_REJECTED, NULL, n.failtext, (int64_t)time(NULL));
+	snprintf(o->ev.reason, sizeof(o->ev.reason), "%s; certificate %s "
+	    "revoked", n.failtext, o->ev.serial);
+	*rc = fail(o, n.failinfo > 0 ? n.failinfo : SCEP_FAIL_BADREQUEST,
+	    n.failtext[0] ? n.failtext : "Intune success notification failed",
+	    res);
+	return 1;
+}
+
 /* PKCSReq / RenewalReq (spec 12, 13). */
 static int
 enroll(struct op *o, struct svc_result *res)
@@ -607,6 +711,7 @@ enroll(struct op *o, struct svc_result *res)
 	struct store_account acct;
 	struct store_request rq, prev;
 	struct store_cert old;
+	struct svc_intune_outcome io;
 	struct scep_csr *csr = NULL;
 	X509 *cert = NULL;
 	uint8_t *inner = NULL, fp[STORE_HASH_LEN], hash[STORE_HASH_LEN];
@@ -615,7 +720,7 @@ enroll(struct op *o, struct svc_result *res)
 	const char *why;
 	char serial[STORE_SERIAL_MAX] = "";
 	int64_t account_id = 0, org_id = 0, dept_id = 0, otc_id = 0;
-	int renewal, r, rc = SCEP_OK;
+	int renewal, intune = svc_intune_is_intune(o->ep), r, rc = SCEP_OK;
 	double t0;
 	long wait;
 	time_t now = time(NULL);
@@ -683,7 +788,17 @@ enroll(struct op *o, struct svc_result *res)
 		goto out;
 	}
 
-	if (renewal) {
+	if (intune) {
+		/* Issue 5: Intune validates; no account, the endpoint's
+		 * organization and department. */
+		snprintf(o->ev.details, sizeof(o->ev.details),
+		    "{\"request_id\":\"%s\"}", o->request_id);
+		if (intune_gate(o, csr, inner, inner_len, &io, res, &rc))
+			goto out;
+		renewal = 0;
+		org_id = o->ep->org_id;
+		dept_id = o->ep->dept_id;
+	} else if (renewal) {
 		/* spec 13: the signer must be a live certificate of ours. */
 		if (!o->ep->profile.renewal) {
 			rc = fail(o, SCEP_FAIL_BADREQUEST,
@@ -828,6 +943,8 @@ enroll(struct op *o, struct svc_result *res)
 	    "%s}", o->request_id, (long long)org_id, (long long)dept_id,
 	    renewal ? ",\"renewal_of\":\"" : "", renewal ? serial : "",
 	    renewal ? "\"" : "", otc_id ? ",\"one_time_challenge\":true" : "");
+	if (intune)
+		intune_details(o, &io);
 	if ((why = name_rules(o, account_id, csr)) != NULL) {
 		rc = fail(o, SCEP_FAIL_BADREQUEST, why, res);
 		goto out;
@@ -883,7 +1000,7 @@ enroll(struct op *o, struct svc_result *res)
 		goto out;
 	}
 
-	if (o->ep->manual_approval) {
+	if (o->ep->manual_approval && !intune) {	/* never PENDING: Intune */
 		snprintf(o->ev.reason, sizeof(o->ev.reason),
 		    "waiting for approval (request %lld)", (long long)rq.id);
 		rc = reply(o, SCEP_STATUS_PENDING, 0, NULL, NULL, 0, res);
@@ -891,6 +1008,9 @@ enroll(struct op *o, struct svc_result *res)
 	}
 	if ((r = svc_issue(o->s, o->ep, &rq, csr, account_id, org_id, dept_id,
 	    &cert)) != SCEP_OK) {
+		if (intune && intune_after(o, &rq, inner, inner_len, NULL, r,
+		    &io, res, &rc))
+			goto out;
 		rc = fail(o, SCEP_FAIL_BADREQUEST, r == SCEP_E_DENIED ?
 		    "account has used all its enrollments" :
 		    "certificate could not be issued", res);
@@ -898,6 +1018,9 @@ enroll(struct op *o, struct svc_result *res)
 	}
 	serial_hex(X509_get0_serialNumber(cert), o->ev.serial,
 	    sizeof(o->ev.serial));
+	if (intune && intune_after(o, &rq, inner, inner_len, cert, SCEP_OK,
+	    &io, res, &rc))
+		goto out;
 	rc = reply_cert(o, cert, 1, res);
  out:
 	X509_free(cert);
