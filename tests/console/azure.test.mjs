@@ -6,12 +6,14 @@
  * CA bundle; Test connection passes, step by step; rotate to a wrong
  * secret and Test connection shows Entra ID's AADSTS7000215; fix it
  * through Edit; connect an Intune endpoint to the account in the Edit
- * Enrollment Endpoint dialog; delete refused while in use.  The secrets
+ * Enrollment Endpoint dialog; a device the stand-in refuses
+ * (ChallengeExpired) and the endpoint's audit record showing why; delete
+ * refused while in use.  The secrets
  * are never in the page.  Screenshots go to docs/screenshots.  TAP.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ok, is, like, step, onFailure, done, env, browser, closeBrowser,
     shot, apiToken, login, dialog, selectEp, gotoScep } from './lib.mjs';
@@ -166,7 +168,8 @@ async function main()
 		const ep = await apiToken('POST', '/api/v1/endpoints', {
 			name: EP, uri_ext: 'contoso-intune',
 			type: 'device-intune', ca_id: cas.json.items[0].id,
-			org_id: org.json.id, delegation: 'general' });
+			org_id: org.json.id, delegation: 'general',
+			legacy: true });	/* scepclient sends DES */
 		is(ep.status, 201, 'an Intune endpoint without an account');
 		epId = ep.json.id;
 		await gotoScep(page);
@@ -189,6 +192,37 @@ async function main()
 		is(r.json.azure_account_id, acct.id, 'the endpoint is ' +
 		    'connected to the account');
 		is(r.json.wait_success, false, 'and does not wait');
+	});
+
+	await step('the audit says why Intune refused a device', async () => {
+		/* scepclient (Debian package scep) with a challenge the
+		 * stand-in answers "ChallengeExpired". */
+		const dir = path.join(env.work, 'scepclient');
+		fs.mkdirSync(dir, { recursive: true });
+		const r = spawnSync('timeout', ['60', 'scepclient',
+		    '-server-url', `${env.url}/scep/contoso-intune`,
+		    '-private-key', 'key.pem', '-certificate', 'cert.pem',
+		    '-challenge', 'STANDIN-ERR-ChallengeExpired/console1',
+		    '-cn', 'intune-device-1'], { cwd: dir, encoding: 'utf8' });
+		ok(r.status !== 0 && !fs.existsSync(path.join(dir, 'cert.pem')),
+		    'the device is refused', `${r.stdout}\n${r.stderr}`);
+		await gotoScep(page);
+		await selectEp(page, EP);
+		await page.getByRole('button', { name: 'View Audit' }).click();
+		const d = dialog(page, 'endpoint-audit');
+		const enroll = d.locator('tbody tr[data-kind="enroll"]');
+		await enroll.first().waitFor();
+		await enroll.first().getByRole('button', { name:
+		    /^Details of record/ }).click();
+		const sec = d.locator('section.intune');
+		await sec.waitFor();
+		const txt = await sec.textContent();
+		like(txt, /Intune code ChallengeExpired/, 'the record shows ' +
+		    'Intune\'s code, readably', txt);
+		like(txt, /Why refused/, 'and why the device was refused');
+		await shot(page, 'dialog-endpoint-audit-intune');
+		await d.locator('.dlg-head').getByRole('button',
+		    { name: 'Close' }).click();
 	});
 
 	await step('delete refused while in use', async () => {
