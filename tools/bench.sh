@@ -20,13 +20,17 @@
 #      PostgreSQL, two nodes on one PostgreSQL, 32 clients in total.
 #   6. The big store (tools/bench-bigstore.sh): 32 clients against an
 #      empty store and against one holding 1,000,000 past enrollments.
+#   7. Intune, no stalls (tools/bench-intune.sh, issue 5): plain-endpoint
+#      latency alone and during 200 Intune enrollments whose stand-in
+#      answers in 500 ms; its own block in BENCH_DOC.
 #
 # Knobs (environment): BUILD, BENCH_DURATION (10), BENCH_CONCURRENCY
 # ("1 8 32 256"), BENCH_MM_DURATION (5), BENCH_MM_CONCURRENCY ("1 2 8 32"),
 # BENCH_WRK_DURATION (5), BENCH_PG (1; 0 skips section 5, and
 # BENCH_PG_DURATION, BENCH_PG_CONCURRENCY go to bench-pg.sh),
 # BENCH_BIGSTORE (1; 0 skips section 6, and BENCH_BIGSTORE_ROWS,
-# BENCH_BIGSTORE_DURATION go to bench-bigstore.sh), BENCH_DOC
+# BENCH_BIGSTORE_DURATION go to bench-bigstore.sh), BENCH_INTUNE (1; 0
+# skips section 7, about 1 minute), BENCH_DOC
 # (docs/benchmarks.md; "-" = do not write).  Total time on a quiet 2-core
 # machine: about 8 minutes (sections 5 and 6 about 1 and 2.5).
 #
@@ -494,4 +498,10 @@ if DOC != "-":
     os.replace(DOC + ".tmp", DOC)
     print("\n(results written to %s)" % DOC)
 EOF
+
+# ---- 7. Intune: no stalls (issue 5) ----
+if [ "${BENCH_INTUNE:-1}" != 0 ]; then
+	say "tools/bench-intune.sh"
+	BUILD=$BUILD BENCH_DOC=$DOC tools/bench-intune.sh || status=1
+fi
 exit $status
