@@ -213,6 +213,26 @@ scrub_env(const char *name)
 	(void)unsetenv(name);
 }
 
+/* A positive count from the environment variable "name" (at most max),
+ * or 0 (the default) when unset; -1 when malformed. */
+static long
+env_count(const char *name, long max)
+{
+	const char *v = getenv(name);
+	char *end = NULL;
+	long n;
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > max) {
+		log_error("msg=\"bad value\" variable=%s max=%ld", name, max);
+		return -1;
+	}
+	return n;
+}
+
 /*
  * Intune endpoints (issue 5): the key that seals Azure client secrets
  * (DATA_DIR/azure.key, made when missing), the Azure accounts and the
@@ -224,9 +244,15 @@ intune_start(const char *dir, struct store *st, struct svc *sv,
 {
 	uint8_t key[SVC_INTUNE_KEY_LEN];
 	char path[PATH_MAX];
+	long workers, queue;
 	int r;
 
 	*out = NULL;
+	/* The pool that waits on Microsoft: SCEPD_INTUNE_WORKERS (32) and
+	 * SCEPD_INTUNE_QUEUE (1024, beyond it HTTP 503). */
+	if ((workers = env_count("SCEPD_INTUNE_WORKERS", 1024)) < 0 ||
+	    (queue = env_count("SCEPD_INTUNE_QUEUE", 1000000)) < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/azure.key", dir);
 	if ((r = svc_intune_key_load(path, 1, key)) != SCEP_OK) {
 		log_error("msg=\"cannot load azure.key (32 bytes, mode 0600)\" "
@@ -234,7 +260,8 @@ intune_start(const char *dir, struct store *st, struct svc *sv,
 		return -1;
 	}
 	r = svc_intune_new(&(struct svc_intune_config){
-	    .caller_info = "scepd/" SCEPD_VERSION }, st, out);
+	    .caller_info = "scepd/" SCEPD_VERSION, .workers = (size_t)workers,
+	    .queue_max = (size_t)queue }, st, out);
 	if (r == SCEP_OK) {
 		svc_intune_set_key(*out, key);
 		/* An account that cannot be loaded is logged and its

@@ -83,6 +83,8 @@ count_all() { si_ctl calls | python3 -c \
 sq() { sqlite3 -cmd '.timeout 10000' "$DB" "$1"; }
 
 # --- scepd, the account and the endpoints ------------------------------------
+# A small pool, so that "queue full" below is reachable: 4 workers, 2 queued.
+export SCEPD_INTUNE_WORKERS=4 SCEPD_INTUNE_QUEUE=2
 # shellcheck disable=SC2119
 start_scepd
 DATA=$(json_get "$WORK/init.json" data_dir) || bail "no data_dir"
@@ -360,6 +362,42 @@ for n in 1 2 3 4; do
 	tap_is "$(reply_field "$WORK/slow$n" pkiStatus)" 0 \
 	    "no stalls: slow Intune enrollment $n: SUCCESS"
 done
+
+# --- queue full: HTTP 503 with Retry-After, at once --------------------------
+si_ctl reset '{}' >/dev/null
+for n in 1 2 3 4 5 6 7 8; do
+	d="$WORK/busy$n"
+	make_client "$d" "intune-busy-$n" "STANDIN-SLOW-3000/busy$n" ||
+	    bail "make_client"
+	"$SCEPMSG" req -t pkcsreq -c "$d/csr.pem" -s "$d/self.pem" \
+	    -k "$d/key.pem" -r "$RA" -o "$d/msg.der" >"$d/req.txt" ||
+	    bail "scepmsg req"
+done
+pids=""
+for n in 1 2 3 4 5 6 7 8; do
+	d="$WORK/busy$n"
+	curl -s -m 60 -D "$d/hdr" -o "$d/rep.der" -w '%{http_code} %{time_total}' \
+	    -H 'Content-Type: application/x-pki-message' -H 'Expect:' \
+	    --data-binary "@$d/msg.der" "$IURL?operation=PKIOperation" \
+	    >"$d/code" &
+	pids="$pids $!"
+done
+# shellcheck disable=SC2086
+wait $pids
+n503=0; n200=0; fast=0; retry=0
+for n in 1 2 3 4 5 6 7 8; do
+	d="$WORK/busy$n"
+	read -r code secs <"$d/code"
+	case $code in
+	503)	n503=$((n503 + 1))
+		awk "BEGIN { exit !($secs < 1.5) }" && fast=$((fast + 1))
+		grep -qi '^Retry-After: 5' "$d/hdr" && retry=$((retry + 1)) ;;
+	200)	n200=$((n200 + 1)) ;;
+	esac
+done
+tap_is "$n200/$n503" "6/2" \
+    "queue full (4 workers, 2 queued): 6 answered 200, 2 got HTTP 503"
+tap_is "$retry/$fast" "2/2" "queue full: the 503s carry Retry-After: 5, at once"
 
 # --- shutdown while a request waits for Intune -----------------------------
 si_ctl reset '{}' >/dev/null
