@@ -16,6 +16,7 @@
  * profile), Intune ones attached to the account and to a new
  * organization.  A running scepd picks all of it up at its next
  * enrollment (svc_intune_sync).  Prints "account=<id> org=<id>".
+ * SEED_PROXY in the environment: the account's HTTP CONNECT proxy.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -116,6 +117,9 @@ main(int argc, char **argv)
 	snprintf(row.ca_bundle_path, sizeof(row.ca_bundle_path), "%s",
 	    argv[3]);
 	row.delegation_general = 1;
+	if (getenv("SEED_PROXY") != NULL)
+		snprintf(row.proxy, sizeof(row.proxy), "%s",
+		    getenv("SEED_PROXY"));
 	if ((r = svc_intune_account_save(si, &row, argv[4], NULL, NULL, 0, why,
 	    sizeof(why))) != SCEP_OK) {
 		fprintf(stderr, "seed_azure: account: %s (%s)\n",

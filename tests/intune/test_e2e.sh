@@ -95,7 +95,10 @@ tap_is "$(stat -c %s "$DATA/azure.key" 2>/dev/null)" 32 \
     "azure.key holds 32 bytes"
 # uri_ext:type:legacy:wait_success:manual_approval:term_days; the main
 # Intune endpoint has manual approval on: it must still never be PENDING.
-"$SEED_AZURE" "$DATA" "$SI_BASE" "$SI_CA" "$SECRET" \
+# Every call to "Microsoft" goes through the stand-in's CONNECT proxy
+# (spec 10.2 case 15 end to end).
+SI_PROXY="http://127.0.0.1:$(json_get "$SI_DIR/standin.json" proxy_port)"
+SEED_PROXY="$SI_PROXY" "$SEED_AZURE" "$DATA" "$SI_BASE" "$SI_CA" "$SECRET" \
     "intune:device-intune:0:1:1:365" \
     "intune-legacy:client-intune:1:1:0:365" \
     "intune-nowait:device-intune:0:0:0:365" >"$WORK/seed.out" 2>&1
@@ -150,6 +153,10 @@ tap_is "$(calls | awk '{print $2}' | sort -u)" "$tx" \
 tap_is "$(calls | awk '{print $3}' | sort -u)" "$(csr_hash "$d")" \
     "13: certificateRequest is the exact CSR the client sent (SHA-256)"
 tap_is "$(ncerts)" $((before + 1)) "1: one certificate in the store"
+tap_like "$(si_ctl calls | python3 -c 'import json, sys
+c = json.load(sys.stdin)["calls"]
+print(sum(1 for x in c if x.get("kind") == "connect"))')" '^[1-9]' \
+    "15: the calls went through the account's CONNECT proxy"
 serial=$(sq "SELECT serial FROM certs ORDER BY id DESC LIMIT 1")
 tap_is "$(cert_status "$serial")" "1:0" "1: and it is valid"
 tap_unlike "$(sq "SELECT result FROM events WHERE \
