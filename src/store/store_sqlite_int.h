@@ -60,6 +60,10 @@ void	sq_conn_put(struct sq *, struct sq_conn *);	/* accepts NULL */
 sqlite3	*sq_conn_db(struct sq_conn *);
 int	sq_tx_begin(struct sq *, struct sq_conn *);
 int	sq_tx_end(struct sq *, struct sq_conn *, int r);
+/* A write run inside a group-committed transaction (sq_write): it uses
+ * only the connection it is given and never BEGINs or COMMITs. */
+typedef int (*sq_job_fn)(struct sq_conn *, void *arg);
+int	sq_write(struct sq *, sq_job_fn, void *arg);
 int	sq_step_done(sqlite3_stmt *);
 int	sq_step_row(sqlite3_stmt *);
 int	sq_exec_changes(struct sq_conn *, sqlite3_stmt *, const struct bind *,
