@@ -42,23 +42,23 @@ name_text(X509_NAME *n, char *buf, size_t bufsz)
 }
 
 int
-svc_issue(struct svc *s, const struct store_endpoint *ep,
-    struct store_request *rq, const struct scep_csr *csr, int64_t account_id,
-    int64_t org_id, int64_t dept_id, X509 **cert_out)
+svc_issue_build(struct svc *s, const struct store_endpoint *ep,
+    const struct store_request *rq, const struct scep_csr *csr,
+    int64_t account_id, int64_t org_id, int64_t dept_id, X509 **cert_out,
+    struct store_cert *sc)
 {
 	struct issue_tmpl t;
-	struct store_cert sc;
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
 	uint8_t serial[ISSUE_SERIAL_LEN];
-	char crl_url[STORE_TEXT_MAX], hex[STORE_SERIAL_MAX];
+	char crl_url[STORE_TEXT_MAX];
 	BIGNUM *bn = NULL;
-	time_t now = time(NULL);
+	time_t now = time(NULL), nb, na;
 	double t0;
-	int tries, r = SCEP_E_INTERNAL, len;
+	int r, len;
 
 	*cert_out = NULL;
-	hex[0] = '\0';
+	memset(sc, 0, sizeof(*sc));
 	memset(&t, 0, sizeof(t));
 	t.kind = ep->type == EP_CLIENT_SCEP || ep->type == EP_CLIENT_INTUNE ?
 	    ISSUE_CLIENT : ISSUE_DEVICE;
@@ -76,55 +76,69 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 		    s->cfg.base_url, (long long)ep->ca_id);
 		t.crl_url = crl_url;
 	}
+	t0 = metrics_now();
+	r = keyops_issue(s->keys, ep->ca_id, &t, &cert, serial);
+	metrics_observe(METRIC_H_CRYPTO, metrics_now() - t0);
+	if (r != SCEP_OK)
+		goto out;
+
+	r = SCEP_E_NOMEM;
+	if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL)
+		goto out;
+	svc_serial_hex(bn, sc->serial, sizeof(sc->serial));
+	sc->ca_id = ep->ca_id;
+	sc->endpoint_id = ep->id;
+	sc->account_id = account_id;
+	sc->request_id = rq->id;
+	sc->org_id = org_id;
+	sc->dept_id = dept_id;
+	name_text(X509_get_subject_name(cert), sc->subject,
+	    sizeof(sc->subject));
+	memcpy(sc->key_fp, rq->key_fp, sizeof(sc->key_fp));
+	/* keyops may cut notAfter to the CA's: read it back. */
+	r = SCEP_E_INTERNAL;
+	if (ca_asn1_time_get(X509_get0_notBefore(cert), &nb) != SCEP_OK ||
+	    ca_asn1_time_get(X509_get0_notAfter(cert), &na) != SCEP_OK)
+		goto out;
+	sc->not_before = (int64_t)nb;
+	sc->not_after = (int64_t)na;
+	sc->status = CERT_VALID;
+	sc->created_at = (int64_t)now;
+	if ((len = i2d_X509(cert, &der)) <= 0)
+		goto out;
+	sc->der = der;
+	sc->der_len = (size_t)len;
+	der = NULL;
+	*cert_out = cert;
+	cert = NULL;
+	r = SCEP_OK;
+ out:
+	OPENSSL_free(der);
+	BN_free(bn);
+	X509_free(cert);
+	return r;
+}
+
+int
+svc_issue(struct svc *s, const struct store_endpoint *ep,
+    struct store_request *rq, const struct scep_csr *csr, int64_t account_id,
+    int64_t org_id, int64_t dept_id, X509 **cert_out)
+{
+	struct store_cert sc;
+	X509 *cert = NULL;
+	time_t now = time(NULL);
+	double t0;
+	int tries, r = SCEP_E_INTERNAL;
+
+	*cert_out = NULL;
+	memset(&sc, 0, sizeof(sc));
 	for (tries = 0; tries < ISSUE_SERIAL_TRIES; tries++) {
 		X509_free(cert);
 		cert = NULL;
-		t0 = metrics_now();
-		r = keyops_issue(s->keys, ep->ca_id, &t, &cert, serial);
-		metrics_observe(METRIC_H_CRYPTO, metrics_now() - t0);
-		if (r != SCEP_OK)
+		OPENSSL_free(sc.der);
+		if ((r = svc_issue_build(s, ep, rq, csr, account_id, org_id,
+		    dept_id, &cert, &sc)) != SCEP_OK)
 			goto out;
-
-		memset(&sc, 0, sizeof(sc));
-		BN_free(bn);
-		if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL) {
-			r = SCEP_E_NOMEM;
-			goto out;
-		}
-		svc_serial_hex(bn, hex, sizeof(hex));
-		snprintf(sc.serial, sizeof(sc.serial), "%s", hex);
-		sc.ca_id = ep->ca_id;
-		sc.endpoint_id = ep->id;
-		sc.account_id = account_id;
-		sc.request_id = rq->id;
-		sc.org_id = org_id;
-		sc.dept_id = dept_id;
-		name_text(X509_get_subject_name(cert), sc.subject,
-		    sizeof(sc.subject));
-		memcpy(sc.key_fp, rq->key_fp, sizeof(sc.key_fp));
-		/* keyops may cut notAfter to the CA's: read it back. */
-		{
-			time_t nb, na;
-
-			if (ca_asn1_time_get(X509_get0_notBefore(cert), &nb) !=
-			    SCEP_OK || ca_asn1_time_get(X509_get0_notAfter(cert),
-			    &na) != SCEP_OK) {
-				r = SCEP_E_INTERNAL;
-				goto out;
-			}
-			sc.not_before = (int64_t)nb;
-			sc.not_after = (int64_t)na;
-		}
-		sc.status = CERT_VALID;
-		sc.created_at = (int64_t)now;
-		OPENSSL_free(der);
-		der = NULL;
-		if ((len = i2d_X509(cert, &der)) <= 0) {
-			r = SCEP_E_INTERNAL;
-			goto out;
-		}
-		sc.der = der;
-		sc.der_len = (size_t)len;
 		t0 = metrics_now();
 		r = store_cert_issue(s->store, &sc, rq->id, REQ_PENDING, now);
 		metrics_observe(METRIC_H_STORE, metrics_now() - t0);
@@ -145,7 +159,7 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 	}
 	if (r != SCEP_OK)
 		goto out;
-	snprintf(rq->serial, sizeof(rq->serial), "%s", hex);
+	snprintf(rq->serial, sizeof(rq->serial), "%s", sc.serial);
 	rq->status = REQ_ISSUED;
 	metrics_inc_issued(ep->uri_ext);
 	*cert_out = cert;
@@ -154,8 +168,7 @@ svc_issue(struct svc *s, const struct store_endpoint *ep,
 	if (r != SCEP_OK)
 		log_error("msg=\"issuance failed\" request=%lld err=\"%s\"",
 		    (long long)rq->id, scep_strerror(r));
-	OPENSSL_free(der);
-	BN_free(bn);
+	OPENSSL_free(sc.der);
 	X509_free(cert);
 	return r;
 }

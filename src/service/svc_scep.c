@@ -34,6 +34,12 @@ struct op {
 	int64_t				 sign_ra;	/* 0: CA signs */
 	int				 cipher_nid;	/* request's */
 	struct store_event		 ev;
+	/* Set by enroll: a SUCCESS reply records these and its event in
+	 * one transaction (store_enroll_commit) and is returned only when
+	 * that committed; commit_r says how the commit went. */
+	struct store_request		*commit_rq;
+	const struct store_cert		*commit_cert;
+	int				 commit_r;
 };
 
 static const char *
@@ -299,7 +305,25 @@ reply(struct op *o, int status, int failinfo, const char *text,
 		snprintf(o->ev.reason, sizeof(o->ev.reason),
 		    "cannot sign reply: %s", scep_strerror(r));
 	}
-	(void)svc_event(o->s, &o->ev);
+	if (r == SCEP_OK && o->commit_rq != NULL &&
+	    status == SCEP_STATUS_SUCCESS) {
+		/* Request, certificate and this event in one transaction;
+		 * the reply leaves only once it is durable. */
+		if (o->ev.ts == 0)
+			o->ev.ts = (int64_t)time(NULL);
+		t0 = metrics_now();
+		o->commit_r = store_enroll_commit(o->s->store, o->commit_rq,
+		    o->commit_cert, &o->ev);
+		metrics_observe(METRIC_H_STORE, metrics_now() - t0);
+		if (o->commit_r != SCEP_OK) {
+			OPENSSL_free(res->body);
+			res->body = NULL;
+			res->body_len = 0;
+			o->ev.ts = 0;
+			return o->commit_r;	/* enroll answers */
+		}
+	} else
+		(void)svc_event(o->s, &o->ev);
 	metrics_inc_enroll(o->ep->uri_ext, o->ev.action, o->ev.result,
 	    o->ev.failinfo);
 	log_info("request_id=%s endpoint=%s op=PKIOperation msgtype=%s "
@@ -704,6 +728,81 @@ intune_after(struct op *o, const struct store_request *rq, const uint8_t *inner,
 	return 1;
 }
 
+/*
+ * Issue the certificate for a new request on an automatic endpoint and
+ * answer (issue 7): keyops builds the certificate, the reply is signed,
+ * then request, certificate and audit event are committed in one
+ * transaction (store_enroll_commit, group-committed with concurrent
+ * enrollments), and only then is the reply handed back.  A crash at any
+ * point before that commit leaves nothing behind, and the client's
+ * re-send starts afresh.  SCEP_E_EXISTS from the commit is either a
+ * concurrent copy of this request that committed first (answered as a
+ * re-send, spec 10) or a taken serial (issued again).
+ */
+static int
+issue_commit(struct op *o, struct store_request *rq,
+    const struct scep_csr *csr, int64_t account_id, int64_t org_id,
+    int64_t dept_id, const uint8_t sfp[STORE_HASH_LEN],
+    const uint8_t fp[STORE_HASH_LEN], struct svc_result *res)
+{
+	struct store_request prev;
+	struct store_cert sc;
+	X509 *cert = NULL;
+	int tries, r = SCEP_E_INTERNAL, rc = SCEP_E_INTERNAL;
+
+	memset(&sc, 0, sizeof(sc));
+	for (tries = 0; tries < SVC_ISSUE_TRIES; tries++) {
+		X509_free(cert);
+		cert = NULL;
+		OPENSSL_free(sc.der);
+		sc.der = NULL;
+		if ((r = svc_issue_build(o->s, o->ep, rq, csr, account_id,
+		    org_id, dept_id, &cert, &sc)) != SCEP_OK)
+			break;
+		snprintf(o->ev.serial, sizeof(o->ev.serial), "%s", sc.serial);
+		o->commit_rq = rq;
+		o->commit_cert = &sc;
+		o->commit_r = SCEP_OK;
+		rc = reply_cert(o, cert, 1, res);
+		o->commit_rq = NULL;
+		o->commit_cert = NULL;
+		if (o->commit_r == SCEP_OK) {
+			/* Committed, or the reply could not be signed (then
+			 * nothing was committed and reply() answered). */
+			if (rc == SCEP_OK) {
+				svc_replay_record(o->s->replay, sfp,
+				    o->msg->sender_nonce,
+				    o->msg->sender_nonce_len, time(NULL));
+				metrics_inc_issued(o->ep->uri_ext);
+			}
+			goto out;
+		}
+		o->ev.serial[0] = '\0';
+		if ((r = o->commit_r) != SCEP_E_EXISTS)
+			break;
+		memset(&prev, 0, sizeof(prev));
+		if (store_request_find(o->s->store, o->ep->id, o->msg->transid,
+		    &prev) == SCEP_OK) {
+			if (!resend(o, &prev, fp, res, &rc))
+				rc = fail(o, SCEP_FAIL_BADREQUEST, "the same "
+				    "request is being processed; retry", res);
+			store_request_clear(&prev);
+			goto out;
+		}
+		store_request_clear(&prev);
+	}
+	log_error("msg=\"issuance failed\" transid=\"%s\" err=\"%s\"",
+	    o->msg->transid, scep_strerror(r));
+	rc = fail(o, SCEP_FAIL_BADREQUEST, r == SCEP_E_DENIED ?
+	    "account has used all its enrollments" :
+	    r == SCEP_E_STORE || r == SCEP_E_BUSY ? "store unavailable" :
+	    "certificate could not be issued", res);
+ out:
+	OPENSSL_free(sc.der);
+	X509_free(cert);
+	return rc;
+}
+
 /* PKCSReq / RenewalReq (spec 12, 13). */
 static int
 enroll(struct op *o, struct svc_result *res)
@@ -958,7 +1057,10 @@ enroll(struct op *o, struct svc_result *res)
 		goto out;
 	}
 
-	/* Record the transaction before anything is issued. */
+	/* The transaction's record: with manual approval or on Intune
+	 * endpoints it is stored now, PENDING; otherwise together with its
+	 * certificate and audit event, in one transaction, once the reply
+	 * is signed (issue_commit). */
 	rq.endpoint_id = o->ep->id;
 	rq.account_id = account_id;
 	snprintf(rq.transid, sizeof(rq.transid), "%s", o->msg->transid);
@@ -974,6 +1076,17 @@ enroll(struct op *o, struct svc_result *res)
 		goto out;
 	}
 	rq.created_at = rq.updated_at = now;
+	/* Intune endpoints keep the two steps: the successNotification
+	 * comes between the commit and the reply (intune_after), and a
+	 * refusal revokes a recorded certificate. */
+	if (!o->ep->manual_approval && !intune) {
+		rc = issue_commit(o, &rq, csr, account_id, org_id, dept_id, sfp,
+		    fp, res);
+		rq.csr_der = NULL;	/* still owned by "inner" */
+		OPENSSL_free(rq.signer_der);	/* ours, not the store's */
+		rq.signer_der = NULL;
+		goto out;
+	}
 	t0 = metrics_now();
 	r = store_request_insert(o->s->store, &rq);
 	metrics_observe(METRIC_H_STORE, metrics_now() - t0);

@@ -492,11 +492,9 @@ store_account_by_challenge(struct store *s,
 
 /* Requests. */
 
-int
-store_request_insert(struct store *s, struct store_request *req)
+static int
+request_check(const struct store_request *req)
 {
-	if (s == NULL || req == NULL)
-		return SCEP_E_INTERNAL;
 	if (!str_ok(req->transid, sizeof(req->transid)) ||
 	    !str_ok(req->serial, sizeof(req->serial)) ||
 	    !str_ok(req->reason, sizeof(req->reason)) ||
@@ -508,6 +506,18 @@ store_request_insert(struct store *s, struct store_request *req)
 		return SCEP_E_INTERNAL;
 	if (req->endpoint_id <= 0)
 		return SCEP_E_NOTFOUND;
+	return SCEP_OK;
+}
+
+int
+store_request_insert(struct store *s, struct store_request *req)
+{
+	int r;
+
+	if (s == NULL || req == NULL)
+		return SCEP_E_INTERNAL;
+	if ((r = request_check(req)) != SCEP_OK)
+		return r;
 	return s->ops->request_insert(s->be, req);
 }
 
@@ -587,12 +597,9 @@ store_request_list_pending(struct store *s, struct store_request *out,
 
 /* Certificates. */
 
-int
-store_cert_issue(struct store *s, const struct store_cert *c,
-    int64_t request_id, int from_status, int64_t now)
+static int
+cert_check(const struct store_cert *c, int64_t request_id, int from_status)
 {
-	if (s == NULL || c == NULL)
-		return SCEP_E_INTERNAL;
 	if (!str_ok(c->serial, sizeof(c->serial)) ||
 	    !str_ok(c->subject, sizeof(c->subject)) ||
 	    !blob_ok(c->der, c->der_len))
@@ -607,7 +614,41 @@ store_cert_issue(struct store *s, const struct store_cert *c,
 		return SCEP_E_INTERNAL;
 	if (c->ca_id <= 0)
 		return SCEP_E_NOTFOUND;
+	return SCEP_OK;
+}
+
+int
+store_cert_issue(struct store *s, const struct store_cert *c,
+    int64_t request_id, int from_status, int64_t now)
+{
+	int r;
+
+	if (s == NULL || c == NULL)
+		return SCEP_E_INTERNAL;
+	if ((r = cert_check(c, request_id, from_status)) != SCEP_OK)
+		return r;
 	return s->ops->cert_issue(s->be, c, request_id, from_status, now);
+}
+
+static int event_check(const struct store_event *);
+
+int
+store_enroll_commit(struct store *s, struct store_request *req,
+    const struct store_cert *c, struct store_event *ev)
+{
+	int r;
+
+	if (s == NULL || req == NULL)
+		return SCEP_E_INTERNAL;
+	if ((r = request_check(req)) != SCEP_OK)
+		return r;
+	if (req->status != REQ_PENDING)
+		return SCEP_E_INTERNAL;
+	if (c != NULL && (r = cert_check(c, 1, REQ_PENDING)) != SCEP_OK)
+		return r;
+	if (ev != NULL && (r = event_check(ev)) != SCEP_OK)
+		return r;
+	return s->ops->enroll_commit(s->be, req, c, ev);
 }
 
 int
@@ -650,11 +691,9 @@ store_cert_revoked_each(struct store *s, int64_t ca_id,
 
 /* Events. */
 
-int
-store_event_append(struct store *s, struct store_event *ev)
+static int
+event_check(const struct store_event *ev)
 {
-	if (s == NULL || ev == NULL)
-		return SCEP_E_INTERNAL;
 	if (!str_ok(ev->kind, sizeof(ev->kind)) ||
 	    !str_ok(ev->actor, sizeof(ev->actor)) ||
 	    !str_ok(ev->action, sizeof(ev->action)) ||
@@ -665,6 +704,18 @@ store_event_append(struct store *s, struct store_event *ev)
 	    !str_ok(ev->serial, sizeof(ev->serial)) ||
 	    !str_ok(ev->details, sizeof(ev->details)))
 		return SCEP_E_TOOBIG;
+	return SCEP_OK;
+}
+
+int
+store_event_append(struct store *s, struct store_event *ev)
+{
+	int r;
+
+	if (s == NULL || ev == NULL)
+		return SCEP_E_INTERNAL;
+	if ((r = event_check(ev)) != SCEP_OK)
+		return r;
 	return s->ops->event_append(s->be, ev);
 }
 

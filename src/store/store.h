@@ -277,6 +277,19 @@ int	store_request_list_pending(struct store *, struct store_request *out,
  */
 int	store_cert_issue(struct store *, const struct store_cert *,
 	    int64_t request_id, int from_status, int64_t now);
+/*
+ * A whole enrollment in one transaction (issue 7): insert the request
+ * (status REQ_PENDING; sets req->id), then, when cert is not NULL, what
+ * store_cert_issue does for it (cert->request_id is ignored), then, when
+ * ev is not NULL, append ev as store_event_append does.  Concurrent calls
+ * share a commit (group commit); SCEP_OK means the whole is on stable
+ * storage.  SCEP_E_EXISTS when the transactionID is already recorded (a
+ * concurrent copy of the request won) or the serial is taken (tell them
+ * apart with store_request_find); SCEP_E_DENIED as store_cert_issue.  On
+ * any error nothing is written.
+ */
+int	store_enroll_commit(struct store *, struct store_request *req,
+	    const struct store_cert *cert, struct store_event *ev);
 int	store_cert_get(struct store *, const char *serial, struct store_cert *);
 /* SCEP_E_EXISTS when already revoked. */
 int	store_cert_revoke(struct store *, const char *serial, int reason,

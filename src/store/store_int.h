@@ -94,6 +94,8 @@ struct store_ops {
 
 	int	(*cert_issue)(void *be, const struct store_cert *,
 		    int64_t request_id, int from_status, int64_t now);
+	int	(*enroll_commit)(void *be, struct store_request *,
+		    const struct store_cert *, struct store_event *);
 	int	(*cert_get)(void *be, const char *serial, struct store_cert *);
 	int	(*cert_revoke)(void *be, const char *serial, int reason,
 		    int64_t now);

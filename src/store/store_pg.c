@@ -268,6 +268,21 @@ struct pg {
 						 * (monotonic ms) */
 	int		 down;			/* last attempt failed (for
 						 * logging transitions) */
+	pthread_mutex_t	 qmu;			/* guards the commit queue */
+	pthread_cond_t	 qcv;			/* a batch was committed */
+	struct pg_job	*qhead;			/* waiting writes, FIFO */
+	struct pg_job	**qtail;
+	int		 leader;		/* a batch is being committed */
+};
+
+/* One write waiting in the commit queue (pg_write). */
+typedef int (*pg_job_fn)(struct pg_conn *, void *arg);
+struct pg_job {
+	pg_job_fn	 fn;
+	void		*arg;
+	int		 r;
+	int		 done;
+	struct pg_job	*next;
 };
 
 static int64_t
@@ -1124,6 +1139,8 @@ pg_close(void *be)
 		pg->idle = c->next;
 		conn_free(c);
 	}
+	pthread_cond_destroy(&pg->qcv);
+	pthread_mutex_destroy(&pg->qmu);
 	pthread_cond_destroy(&pg->cv);
 	pthread_mutex_destroy(&pg->mu);
 	if (pg->dsn != NULL) {
@@ -1179,6 +1196,22 @@ pg_open(const char *arg, void **be)
 		return SCEP_E_INTERNAL;
 	}
 	pthread_condattr_destroy(&ca);
+	if (pthread_mutex_init(&pg->qmu, NULL) != 0) {
+		pthread_cond_destroy(&pg->cv);
+		pthread_mutex_destroy(&pg->mu);
+		free(pg->dsn);
+		free(pg);
+		return SCEP_E_INTERNAL;
+	}
+	if (pthread_cond_init(&pg->qcv, NULL) != 0) {
+		pthread_mutex_destroy(&pg->qmu);
+		pthread_cond_destroy(&pg->cv);
+		pthread_mutex_destroy(&pg->mu);
+		free(pg->dsn);
+		free(pg);
+		return SCEP_E_INTERNAL;
+	}
+	pg->qtail = &pg->qhead;
 
 	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
 		goto out;
@@ -1911,24 +1944,30 @@ request_row_v(const PGresult *res, int row, void *out)
  * same PKCSReq arrived at two nodes at once, and only one may go on
  * (requests_live in migrations_pg/0001_init.sql).
  */
+static void
+request_params(struct pg_params *p, const struct store_request *req)
+{
+	pg_params_init(p);
+	p_i64(p, req->endpoint_id);
+	p_ref(p, req->account_id);
+	p_text(p, req->transid);
+	p_blob(p, req->key_fp, STORE_HASH_LEN);
+	p_i64(p, req->msgtype);
+	p_i64(p, req->status);
+	p_text(p, req->serial);
+	p_text(p, req->reason);
+	p_blob_opt(p, req->csr_der, req->csr_len);
+	p_blob_opt(p, req->signer_der, req->signer_len);
+	p_i64(p, req->created_at);
+	p_i64(p, req->updated_at);
+}
+
 static int
 pg_request_insert(void *be, struct store_request *req)
 {
 	struct pg_params p;
 
-	pg_params_init(&p);
-	p_i64(&p, req->endpoint_id);
-	p_ref(&p, req->account_id);
-	p_text(&p, req->transid);
-	p_blob(&p, req->key_fp, STORE_HASH_LEN);
-	p_i64(&p, req->msgtype);
-	p_i64(&p, req->status);
-	p_text(&p, req->serial);
-	p_text(&p, req->reason);
-	p_blob_opt(&p, req->csr_der, req->csr_len);
-	p_blob_opt(&p, req->signer_der, req->signer_len);
-	p_i64(&p, req->created_at);
-	p_i64(&p, req->updated_at);
+	request_params(&p, req);
 	return insert_id(be, S(ST_REQ_INS), &p, 0, &req->id);
 }
 
@@ -2019,20 +2058,14 @@ pg_request_list_pending(void *be, struct store_request *out, size_t max,
  * makes a collision SCEP_E_EXISTS (the caller draws again).  COMMIT
  * returns once the WAL is flushed (synchronous_commit on).
  */
+/* store_cert_issue's work, inside the caller's transaction. */
 static int
-pg_cert_issue(void *be, const struct store_cert *crt, int64_t request_id,
-    int from_status, int64_t now)
+cert_issue_in(struct pg_conn *c, const struct store_cert *crt,
+    int64_t request_id, int from_status, int64_t now)
 {
-	struct pg *pg = be;
-	struct pg_conn *c = NULL;
 	struct pg_params p;
 	int64_t n = 0;
 	int r;
-
-	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
-		return r;
-	if ((r = pg_tx_begin(c)) != SCEP_OK)
-		goto out;
 
 	if (request_id > 0) {
 		r = request_move(c, request_id, from_status, REQ_ISSUED,
@@ -2044,19 +2077,19 @@ pg_cert_issue(void *be, const struct store_cert *crt, int64_t request_id,
 				r = SCEP_E_EXISTS;
 		}
 		if (r != SCEP_OK)
-			goto end;
+			return r;
 	}
 
 	if (crt->account_id > 0) {
 		pg_params_init(&p);
 		p_i64(&p, crt->account_id);
 		if ((r = pg_exec_cmd(c, S(ST_ACC_ENROLL), &p, &n)) != SCEP_OK)
-			goto end;
+			return r;
 		if (n == 0) {
 			r = exists_i64(c, ST_ACC_HAS, crt->account_id);
 			if (r == SCEP_OK)
 				r = SCEP_E_DENIED;	/* limit reached */
-			goto end;
+			return r;
 		}
 	}
 
@@ -2077,10 +2110,22 @@ pg_cert_issue(void *be, const struct store_cert *crt, int64_t request_id,
 	p_i64(&p, crt->revoke_reason);
 	p_blob(&p, crt->der, crt->der_len);
 	p_i64(&p, now);
-	r = pg_exec_cmd(c, S(ST_CERT_INS), &p, NULL);
- end:
-	r = pg_tx_end(c, r);
- out:
+	return pg_exec_cmd(c, S(ST_CERT_INS), &p, NULL);
+}
+
+static int
+pg_cert_issue(void *be, const struct store_cert *crt, int64_t request_id,
+    int from_status, int64_t now)
+{
+	struct pg *pg = be;
+	struct pg_conn *c = NULL;
+	int r;
+
+	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
+		return r;
+	if ((r = pg_tx_begin(c)) == SCEP_OK)
+		r = pg_tx_end(c, cert_issue_in(c, crt, request_id,
+		    from_status, now));
 	pg_conn_put(pg, c);
 	return r;
 }
@@ -2249,6 +2294,104 @@ event_row_v(const PGresult *res, int row, void *o)
 }
 
 /*
+ * Group commit for the audit chain.  An append holds the chain lock
+ * (PG_LOCK_CHAIN) until its COMMIT returns, i.e. through the WAL flush, so
+ * appends one by one would serialize every enrollment of every node on one
+ * fsync each.  Instead appends queue up here: the first one that finds no
+ * batch in progress leads, runs every queued append on its connection in
+ * one transaction (one lock, one COMMIT, one flush) and wakes the others
+ * with their outcomes.  When anything in the batch fails, PostgreSQL has
+ * aborted the whole transaction: it is rolled back and every append of
+ * the batch is run again in a transaction of its own, so each gets its
+ * own outcome.  An append reports SCEP_OK only once the COMMIT containing
+ * it has returned.
+ */
+static int
+pg_job_alone(struct pg *pg, struct pg_job *j)
+{
+	struct pg_conn *c = NULL;
+	int r;
+
+	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
+		return r;
+	if ((r = pg_tx_begin(c)) == SCEP_OK)
+		r = pg_tx_end(c, j->fn(c, j->arg));
+	pg_conn_put(pg, c);
+	return r;
+}
+
+static void
+pg_batch_run(struct pg *pg, struct pg_job *batch)
+{
+	struct pg_conn *c = NULL;
+	struct pg_job *j;
+	int r;
+
+	if (batch->next == NULL) {
+		batch->r = pg_job_alone(pg, batch);
+		return;
+	}
+	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
+		goto fail;
+	if ((r = pg_tx_begin(c)) != SCEP_OK)
+		goto fail;
+	for (j = batch; j != NULL && r == SCEP_OK; j = j->next)
+		r = j->r = j->fn(c, j->arg);
+	if ((r = pg_tx_end(c, r)) == SCEP_OK) {
+		pg_conn_put(pg, c);
+		return;
+	}
+	if (c->bad) {
+		/* The connection failed, perhaps with the COMMIT's answer
+		 * lost: the outcome is unknown, and running the writes
+		 * again could append them twice. */
+		goto fail;
+	}
+	pg_conn_put(pg, c);
+	for (j = batch; j != NULL; j = j->next)
+		j->r = pg_job_alone(pg, j);
+	return;
+ fail:
+	pg_conn_put(pg, c);
+	for (j = batch; j != NULL; j = j->next)
+		j->r = r;
+}
+
+static int
+pg_write(struct pg *pg, pg_job_fn fn, void *arg)
+{
+	struct pg_job job, *batch, *j;
+
+	memset(&job, 0, sizeof(job));
+	job.fn = fn;
+	job.arg = arg;
+	pthread_mutex_lock(&pg->qmu);
+	*pg->qtail = &job;
+	pg->qtail = &job.next;
+	while (!job.done) {
+		if (pg->leader) {
+			pthread_cond_wait(&pg->qcv, &pg->qmu);
+			continue;
+		}
+		pg->leader = 1;
+		batch = pg->qhead;
+		pg->qhead = NULL;
+		pg->qtail = &pg->qhead;
+		pthread_mutex_unlock(&pg->qmu);
+
+		pg_batch_run(pg, batch);
+
+		pthread_mutex_lock(&pg->qmu);
+		for (j = batch; j != NULL; j = j->next)
+			j->done = 1;
+		pg->leader = 0;
+		pthread_cond_broadcast(&pg->qcv);
+	}
+	pthread_mutex_unlock(&pg->qmu);
+	return job.r;
+}
+
+/*
  * The new row's id is the last id + 1 and its prev_hash the last row's
  * hash, both read after taking the chain lock (pg_advisory_xact_lock,
  * held until COMMIT or ROLLBACK).  Whoever holds it next reads, with a
@@ -2257,27 +2400,19 @@ event_row_v(const PGresult *res, int row, void *o)
  * fork anyway.
  */
 static int
-pg_event_append(void *be, struct store_event *ev)
+event_append_in(struct pg_conn *c, void *arg)
 {
 	static const uint8_t zero[STORE_HASH_LEN];
-	struct pg *pg = be;
-	struct pg_conn *c = NULL;
+	struct store_event *row = arg;
 	struct pg_params p;
-	struct store_event *row = NULL;
 	PGresult *res = NULL;
 	struct pg_col cl;
 	int r;
 
-	/* struct store_event is ~2.7 KiB: keep it off thread stacks. */
-	if ((row = malloc(sizeof(*row))) == NULL)
-		return SCEP_E_NOMEM;
-	memcpy(row, ev, sizeof(*row));
-	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
-		goto done;
-	if ((r = pg_tx_begin(c)) != SCEP_OK)
-		goto out;
+	/* Taken again by every append of a batch: a no-op after the first
+	 * (advisory locks nest within a session). */
 	if ((r = pg_exec_cmd(c, S(ST_EV_LOCK), NULL, NULL)) != SCEP_OK)
-		goto end;
+		return r;
 	r = pg_exec_row(c, S(ST_EV_LAST), NULL, &res);
 	if (r == SCEP_OK) {
 		pg_col_init(&cl, res, 0);
@@ -2291,10 +2426,10 @@ pg_event_append(void *be, struct store_event *ev)
 	}
 	PQclear(res);
 	if (r != SCEP_OK)
-		goto end;
+		return r;
 	if ((r = store_event_digest(row->prev_hash, row, row->hash)) !=
 	    SCEP_OK)
-		goto end;
+		return r;
 	pg_params_init(&p);
 	p_i64(&p, row->id);
 	p_i64(&p, row->ts);
@@ -2312,17 +2447,74 @@ pg_event_append(void *be, struct store_event *ev)
 	p_text(&p, row->details);
 	p_blob(&p, row->prev_hash, STORE_HASH_LEN);
 	p_blob(&p, row->hash, STORE_HASH_LEN);
-	r = pg_exec_cmd(c, S(ST_EV_INS), &p, NULL);
- end:
-	if ((r = pg_tx_end(c, r)) == SCEP_OK) {
+	return pg_exec_cmd(c, S(ST_EV_INS), &p, NULL);
+}
+
+static int
+pg_event_append(void *be, struct store_event *ev)
+{
+	struct store_event *row = NULL;
+	int r;
+
+	/* struct store_event is ~2.7 KiB: keep it off thread stacks. */
+	if ((row = malloc(sizeof(*row))) == NULL)
+		return SCEP_E_NOMEM;
+	memcpy(row, ev, sizeof(*row));
+	if ((r = pg_write(be, event_append_in, row)) == SCEP_OK) {
 		ev->id = row->id;
 		memcpy(ev->prev_hash, row->prev_hash, STORE_HASH_LEN);
 		memcpy(ev->hash, row->hash, STORE_HASH_LEN);
 	}
- out:
-	pg_conn_put(pg, c);
- done:
 	free(row);
+	return r;
+}
+
+struct enroll_args {
+	struct store_request	*rq;
+	const struct store_cert	*crt;		/* may be NULL */
+	struct store_event	*row;		/* may be NULL */
+};
+
+static int
+enroll_in(struct pg_conn *c, void *arg)
+{
+	struct enroll_args *a = arg;
+	struct pg_params p;
+	int r;
+
+	request_params(&p, a->rq);
+	if ((r = insert_id_in(c, S(ST_REQ_INS), &p, &a->rq->id)) != SCEP_OK)
+		return r;
+	if (a->crt != NULL && (r = cert_issue_in(c, a->crt, a->rq->id,
+	    a->rq->status, a->rq->updated_at)) != SCEP_OK)
+		return r;
+	if (a->row != NULL)
+		return event_append_in(c, a->row);
+	return SCEP_OK;
+}
+
+static int
+pg_enroll_commit(void *be, struct store_request *rq,
+    const struct store_cert *crt, struct store_event *ev)
+{
+	struct enroll_args a = { rq, crt, NULL };
+	int64_t id = rq->id;
+	int r;
+
+	if (ev != NULL) {
+		if ((a.row = malloc(sizeof(*a.row))) == NULL)
+			return SCEP_E_NOMEM;
+		memcpy(a.row, ev, sizeof(*a.row));
+	}
+	r = pg_write(be, enroll_in, &a);
+	if (r == SCEP_OK && ev != NULL) {
+		ev->id = a.row->id;
+		memcpy(ev->prev_hash, a.row->prev_hash, STORE_HASH_LEN);
+		memcpy(ev->hash, a.row->hash, STORE_HASH_LEN);
+	}
+	if (r != SCEP_OK)
+		rq->id = id;
+	free(a.row);
 	return r;
 }
 
@@ -2502,6 +2694,7 @@ const struct store_ops store_pg_ops = {
 	.request_transition = pg_request_transition,
 	.request_list_pending = pg_request_list_pending,
 	.cert_issue = pg_cert_issue,
+	.enroll_commit = pg_enroll_commit,
 	.cert_get = pg_cert_get,
 	.cert_revoke = pg_cert_revoke,
 	.cert_revoked_each = pg_cert_revoked_each,

@@ -2194,6 +2194,59 @@ sq_event_append(void *be, struct store_event *ev)
 	return r;
 }
 
+struct enroll_args {
+	struct store_request	*rq;
+	const struct store_cert	*crt;		/* may be NULL */
+	struct store_event	*row;		/* may be NULL */
+};
+
+static int
+enroll_in(struct sq_conn *c, void *arg)
+{
+	struct enroll_args *a = arg;
+	struct cert_issue_args ci;
+	int r;
+
+	if ((r = request_insert_in(c, a->rq)) != SCEP_OK)
+		return r;
+	if (a->crt != NULL) {
+		ci.crt = a->crt;
+		ci.request_id = a->rq->id;
+		ci.from_status = a->rq->status;
+		ci.now = a->rq->updated_at;
+		if ((r = cert_issue_in(c, &ci)) != SCEP_OK)
+			return r;
+	}
+	if (a->row != NULL)
+		return event_append_in(c, a->row);
+	return SCEP_OK;
+}
+
+static int
+sq_enroll_commit(void *be, struct store_request *rq,
+    const struct store_cert *crt, struct store_event *ev)
+{
+	struct enroll_args a = { rq, crt, NULL };
+	int64_t id = rq->id;
+	int r;
+
+	if (ev != NULL) {
+		if ((a.row = malloc(sizeof(*a.row))) == NULL)
+			return SCEP_E_NOMEM;
+		memcpy(a.row, ev, sizeof(*a.row));
+	}
+	r = sq_write(be, enroll_in, &a);
+	if (r == SCEP_OK && ev != NULL) {
+		ev->id = a.row->id;
+		memcpy(ev->prev_hash, a.row->prev_hash, STORE_HASH_LEN);
+		memcpy(ev->hash, a.row->hash, STORE_HASH_LEN);
+	}
+	if (r != SCEP_OK)
+		rq->id = id;	/* rolled back: no id */
+	free(a.row);
+	return r;
+}
+
 static int
 sq_event_list(void *be, int64_t after, struct store_event *out, size_t max,
     size_t *n)
@@ -2373,6 +2426,7 @@ const struct store_ops store_sqlite_ops = {
 	.request_transition = sq_request_transition,
 	.request_list_pending = sq_request_list_pending,
 	.cert_issue = sq_cert_issue,
+	.enroll_commit = sq_enroll_commit,
 	.cert_get = sq_cert_get,
 	.cert_revoke = sq_cert_revoke,
 	.cert_revoked_each = sq_cert_revoked_each,

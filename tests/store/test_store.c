@@ -1195,6 +1195,133 @@ ev_init(struct store_event *e, int i)
 	snprintf(e->details, sizeof(e->details), "{\"n\":%d}", i);
 }
 
+/*
+ * store_enroll_commit (issue 7): request, certificate and audit event in
+ * one transaction, group-committed across threads.  Some of the
+ * concurrent calls fail (a transactionID or a serial already taken): each
+ * failure must undo only its own writes, every success must be complete.
+ */
+#define EC_THREADS	12
+
+struct ec_arg {
+	struct store		*s;
+	pthread_barrier_t	*bar;
+	struct store_request	 rq;
+	struct store_cert	 c;
+	struct store_event	 ev;
+	int			 r;
+};
+
+static void *
+ec_main(void *p)
+{
+	struct ec_arg *a = p;
+
+	pthread_barrier_wait(a->bar);
+	a->r = store_enroll_commit(a->s, &a->rq, &a->c, &a->ev);
+	return NULL;
+}
+
+static void
+test_enroll_commit(struct store *s, int64_t ca_id, int64_t ep_id)
+{
+	struct ec_arg *a = NULL;
+	pthread_barrier_t bar;
+	pthread_t t[EC_THREADS];
+	struct store_request rq;
+	struct store_cert got;
+	int64_t acc, bad = -1, n0;
+	char tid[64], ser[32];
+	int i, ok = 1, failed = 0, chain_ok;
+
+	chain_ok = store_event_verify(s, &bad) == SCEP_OK;
+	acc = mk_account(s, ep_id, "enroll-commit", 0, 0);
+	tap_ok(acc > 0, "enroll commit: account");
+
+	/* One alone, then its duplicate transactionID and serial. */
+	if ((a = calloc(EC_THREADS, sizeof(*a))) == NULL) {
+		tap_ok(0, "enroll commit: calloc");
+		return;
+	}
+	req_init(&a[0].rq, ep_id, acc, "ec-single");
+	cert_init(&a[0].c, "EC00", ca_id, ep_id, acc);
+	ev_init(&a[0].ev, 500);
+	tap_ok(store_enroll_commit(s, &a[0].rq, &a[0].c, &a[0].ev) ==
+	    SCEP_OK && a[0].rq.id > 0 && a[0].ev.id > 0,
+	    "enroll commit: one enrollment");
+	memset(&rq, 0, sizeof(rq));
+	tap_ok(store_request_get(s, a[0].rq.id, &rq) == SCEP_OK &&
+	    rq.status == REQ_ISSUED && strcmp(rq.serial, "EC00") == 0,
+	    "enroll commit: request is ISSUED with its serial");
+	store_request_clear(&rq);
+	memset(&got, 0, sizeof(got));
+	tap_ok(store_cert_get(s, "EC00", &got) == SCEP_OK &&
+	    got.request_id == a[0].rq.id && enrollments(s, acc) == 1,
+	    "enroll commit: certificate linked, enrollment counted");
+	store_cert_clear(&got);
+
+	n0 = a[0].ev.id;
+	ev_init(&a[1].ev, 501);
+	req_init(&a[1].rq, ep_id, acc, "ec-taken-serial");
+	cert_init(&a[1].c, "EC00", ca_id, ep_id, acc);
+	tap_ok(store_enroll_commit(s, &a[1].rq, &a[1].c, &a[1].ev) ==
+	    SCEP_E_EXISTS && store_request_find(s, ep_id,
+	    "ec-taken-serial", &rq) == SCEP_E_NOTFOUND &&
+	    enrollments(s, acc) == 1,
+	    "enroll commit: taken serial refused, request not recorded");
+	tap_ok(store_enroll_commit(s, &a[1].rq, NULL, NULL) == SCEP_OK &&
+	    store_request_get(s, a[1].rq.id, &rq) == SCEP_OK &&
+	    rq.status == REQ_PENDING,
+	    "enroll commit: request alone (no certificate, no event)");
+	store_request_clear(&rq);
+
+	/* Concurrent: every third one reuses a serial already taken and
+	 * must fail alone, its request not recorded. */
+	memset(a, 0, EC_THREADS * sizeof(*a));
+	pthread_barrier_init(&bar, NULL, EC_THREADS);
+	for (i = 0; i < EC_THREADS; i++) {
+		a[i].s = s;
+		a[i].bar = &bar;
+		snprintf(tid, sizeof(tid), "ec-par-%d", i);
+		req_init(&a[i].rq, ep_id, acc, tid);
+		if (i % 3 == 2)
+			snprintf(ser, sizeof(ser), "EC00");	/* taken */
+		else
+			snprintf(ser, sizeof(ser), "EC1%02X", i);
+		cert_init(&a[i].c, ser, ca_id, ep_id, acc);
+		ev_init(&a[i].ev, 600 + i);
+		if (pthread_create(&t[i], NULL, ec_main, &a[i]) != 0)
+			ok = 0;
+	}
+	for (i = 0; i < EC_THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&bar);
+	for (i = 0; i < EC_THREADS; i++) {
+		snprintf(ser, sizeof(ser), "EC1%02X", i);
+		snprintf(tid, sizeof(tid), "ec-par-%d", i);
+		if (i % 3 == 2) {
+			failed++;
+			if (a[i].r != SCEP_E_EXISTS || store_request_find(s,
+			    ep_id, tid, &rq) != SCEP_E_NOTFOUND)
+				ok = 0;
+			continue;
+		}
+		if (a[i].r != SCEP_OK || a[i].ev.id <= n0 ||
+		    store_cert_get(s, ser, &got) != SCEP_OK ||
+		    got.request_id != a[i].rq.id)
+			ok = 0;
+		store_cert_clear(&got);
+	}
+	tap_ok(ok, "enroll commit: %d concurrent, the %d duplicates fail "
+	    "alone, the others are complete", EC_THREADS, failed);
+	tap_ok(enrollments(s, acc) == 1 + EC_THREADS - failed,
+	    "enroll commit: enrollments counted once each");
+	if (chain_ok)
+		tap_ok(store_event_verify(s, &bad) == SCEP_OK,
+		    "enroll commit: audit chain still verifies");
+	free(a);
+}
+
 static void
 test_events(struct store *s, struct store_event *ev, size_t nev)
 {
@@ -1492,6 +1619,7 @@ main(void)
 	test_certs(s, ca_id, ep_id);
 	test_issue_race(s, ca_id, ep_id);
 	test_events(s, ev, 16);
+	test_enroll_commit(s, ca_id, ep_id);
 	test_tokens(s);
 	test_concurrency(s, ep_id);
 	test_misc(s);
