@@ -42,6 +42,9 @@
  *    enrollments < max_enrollments", re-checked by PostgreSQL on the
  *    newest row version after a concurrent update), and for the audit
  *    chain a transaction-level advisory lock around read-last-then-append.
+ *  - Group commit (pg_write): audit appends and whole enrollments
+ *    (store_enroll_commit) queue up and one leader commits a batch in one
+ *    transaction, under one chain lock and one WAL flush.
  *  - Durability: store_cert_issue's contract is that the row is on stable
  *    storage when it returns.  PostgreSQL's COMMIT is, unless
  *    synchronous_commit is off; each session turns it back on in that

@@ -23,6 +23,10 @@
  *    a thread past the timeout) and leaves the busy timeout for other
  *    processes.  IMMEDIATE takes the write lock at BEGIN, so a transaction
  *    never fails half-way trying to upgrade a read lock.
+ *  - Group commit (sq_write): the writes of an enrollment (and audit
+ *    appends) queue up, and one leader runs a whole batch in one
+ *    transaction, each write in a SAVEPOINT, with one COMMIT and so one
+ *    fsync for all of them.  See sq_write.
  *  - Prepared statements only: every SQL text is a constant in stmt_sql[],
  *    compiled once per connection (SQLITE_PREPARE_PERSISTENT) on first use
  *    and then reset and re-bound; no SQL is ever assembled at run time.
