@@ -38,7 +38,6 @@
 
 /* PEM files for TLS are small; refuse anything absurd. */
 #define SERVE_MAX_PEM	(256 * 1024)
-#define SCEPD_THREADS_PER_CPU	8	/* HTTP threads when threads = 0 */
 
 static void
 serve_usage(FILE *f)
@@ -57,7 +56,7 @@ serve_usage(FILE *f)
 "  --tls-cert FILE       serve HTTPS with this PEM certificate chain\n"
 "  --tls-key FILE        ... and this PEM key (tls_cert/tls_key =;\n"
 "                        SCEPD_TLS_CERT/SCEPD_TLS_KEY)\n"
-"  --threads N           worker threads, 0 = eight per CPU (threads =)\n"
+"  --threads N           worker threads, 0 = one per CPU (threads =)\n"
 "  --log-level LEVEL     error|warn|info|debug (log_level =)\n"
 "  --key-isolation on|off  CA and RA keys only in sandboxed key processes\n"
 "                        (default on; key_isolation =; SCEPD_KEY_ISOLATION;\n"
@@ -487,17 +486,15 @@ cmd_serve(int argc, char **argv)
 		hc.tls_key_pem = tls_key;
 		hc.threads = cfg.threads;
 		/*
-		 * An HTTP thread waits while a key process signs or decrypts
-		 * for it and while the store commits its enrollment; the
-		 * commits of waiting threads are shared (group commit), so
-		 * more threads than CPUs keep the CPUs busy and the commits
-		 * large: eight per CPU (0 = that default).
+		 * With key isolation an HTTP thread waits while a key
+		 * process signs or decrypts for it; twice as many threads as
+		 * CPUs keep the CPUs busy meanwhile (0 = "one per CPU").
 		 */
-		if (hc.threads == 0) {
+		if (isolate && hc.threads == 0) {
 			long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-			hc.threads = ncpu > 0 && ncpu <= 32 ?
-			    (unsigned int)(SCEPD_THREADS_PER_CPU * ncpu) : 256;
+			hc.threads = ncpu > 0 && ncpu <= 128 ?
+			    (unsigned int)(2 * ncpu) : 0;
 		}
 		hc.connection_limit = cfg.connection_limit;
 		hc.timeout_sec = cfg.timeout_sec;
