@@ -305,5 +305,7 @@ int	scep_selfsigned_cert(EVP_PKEY *key, const char *cn, time_t now,
  * identity the service keys transactions and renewals by.
  */
 int	scep_key_fingerprint(EVP_PKEY *key, uint8_t out[32]);
+/* The same from the SubjectPublicKeyInfo (cheaper: no key encoder). */
+int	scep_spki_fingerprint(const X509_PUBKEY *spki, uint8_t out[32]);
 
 #endif /* !SCEP_H */

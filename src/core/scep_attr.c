@@ -211,34 +211,72 @@ scep_cipher_alg(int cipher_nid)
 
 /*
  * Explicit fetches (OpenSSL 3 "explicit fetching") from the default
- * library context.  A failed fetch is an expected condition (single DES
- * without the legacy provider), so its error entries are dropped.
+ * library context, each done once per process (issue 7): a fetch is a
+ * method-store lookup under a read lock, which under load is contended on
+ * every envelope, signature and digest.  A slot is written once
+ * (compare-and-swap) and never changed; it keeps its own reference for
+ * the life of the process, and each caller gets another (EVP_MD_up_ref:
+ * an atomic increment).  This is the core's only process-wide state, and
+ * it is a cache of constants.  A failed fetch is an expected condition
+ * (single DES without the legacy provider): its error entries are
+ * dropped and it is not cached, so DES appears once the legacy provider
+ * is loaded.
  */
+static EVP_MD		*mdcache[sizeof(mdtab) / sizeof(mdtab[0])];
+static EVP_CIPHER	*ciphercache[sizeof(ciphertab) / sizeof(ciphertab[0])];
+
 EVP_MD *
 scep_md_fetch(int md_nid)
 {
-	EVP_MD		*md;
+	EVP_MD		*md, *cur = NULL;
 	const char	*name;
+	size_t		 i;
 
-	if (scep_md_alg(md_nid) == 0 || (name = OBJ_nid2sn(md_nid)) == NULL)
+	for (i = 0; i < sizeof(mdtab) / sizeof(mdtab[0]); i++)
+		if (mdtab[i].nid == md_nid)
+			break;
+	if (i == sizeof(mdtab) / sizeof(mdtab[0]) ||
+	    (name = OBJ_nid2sn(md_nid)) == NULL)
 		return NULL;
-	ERR_set_mark();
-	md = EVP_MD_fetch(NULL, name, NULL);
-	ERR_pop_to_mark();
-	return md;
+	if ((md = __atomic_load_n(&mdcache[i], __ATOMIC_ACQUIRE)) == NULL) {
+		ERR_set_mark();
+		md = EVP_MD_fetch(NULL, name, NULL);
+		ERR_pop_to_mark();
+		if (md == NULL)
+			return NULL;
+		if (!__atomic_compare_exchange_n(&mdcache[i], &cur, md, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			EVP_MD_free(md);	/* another thread was first */
+			md = cur;
+		}
+	}
+	return EVP_MD_up_ref(md) ? md : NULL;
 }
 
 EVP_CIPHER *
 scep_cipher_fetch(int cipher_nid)
 {
-	EVP_CIPHER	*c;
+	EVP_CIPHER	*c, *cur = NULL;
 	const char	*name;
+	size_t		 i;
 
-	if (scep_cipher_alg(cipher_nid) == 0 ||
+	for (i = 0; i < sizeof(ciphertab) / sizeof(ciphertab[0]); i++)
+		if (ciphertab[i].nid == cipher_nid)
+			break;
+	if (i == sizeof(ciphertab) / sizeof(ciphertab[0]) ||
 	    (name = OBJ_nid2sn(cipher_nid)) == NULL)
 		return NULL;
-	ERR_set_mark();
-	c = EVP_CIPHER_fetch(NULL, name, NULL);
-	ERR_pop_to_mark();
-	return c;
+	if ((c = __atomic_load_n(&ciphercache[i], __ATOMIC_ACQUIRE)) == NULL) {
+		ERR_set_mark();
+		c = EVP_CIPHER_fetch(NULL, name, NULL);
+		ERR_pop_to_mark();
+		if (c == NULL)
+			return NULL;
+		if (!__atomic_compare_exchange_n(&ciphercache[i], &cur, c, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			EVP_CIPHER_free(c);
+			c = cur;
+		}
+	}
+	return EVP_CIPHER_up_ref(c) ? c : NULL;
 }

@@ -115,6 +115,39 @@ scep_asn1_time(const ASN1_TIME *t, time_t *out)
 	return SCEP_OK;
 }
 
+/*
+ * The same fingerprint from a SubjectPublicKeyInfo already at hand (the
+ * CSR's, a certificate's): i2d_X509_PUBKEY re-emits the parsed structure
+ * with the ASN.1 templates, where i2d_PUBKEY of an EVP_PKEY goes through
+ * OpenSSL 3's OSSL_ENCODER machinery (issue 7 profile: 3.7% of the CPU of
+ * an enrollment).
+ */
+int
+scep_spki_fingerprint(const X509_PUBKEY *spki, uint8_t out[32])
+{
+	unsigned char	*der = NULL;	/* OPENSSL_malloc'd by i2d */
+	EVP_MD		*md = NULL;
+	unsigned int	 mdlen = 0;
+	int		 n, r = SCEP_E_INTERNAL;
+
+	memset(out, 0, 32);
+	if (spki == NULL)
+		return SCEP_E_INTERNAL;
+	if ((n = i2d_X509_PUBKEY(spki, &der)) <= 0)
+		goto out;
+	if ((md = scep_md_fetch(NID_sha256)) == NULL)
+		goto out;
+	if (!EVP_Digest(der, (size_t)n, out, &mdlen, md, NULL) || mdlen != 32)
+		goto out;
+	r = SCEP_OK;
+ out:
+	if (r != SCEP_OK)
+		memset(out, 0, 32);
+	EVP_MD_free(md);
+	OPENSSL_free(der);
+	return r;
+}
+
 int
 scep_key_fingerprint(EVP_PKEY *key, uint8_t out[32])
 {

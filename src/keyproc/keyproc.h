@@ -136,6 +136,8 @@ struct kp_req {
 	X509_NAME	*subject;	/* ISSUE: owned */
 	GENERAL_NAMES	*sans;		/* ISSUE: owned, may be NULL */
 	EVP_PKEY	*pubkey;	/* ISSUE: owned */
+	X509_PUBKEY	*spki;		/* ISSUE: owned, may be NULL: the same
+					 * key as algorithm and bits only */
 	char		 crl_url[KP_MAX_URL + 1];
 	struct scep_reply rep;		/* CERTREP: borrowed fields point
 					 * into the message and failtext */

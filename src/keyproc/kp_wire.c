@@ -497,6 +497,60 @@ spki_fast(const uint8_t *der, size_t len)
 	return k;
 }
 
+/*
+ * The SubjectPublicKeyInfo as an X509_PUBKEY holding algorithm and key
+ * bits only, for ca_issue to copy into the certificate (issue_tmpl.spki)
+ * without OpenSSL 3's key encoder.  No key is decoded here: der_pubkey
+ * decodes the same bytes into the EVP_PKEY that is checked.  NULL (no
+ * error) when the bytes do not fit the simple form: ca_issue then
+ * encodes the checked key itself.
+ */
+static X509_PUBKEY *
+spki_bits(const uint8_t *der, size_t len)
+{
+	const unsigned char	*p = der;
+	const ASN1_OBJECT	*aobj = NULL;
+	const void		*pval = NULL;
+	struct kp_spki		*s = NULL;
+	X509_PUBKEY		*k = NULL;
+	ASN1_OBJECT		*obj = NULL, *param = NULL;
+	unsigned char		*enc = NULL;
+	int			 ptype = 0, n;
+
+	if (len > (size_t)LONG_MAX)
+		return NULL;
+	s = (struct kp_spki *)ASN1_item_d2i(NULL, &p, (long)len,
+	    ASN1_ITEM_rptr(KP_SPKI));
+	if (s == NULL || p != der + len ||
+	    ((s->key->flags & ASN1_STRING_FLAG_BITS_LEFT) != 0 &&
+	    (s->key->flags & 0x07) != 0) ||
+	    (n = ASN1_STRING_length(s->key)) <= 0)
+		goto out;
+	X509_ALGOR_get0(&aobj, &ptype, &pval, s->alg);	/* get0 */
+	if (ptype == V_ASN1_OBJECT) {
+		if ((param = OBJ_dup(pval)) == NULL)
+			goto out;
+	} else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF)
+		goto out;
+	if ((k = X509_PUBKEY_new()) == NULL || (obj = OBJ_dup(aobj)) == NULL ||
+	    (enc = OPENSSL_memdup(ASN1_STRING_get0_data(s->key),
+	    (size_t)n)) == NULL)
+		goto fail;
+	if (X509_PUBKEY_set0_param(k, obj, ptype, param, enc, n) != 1)
+		goto fail;
+	goto out;		/* k owns obj, param and enc */
+ fail:
+	X509_PUBKEY_free(k);
+	k = NULL;
+	ASN1_OBJECT_free(obj);
+	ASN1_OBJECT_free(param);
+	OPENSSL_free(enc);
+ out:
+	ERR_clear_error();
+	ASN1_item_free((ASN1_VALUE *)s, ASN1_ITEM_rptr(KP_SPKI));
+	return k;
+}
+
 static int
 der_pubkey(const uint8_t *der, size_t len, EVP_PKEY **out)
 {
@@ -773,6 +827,7 @@ kp_req_clear(struct kp_req *rq)
 	X509_NAME_free(rq->subject);
 	GENERAL_NAMES_free(rq->sans);
 	EVP_PKEY_free(rq->pubkey);
+	X509_PUBKEY_free(rq->spki);
 	X509_free(rq->recipient);
 	sk_X509_pop_free(rq->certs, X509_free);
 	free(rq->entries);
@@ -844,12 +899,14 @@ dec_issue(struct cur *c, struct kp_req *rq)
 		return c->err;
 	if ((r = der_pubkey(p, n, &rq->pubkey)) != SCEP_OK)
 		return r;
+	rq->spki = spki_bits(p, n);	/* NULL: ca_issue encodes pubkey */
 	get_str(c, rq->crl_url, sizeof(rq->crl_url));
 	if ((r = cur_end(c)) != SCEP_OK)
 		return r;
 	rq->tmpl.subject = rq->subject;
 	rq->tmpl.sans = rq->sans;
 	rq->tmpl.pubkey = rq->pubkey;
+	rq->tmpl.spki = rq->spki;
 	rq->tmpl.crl_url = rq->crl_url[0] != '\0' ? rq->crl_url : NULL;
 	return SCEP_OK;
 }

@@ -858,7 +858,8 @@ enroll(struct op *o, struct svc_result *res)
 		    res);
 		goto out;
 	}
-	if (scep_key_fingerprint(csr->pubkey, fp) != SCEP_OK) {
+	if (scep_spki_fingerprint(X509_REQ_get_X509_PUBKEY(csr->req), fp) !=
+	    SCEP_OK) {
 		rc = SCEP_E_INTERNAL;
 		goto out;
 	}
@@ -876,7 +877,8 @@ enroll(struct op *o, struct svc_result *res)
 	}
 	/* spec 11: the same signer key and senderNonce again, under another
 	 * transactionID, is a replay. */
-	if (scep_key_fingerprint(X509_get0_pubkey(o->msg->signer), sfp) != SCEP_OK) {
+	if (scep_spki_fingerprint(X509_get_X509_PUBKEY(o->msg->signer), sfp) !=
+	    SCEP_OK) {
 		rc = SCEP_E_INTERNAL;
 		goto out;
 	}
@@ -1167,8 +1169,9 @@ certpoll(struct op *o, struct svc_result *res)
 	}
 	o->ev.account_id = rq.account_id;
 	if (load_cert(rq.signer_der, rq.signer_len, &orig) != SCEP_OK ||
-	    scep_key_fingerprint(X509_get0_pubkey(orig), a) != SCEP_OK ||
-	    scep_key_fingerprint(X509_get0_pubkey(o->msg->signer), b) != SCEP_OK ||
+	    scep_spki_fingerprint(X509_get_X509_PUBKEY(orig), a) != SCEP_OK ||
+	    scep_spki_fingerprint(X509_get_X509_PUBKEY(o->msg->signer), b) !=
+	    SCEP_OK ||
 	    memcmp(a, b, sizeof(a)) != 0) {
 		rc = fail(o, SCEP_FAIL_BADREQUEST,
 		    "poll not signed by the requester's key", res);
