@@ -2485,6 +2485,12 @@ enroll_in(struct pg_conn *c, void *arg)
 	struct pg_params p;
 	int r;
 
+	/* The chain lock first, as every append of a batch takes it: one
+	 * lock order (chain, then account and request rows) on every node,
+	 * or two nodes' transactions could deadlock on an account row. */
+	if (a->row != NULL &&
+	    (r = pg_exec_cmd(c, S(ST_EV_LOCK), NULL, NULL)) != SCEP_OK)
+		return r;
 	request_params(&p, a->rq);
 	if ((r = insert_id_in(c, S(ST_REQ_INS), &p, &a->rq->id)) != SCEP_OK)
 		return r;
