@@ -23,6 +23,9 @@
 #   7. Intune, no stalls (tools/bench-intune.sh, issue 5): plain-endpoint
 #      latency alone and during 200 Intune enrollments whose stand-in
 #      answers in 500 ms; its own block in BENCH_DOC.
+#   8. tools/bench-conns.sh: 10,000 idle keep-alive connections and
+#      1,000,000 GetCACaps requests, scepd's resident memory read around
+#      them (BENCH_SECTIONS without "conns" skips it).
 #
 # Knobs (environment): BUILD, BENCH_DURATION (10), BENCH_CONCURRENCY
 # ("1 8 32 256"), BENCH_MM_DURATION (5), BENCH_MM_CONCURRENCY ("1 2 8 32"),
@@ -30,7 +33,8 @@
 # BENCH_PG_DURATION, BENCH_PG_CONCURRENCY go to bench-pg.sh),
 # BENCH_BIGSTORE (1; 0 skips section 6, and BENCH_BIGSTORE_ROWS,
 # BENCH_BIGSTORE_DURATION go to bench-bigstore.sh), BENCH_INTUNE (1; 0
-# skips section 7, about 1 minute), BENCH_DOC
+# skips section 7, about 1 minute), BENCH_SECTIONS ("enroll get conns":
+# which of the enrollment, wrk GET and connection sections run), BENCH_DOC
 # (docs/benchmarks.md; "-" = do not write).  Total time on a quiet 2-core
 # machine: about 8 minutes (sections 5 and 6 about 1 and 2.5).
 #
@@ -47,6 +51,8 @@ MM_DUR=${BENCH_MM_DURATION:-5}
 MM_CONCS=${BENCH_MM_CONCURRENCY:-"1 2 8 32"}
 WRK_DUR=${BENCH_WRK_DURATION:-5}
 DOC=${BENCH_DOC:-docs/benchmarks.md}
+SECTIONS=${BENCH_SECTIONS:-"enroll get conns"}
+has() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 SCEPD=$BUILD/src/scepd/scepd
 SCEPBENCH=$BUILD/src/bench/scepbench
 
@@ -151,6 +157,7 @@ EOF
 		    --listen "127.0.0.1:$PORT" > "$R/scepd.log" 2>&1 &
 		SERVER_PID=$!
 		if wait_http "$SCEP_URL?operation=GetCACaps"; then
+			has enroll || CONCS=""
 			for c in $CONCS; do
 				# Prepare 1.3x what the crypto limit allows.
 				pre=$(python3 -c "print(int(max(2000, $SIGN * $(nproc) / 3 * 1.3 * $DUR)))")
@@ -160,8 +167,12 @@ EOF
 				    --prebuild "$pre" --server-pid "$SERVER_PID"
 				server_mem "$R/scepd-enroll-$c.mem"
 			done
-			run_wrk scepd-getcacaps "$SCEP_URL?operation=GetCACaps"
-			run_wrk scepd-getcacert "$SCEP_URL?operation=GetCACert"
+			if has get; then
+				run_wrk scepd-getcacaps \
+				    "$SCEP_URL?operation=GetCACaps"
+				run_wrk scepd-getcacert \
+				    "$SCEP_URL?operation=GetCACert"
+			fi
 		else
 			say "scepd did not answer on $SCEP_URL"
 			tail -20 "$R/scepd.log" >&2 || true
@@ -194,6 +205,7 @@ if command -v scepserver > /dev/null 2>&1 && [ -x "$SCEPBENCH" ]; then
 		SERVER_PID=$!
 		MMURL="http://127.0.0.1:$PORT/scep"
 		if wait_http "$MMURL?operation=GetCACaps"; then
+			has enroll || MM_CONCS=""
 			for c in $MM_CONCS; do
 				run_bench "mm-enroll-$c" --url "$MMURL" \
 				    --challenge "$MMCH" --ca "$MM/depot/ca.pem" \
@@ -202,8 +214,12 @@ if command -v scepserver > /dev/null 2>&1 && [ -x "$SCEPBENCH" ]; then
 				    --server-pid "$SERVER_PID"
 				server_mem "$R/mm-enroll-$c.mem"
 			done
-			run_wrk mm-getcacaps "$MMURL?operation=GetCACaps"
-			run_wrk mm-getcacert "$MMURL?operation=GetCACert"
+			if has get; then
+				run_wrk mm-getcacaps \
+				    "$MMURL?operation=GetCACaps"
+				run_wrk mm-getcacert \
+				    "$MMURL?operation=GetCACert"
+			fi
 		else
 			say "scepserver did not answer"
 			status=1
@@ -231,6 +247,12 @@ if [ "${BENCH_BIGSTORE:-1}" != 0 ]; then
 	BUILD=$BUILD tools/bench-bigstore.sh --json "$R/bigstore.json" \
 	    > "$R/bigstore.txt" 2> "$R/bigstore.err" ||
 	    { tail -3 "$R/bigstore.err" >&2; status=1; }
+fi
+
+# ---- 8. connections and memory (tools/bench-conns.sh) ----
+if has conns; then
+	say "10,000 connections, 1,000,000 requests (tools/bench-conns.sh)"
+	BUILD=$BUILD tools/bench-conns.sh "$R/conns.json" >&2 || status=1
 fi
 
 # ---- 4. the table ----
@@ -398,6 +420,23 @@ for op in ("getcacaps", "getcacert"):
         check(a["rps"] >= 2 * b["rps"] and a["non2xx"] == 0,
               "%s: %.0f/s vs %.0f/s = %.1fx (target >= 2x)" % (
                   op, a["rps"], b["rps"], a["rps"] / b["rps"]))
+cp = os.path.join(R, "conns.json")
+if os.path.exists(cp):
+    cj = json.load(open(cp))
+    idle = cj["idle"]
+    check(idle["alive"] == idle["connections"] and
+          idle["answered"] == idle["connections"] and
+          idle["rss_kb"] < 100 * 1024,
+          "%d keep-alive connections held: %d open, resident memory "
+          "%.1f MB (target < 100 MB); a new client meanwhile: HTTP %s in "
+          "%.3f s" % (idle["connections"], idle["alive"],
+                      idle["rss_kb"] / 1024.0, idle["probe_code"],
+                      idle["probe_seconds"]))
+    check(cj["rss_after_kb"] <= cj["rss_before_kb"] + 1024,
+          "%d GetCACaps requests: resident memory %.1f MB before, %.1f MB "
+          "after (target: no growth)" % (cj["requests"],
+                                        cj["rss_before_kb"] / 1024.0,
+                                        cj["rss_after_kb"] / 1024.0))
 mm_notes = []
 for j in mm:
     if j["duplicates"] or j["failures"]:

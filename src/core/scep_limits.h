@@ -51,8 +51,23 @@
 #define HTTP_CONNECTION_LIMIT	10000
 #define HTTP_PER_IP_LIMIT	0	/* 0 = off: NATed fleets share one address */
 #define HTTP_TIMEOUT_SEC	30
-#define HTTP_MEMORY_LIMIT	(512 * 1024)	/* per connection: URI + headers;
-						 * must hold a GET message */
+/* Per connection: request line and headers, so it also bounds a GET
+ * PKIOperation (the message= value).  libmicrohttpd zeroes the whole
+ * pool before every request of a keep-alive connection, and an idle
+ * connection keeps it resident: the cost of every request and of every
+ * open connection.  --connection-memory raises it for clients that send
+ * large GET PKIOperation messages (most POST). */
+#define HTTP_MEMORY_LIMIT	(8 * 1024)	/* a ~7.5 KB request target */
 #define HTTP_MAX_URI_EXT	64	/* /scep/<ext> */
+/* The work queue of PKIOperations (issue 7 overload): worker threads per
+ * CPU, requests waiting at most (beyond: 503 at once), and the longest
+ * wait before a request is answered 503 instead of being processed. */
+#define HTTP_WORKERS_PER_CPU	4
+#define HTTP_QUEUE_MAX		1024
+#define HTTP_QUEUE_TIMEOUT_MS	10000
+#define HTTP_RETRY_AFTER	"2"	/* seconds, with every 503 */
+/* A refused request body up to this size is read and dropped before the
+ * 413 (so that the client gets it); beyond, the 413 comes at once. */
+#define HTTP_DRAIN_MAX		(32 * 1024 * 1024)
 
 #endif /* !SCEP_LIMITS_H */

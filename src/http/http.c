@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -32,6 +33,7 @@
 #include "scep_limits.h"
 
 #define HTTP_MAX_LISTEN	8
+#define HTTP_TRIM_AFTER	256	/* closed connections between heap trims */
 
 /*
  * Every open connection, for the head deadline: libmicrohttpd 0.9.75's
@@ -58,9 +60,33 @@ struct http_server {
 	double			 deadline;	/* seconds */
 	atomic_int		 quiesced;	/* http_quiesce: 503 */
 	atomic_int		 handlers;	/* handlers running now */
+	unsigned long		 closed;	/* connections closed since the
+						 * last malloc_trim() */
 	const struct http_route	*routes;
 	size_t			 nroutes;
 	int			 tls;
+	/* The work queue of deferred requests (HTTP_DEFER). */
+	pthread_mutex_t		 qmu;
+	pthread_cond_t		 qcv;
+	struct job		*qhead, *qtail;
+	size_t			 qlen, qmax;
+	double			 qtimeout;	/* seconds */
+	pthread_t		*workers;
+	size_t			 nworkers;
+	int			 qstopping;
+};
+
+/* A deferred request: what the handler needs once the event loop has
+ * moved on, and the reply the worker leaves for it. */
+struct job {
+	struct job		*next;
+	struct MHD_Connection	*conn;
+	const struct http_route	*route;
+	char			*path;		/* owned */
+	char			 method[16];
+	double			 enq;		/* mono_now() when queued */
+	struct http_req		 req;
+	struct http_resp	 resp;
 };
 
 /* Per-request state, created by the URI callback (which sees the raw,
@@ -79,6 +105,7 @@ struct reqstate {
 	int			 suspended;
 	atomic_int		 ready;		/* "later" holds the answer */
 	struct http_resp	 later;
+	struct job		*job;		/* deferred; reply when resumed */
 };
 
 static void	conn_mark(struct http_server *, struct MHD_Connection *, int);
@@ -118,6 +145,11 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	conn_mark(cls, conn, 0);
 	if (rs == NULL)
 		return;
+	if (rs->job != NULL) {
+		free(rs->job->path);
+		free(rs->job->resp.body);
+		free(rs->job);
+	}
 	free(rs->uri);
 	free(rs->body);
 	free(rs->later.body);
@@ -172,6 +204,7 @@ conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 		s->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	s->closed++;
 	pthread_mutex_unlock(&s->cmu);
 	free(c);
 	*socket_context = NULL;
@@ -198,7 +231,8 @@ watchdog_main(void *arg)
 {
 	struct http_server *s = arg;
 	struct conn *c;
-	double now;
+	double now, trimmed = 0;
+	int trim;
 
 	for (;;) {
 		struct timespec ts = { 0, 250 * 1000 * 1000 };
@@ -215,7 +249,18 @@ watchdog_main(void *arg)
 				(void)shutdown(c->fd, SHUT_RDWR);
 				c->since = now + 1e9;	/* once */
 			}
+		/* Each connection's memory pool (connection_memory) is a
+		 * heap block below malloc's mmap threshold: after many
+		 * connections have gone, hand their pages back to the
+		 * system (at most once a second). */
+		trim = s->closed >= HTTP_TRIM_AFTER && now - trimmed >= 1.0;
+		if (trim)
+			s->closed = 0;
 		pthread_mutex_unlock(&s->cmu);
+		if (trim) {
+			(void)malloc_trim(0);
+			trimmed = now;
+		}
 	}
 }
 
@@ -284,6 +329,123 @@ queue_text(struct MHD_Connection *conn, struct reqstate *rs, int status,
 	if (http_resp_set(&resp, status, "text/plain", text, strlen(text)) != 0)
 		return MHD_NO;
 	return queue(conn, rs, &resp);
+}
+
+/* 503 with Retry-After: the work queue is full, or a request waited in
+ * it longer than the queue timeout. */
+static int
+busy_resp(struct http_resp *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (http_resp_text(resp, 503, "overloaded, retry later\n") != 0)
+		return -1;
+	(void)http_resp_header(resp, "Retry-After", HTTP_RETRY_AFTER);
+	return 0;
+}
+
+static int
+queue_busy(struct MHD_Connection *conn, struct reqstate *rs)
+{
+	struct http_resp resp;
+
+	if (busy_resp(&resp) != 0)
+		return MHD_NO;
+	return queue(conn, rs, &resp);
+}
+
+/*
+ * Put a request the handler deferred into the work queue and suspend its
+ * connection until a worker has the reply.  0: queued (the job owns
+ * path); 1: the queue is full (answer 503); -1: out of memory.
+ */
+static int
+defer(struct http_server *s, struct MHD_Connection *conn,
+    struct reqstate *rs, const struct http_req *req, char *path)
+{
+	struct job *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return -1;
+	j->conn = conn;
+	j->route = rs->route;
+	j->path = path;
+	snprintf(j->method, sizeof(j->method), "%s", req->method);
+	j->req = *req;
+	j->req.method = j->method;
+	j->req.path = path;
+	j->req.deferred = 1;
+	j->req.can_defer = 0;
+	j->enq = mono_now();
+	pthread_mutex_lock(&s->qmu);
+	if (s->qstopping || s->qlen >= s->qmax) {
+		pthread_mutex_unlock(&s->qmu);
+		free(j);
+		return 1;
+	}
+	/* Suspended before a worker can see it, so that its resume always
+	 * follows the suspension. */
+	MHD_suspend_connection(conn);
+	rs->job = j;
+	if (s->qtail != NULL)
+		s->qtail->next = j;
+	else
+		s->qhead = j;
+	s->qtail = j;
+	s->qlen++;
+	metrics_gauge_add(METRIC_G_QUEUE, 1);
+	pthread_cond_signal(&s->qcv);
+	pthread_mutex_unlock(&s->qmu);
+	return 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct job *j;
+	int r;
+
+	for (;;) {
+		pthread_mutex_lock(&s->qmu);
+		while (s->qhead == NULL && !s->qstopping)
+			pthread_cond_wait(&s->qcv, &s->qmu);
+		if ((j = s->qhead) == NULL) {
+			pthread_mutex_unlock(&s->qmu);
+			return NULL;	/* stopping and drained */
+		}
+		if ((s->qhead = j->next) == NULL)
+			s->qtail = NULL;
+		s->qlen--;
+		metrics_gauge_add(METRIC_G_QUEUE, -1);
+		pthread_mutex_unlock(&s->qmu);
+
+		atomic_fetch_add(&s->handlers, 1);
+		if (atomic_load(&s->quiesced)) {
+			memset(&j->resp, 0, sizeof(j->resp));
+			(void)http_resp_text(&j->resp, 503, "shutting down\n");
+		} else if (mono_now() - j->enq > s->qtimeout) {
+			/* Waited too long: the client has likely given up;
+			 * spend nothing more on it. */
+			(void)busy_resp(&j->resp);
+		} else {
+			metrics_inflight_add(1);
+			r = j->route->fn(j->route->arg, &j->req, &j->resp);
+			metrics_inflight_add(-1);
+			if (r != 0 || j->resp.status == 0) {
+				free(j->resp.body);
+				memset(&j->resp, 0, sizeof(j->resp));
+				log_error("request_id=%s path=\"%s\" "
+				    "msg=\"handler failed\"",
+				    j->req.request_id, j->path);
+				(void)http_resp_text(&j->resp, 500,
+				    "internal error\n");
+			}
+			ERR_clear_error();
+		}
+		atomic_fetch_sub(&s->handlers, 1);
+		/* The event loop picks the reply up in access_cb. */
+		MHD_resume_connection(j->conn);
+	}
 }
 
 static void
@@ -366,12 +528,25 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 			if (errno != 0 || end == cl || *end != '\0')
 				return queue_text(conn, rs, 400,
 				    "bad Content-Length\n");
-			if (!(rs->route->flags & R_BODY) && clen > 0)
-				return queue_text(conn, rs, 413,
-				    "no body accepted here\n");
-			if (clen > rs->route->maxbody)
-				return queue_text(conn, rs, 413,
-				    "request body too large\n");
+			/*
+			 * Refused bodies up to HTTP_DRAIN_MAX are read and
+			 * dropped before the 413: a reply sent while the
+			 * client is still sending makes the kernel reset the
+			 * connection (unread data at close), and the client
+			 * then often loses the reply.  Larger ones are
+			 * refused at once.
+			 */
+			if (!(rs->route->flags & R_BODY) && clen > 0) {
+				if (clen > HTTP_DRAIN_MAX)
+					return queue_text(conn, rs, 413,
+					    "no body accepted here\n");
+				rs->nobody = 1;
+			} else if (clen > rs->route->maxbody) {
+				if (clen > HTTP_DRAIN_MAX)
+					return queue_text(conn, rs, 413,
+					    "request body too large\n");
+				rs->toobig = 1;
+			}
 		}
 		rs->started = 1;
 		return MHD_YES;
@@ -405,6 +580,17 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		rs->len += n;
 		return MHD_YES;
 	}
+	if (rs->job != NULL) {
+		/* Resumed: the worker left the reply. */
+		struct job *j = rs->job;
+
+		rs->job = NULL;
+		ret = queue(conn, rs, &j->resp);
+		free(j->resp.body);
+		free(j->path);
+		free(j);
+		return ret;
+	}
 	if (rs->toobig)
 		return queue_text(conn, rs, 413, "request body too large\n");
 	if (rs->nobody)
@@ -435,6 +621,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		free(path);
 		return queue_text(conn, rs, 503, "shutting down\n");
 	}
+	req.can_defer = s->nworkers > 0;
 	metrics_inflight_add(1);
 	r = rs->route->fn(rs->route->arg, &req, &resp);
 	metrics_inflight_add(-1);
@@ -445,6 +632,18 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		ERR_clear_error();
 		free(path);
 		return MHD_YES;
+	}
+	if (r == HTTP_DEFER && req.can_defer) {
+		switch (defer(s, conn, rs, &req, path)) {
+		case 0:
+			return MHD_YES;		/* owns path now */
+		case 1:
+			free(path);
+			return queue_busy(conn, rs);
+		default:
+			free(path);
+			return MHD_NO;
+		}
 	}
 	if (r != 0 || resp.status == 0) {
 		free(resp.body);
@@ -547,7 +746,7 @@ http_start(const struct http_config *cfg, const struct http_route *routes,
 	socklen_t sslen;
 	unsigned int flags, threads;
 	long ncpu;
-	size_t i;
+	size_t i, n;
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -560,11 +759,24 @@ http_start(const struct http_config *cfg, const struct http_route *routes,
 	    (double)HTTP_TIMEOUT_SEC;
 	if (RAND_bytes((unsigned char *)&reqprefix, sizeof(reqprefix)) != 1)
 		reqprefix = (uint32_t)getpid();
-	threads = cfg->threads;
-	if (threads == 0) {
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = ncpu > 0 ? (unsigned int)ncpu : 2;
-	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu <= 0 || ncpu > 256)
+		ncpu = 2;
+	threads = cfg->threads ? cfg->threads : (unsigned int)ncpu;
+	pthread_mutex_init(&s->qmu, NULL);
+	pthread_cond_init(&s->qcv, NULL);
+	s->qmax = cfg->queue_max ? cfg->queue_max : HTTP_QUEUE_MAX;
+	s->qtimeout = (cfg->queue_timeout_ms ? cfg->queue_timeout_ms :
+	    HTTP_QUEUE_TIMEOUT_MS) / 1000.0;
+	n = cfg->workers ? cfg->workers : (size_t)(HTTP_WORKERS_PER_CPU * ncpu);
+	if ((s->workers = calloc(n, sizeof(*s->workers))) == NULL)
+		goto fail;
+	for (; s->nworkers < n; s->nworkers++)
+		if (pthread_create(&s->workers[s->nworkers], NULL, worker_main,
+		    s) != 0) {
+			log_error("msg=\"cannot start a worker thread\"");
+			goto fail;
+		}
 	for (i = 0; i < HTTP_MAX_LISTEN && cfg->listen[i] != NULL; i++) {
 		if (parse_listen(cfg->listen[i], &ss, &sslen) != 0) {
 			log_error("msg=\"bad listen address\" listen=\"%s\"",
@@ -589,8 +801,8 @@ http_start(const struct http_config *cfg, const struct http_route *routes,
 		    cfg->connection_limit : (unsigned int)HTTP_CONNECTION_LIMIT,
 		    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_sec ?
 		    cfg->timeout_sec : (unsigned int)HTTP_TIMEOUT_SEC,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		    (size_t)HTTP_MEMORY_LIMIT,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->conn_memory ?
+		    cfg->conn_memory : (size_t)HTTP_MEMORY_LIMIT,
 		    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
 		    MHD_OPTION_NOTIFY_CONNECTION, conn_cb, s,
@@ -604,8 +816,9 @@ http_start(const struct http_config *cfg, const struct http_route *routes,
 			    "error=\"%s\"", cfg->listen[i], strerror(errno));
 			goto fail;
 		}
-		log_info("msg=\"listening\" listen=\"%s\" threads=%u tls=%s",
-		    cfg->listen[i], threads, cfg->tls_cert_pem ? "yes" : "no");
+		log_info("msg=\"listening\" listen=\"%s\" threads=%u "
+		    "workers=%zu queue=%zu tls=%s", cfg->listen[i], threads,
+		    s->nworkers, s->qmax, cfg->tls_cert_pem ? "yes" : "no");
 		s->nd++;
 	}
 	if (s->nd == 0) {
@@ -684,9 +897,21 @@ http_stop(struct http_server *s)
 		pthread_mutex_unlock(&s->cmu);
 		pthread_join(s->watchdog, NULL);
 	}
+	/* Drain the work queue first: every suspended connection is
+	 * resumed before its daemon stops (libmicrohttpd requires it);
+	 * requests deferred from now on are refused with 503. */
+	pthread_mutex_lock(&s->qmu);
+	s->qstopping = 1;
+	pthread_cond_broadcast(&s->qcv);
+	pthread_mutex_unlock(&s->qmu);
+	for (i = 0; i < s->nworkers; i++)
+		pthread_join(s->workers[i], NULL);
+	free(s->workers);
 	for (i = 0; i < s->nd; i++)
 		MHD_stop_daemon(s->d[i]);
 	pthread_mutex_destroy(&s->cmu);
+	pthread_mutex_destroy(&s->qmu);
+	pthread_cond_destroy(&s->qcv);
 	free(s);
 }
 

@@ -26,6 +26,8 @@ struct http_req {
 	char		 request_id[24];	/* also logged and audited */
 	void		*conn;		/* opaque (libmicrohttpd connection) */
 	void		*state;		/* opaque (the edge's request state) */
+	int		 can_defer;	/* the handler may return HTTP_DEFER */
+	int		 deferred;	/* running on a worker thread */
 };
 
 struct http_resp {
@@ -69,7 +71,17 @@ int	http_resp_text(struct http_resp *, int status, const char *fmt, ...)
 int	http_resp_header(struct http_resp *, const char *name,
 	    const char *value);
 
-/* A route handler: fill resp and return 0 (any status), or -1 for 500. */
+/*
+ * A route handler: fill resp and return 0 (any status), or -1 for 500.
+ * When req->can_defer is set it may instead return HTTP_DEFER (touching
+ * nothing): the request then waits in the bounded work queue and the
+ * handler is called again on a worker thread with req->deferred set.  A
+ * full queue, or a wait longer than the queue timeout, is answered 503
+ * with Retry-After without calling the handler again (issue 7: past the
+ * limit latency stays bounded).  The event-loop threads never block on a
+ * deferred request, so cheap requests keep flowing meanwhile.
+ */
+#define HTTP_DEFER	2
 typedef int	(*http_handler_fn)(void *arg, const struct http_req *,
 		    struct http_resp *);
 
@@ -111,6 +123,10 @@ struct http_config {
 	unsigned int	 threads;	/* 0 = number of CPUs */
 	unsigned int	 connection_limit;
 	unsigned int	 timeout_sec;
+	size_t		 conn_memory;	/* per connection; 0: default */
+	unsigned int	 workers;	/* deferred requests; 0: 4 per CPU */
+	unsigned int	 queue_max;	/* waiting deferred; 0: default */
+	unsigned int	 queue_timeout_ms;	/* 0: default */
 };
 
 /* Start serving "routes" (first match wins; the table must outlive the

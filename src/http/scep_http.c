@@ -105,36 +105,76 @@ intune_pkioperation(struct svc *s, struct svc_intune *si,
 	return HTTP_SUSPENDED;
 }
 
+/* A prebuilt GET body of the cached key set, copied into the reply. */
+static int
+send_body(struct http_resp *resp, const struct svc_ep_body *b)
+{
+	if (b->status == 200)
+		return http_resp_set(resp, 200, b->content_type, b->data,
+		    b->len);
+	return http_resp_text(resp, b->status, "%s\n",
+	    b->error != NULL ? b->error : "error");
+}
+
+static int
+is_pkioperation(const struct http_req *req, int is_post)
+{
+	char op[32];
+	int n;
+
+	if (is_post)
+		return 1;
+	n = http_req_query(req, "operation", op, sizeof(op));
+	return n >= 0 && strcasecmp(op, "PKIOperation") == 0;
+}
+
 int
 scep_http_handle(void *arg, const struct http_req *req, struct http_resp *resp)
 {
 	struct svc *s = arg;
 	struct svc_intune *si = svc_get_intune(s);
-	struct store_endpoint ep;
+	struct svc_ep *e = NULL;
+	const struct store_endpoint *ep;
 	struct svc_result res;
 	char ext[HTTP_MAX_URI_EXT + 1], op[32];
 	uint8_t *der = NULL;
 	size_t derlen = 0;
 	const char *raw;
-	int r, n, is_post;
+	int r, n, is_post, pkiop;
 
 	memset(&res, 0, sizeof(res));
 	is_post = strcmp(req->method, "POST") == 0;
 	if (!is_post && strcmp(req->method, "GET") != 0 &&
 	    strcmp(req->method, "HEAD") != 0)
 		return http_resp_text(resp, 405, "method not allowed\n");
+	pkiop = is_pkioperation(req, is_post);
 
+	/* The cached key set of the endpoint (svc_cache.c): GETs are served
+	 * from memory; a PKIOperation first reads config_version (fresh) so
+	 * that a change made on another node counts at once. */
 	if (strncmp(req->path, SCEP_HTTP_PREFIX,
 	    strlen(SCEP_HTTP_PREFIX)) == 0) {
 		if (path_ext(req->path, ext, sizeof(ext)) != 0)
 			return http_resp_text(resp, 404, "no such endpoint\n");
-		r = svc_endpoint_lookup(s, ext, &ep);
-	} else
-		r = svc_endpoint_lookup(s, NULL, &ep);	/* /cgi-bin/... */
+		r = svc_ep_get(s, ext, pkiop && !req->can_defer, &e);
+	} else				/* /cgi-bin/... */
+		r = svc_ep_get(s, NULL, pkiop && !req->can_defer, &e);
 	if (r == SCEP_E_NOTFOUND)
 		return http_resp_text(resp, 404, "no such endpoint\n");
-	if (r != SCEP_OK)
+	if (r != SCEP_OK) {
+		(void)http_resp_header(resp, "Retry-After", "5");
 		return http_resp_text(resp, 503, "store unavailable\n");
+	}
+	ep = svc_ep_row(e);
+	/* PKIOperations (private-key work, store writes) go through the
+	 * bounded work queue, and run again on a worker, where the lookup
+	 * above reads config_version; GETs are answered here, from memory.
+	 * Intune endpoints have their own bounded pool (svc_intune). */
+	if (pkiop && req->can_defer &&
+	    (si == NULL || !svc_intune_is_intune(ep))) {
+		svc_ep_put(e);
+		return HTTP_DEFER;
+	}
 
 	/* spec 2.2: names and values case-insensitive, first occurrence. */
 	n = http_req_query(req, "operation", op, sizeof(op));
@@ -146,49 +186,63 @@ scep_http_handle(void *arg, const struct http_req *req, struct http_resp *resp)
 			    "operation=PKIOperation, treated as one\" "
 			    "operation=\"%.31s\"", req->request_id,
 			    n >= 0 ? op : "");
-		if (req->body_len == 0)
-			return http_resp_text(resp, 400, "empty body\n");
+		if (req->body_len == 0) {
+			r = http_resp_text(resp, 400, "empty body\n");
+			goto out;
+		}
 		log_info("request_id=%s op=PKIOperation method=POST endpoint=%s "
-		    "bytes=%zu", req->request_id, ep.uri_ext, req->body_len);
-		if (si != NULL && svc_intune_is_intune(&ep))
-			return intune_pkioperation(s, si, &ep, req, req->body,
+		    "bytes=%zu", req->request_id, ep->uri_ext, req->body_len);
+		if (si != NULL && svc_intune_is_intune(ep) && !req->deferred) {
+			r = intune_pkioperation(s, si, ep, req, req->body,
 			    req->body_len, resp);
-		r = svc_pkioperation(s, &ep, req->body, req->body_len,
+			goto out;
+		}
+		(void)svc_pkioperation(s, ep, req->body, req->body_len,
 		    req->client_addr, req->request_id, &res);
 	} else if (n < 0) {
-		return http_resp_text(resp, 400, "missing operation\n");
+		r = http_resp_text(resp, 400, "missing operation\n");
+		goto out;
 	} else if (strcasecmp(op, "GetCACaps") == 0) {
-		r = svc_getcacaps(s, &ep, &res);
+		r = send_body(resp, svc_ep_body(e, SVC_OP_CACAPS));
+		goto out;
 	} else if (strcasecmp(op, "GetCACert") == 0) {
-		r = svc_getcacert(s, &ep, &res);
+		r = send_body(resp, svc_ep_body(e, SVC_OP_CACERT));
+		goto out;
 	} else if (strcasecmp(op, "GetNextCACert") == 0) {
-		r = svc_getnextcacert(s, &ep, &res);
+		r = send_body(resp, svc_ep_body(e, SVC_OP_NEXTCACERT));
+		goto out;
 	} else if (strcasecmp(op, "PKIOperation") == 0) {
 		/* spec 2.4: decode from the raw, still escaped value. */
-		if ((n = http_req_query_raw(req, "message", &raw)) <= 0)
-			return http_resp_text(resp, 400, "missing message\n");
+		if ((n = http_req_query_raw(req, "message", &raw)) <= 0) {
+			r = http_resp_text(resp, 400, "missing message\n");
+			goto out;
+		}
 		r = scep_get_message_decode(raw, (size_t)n, &der, &derlen);
-		if (r != SCEP_OK)
-			return http_resp_text(resp, r == SCEP_E_TOOBIG ? 414 :
+		if (r != SCEP_OK) {
+			r = http_resp_text(resp, r == SCEP_E_TOOBIG ? 414 :
 			    400, "undecodable message: %s\n",
 			    scep_strerror(r));
+			goto out;
+		}
 		log_info("request_id=%s op=PKIOperation method=GET endpoint=%s "
-		    "bytes=%zu", req->request_id, ep.uri_ext, derlen);
-		if (si != NULL && svc_intune_is_intune(&ep)) {
-			r = intune_pkioperation(s, si, &ep, req, der, derlen,
+		    "bytes=%zu", req->request_id, ep->uri_ext, derlen);
+		if (si != NULL && svc_intune_is_intune(ep) && !req->deferred) {
+			r = intune_pkioperation(s, si, ep, req, der, derlen,
 			    resp);	/* der is copied */
 			OPENSSL_free(der);
-			return r;
+			goto out;
 		}
-		r = svc_pkioperation(s, &ep, der, derlen, req->client_addr,
+		(void)svc_pkioperation(s, ep, der, derlen, req->client_addr,
 		    req->request_id, &res);
 		OPENSSL_free(der);
 	} else {
-		return http_resp_text(resp, 400, "unknown operation\n");
+		r = http_resp_text(resp, 400, "unknown operation\n");
+		goto out;
 	}
-	(void)r;
 	r = send_result(resp, &res);
 	svc_result_clear(&res);
+ out:
+	svc_ep_put(e);
 	return r;
 }
 

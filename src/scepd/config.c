@@ -129,6 +129,20 @@ config_set(struct config *c, const char *key, const char *v)
 		return set_uint(&c->keyprocs, v, CFG_MAX_KEYPROCS);
 	if (strcmp(key, "user") == 0)
 		return set_user(c->user, sizeof(c->user), v);
+	if (strcmp(key, "workers") == 0)
+		return set_uint(&c->workers, v, 1024);
+	if (strcmp(key, "queue") == 0)
+		return set_uint(&c->queue_max, v, 1000000);
+	if (strcmp(key, "queue_timeout") == 0)
+		return set_uint(&c->queue_timeout_ms, v, 3600000);
+	if (strcmp(key, "connection_memory") == 0) {
+		/* 0 (the default), or 4 KiB .. 1 MiB */
+		if (set_uint(&c->connection_memory, v, 1024 * 1024) != 0 ||
+		    (c->connection_memory != 0 &&
+		    c->connection_memory < 4096))
+			return -1;
+		return 0;
+	}
 	if (strcmp(key, "log_level") == 0) {
 		if (strcmp(v, "error") == 0)
 			c->log_level = LOG_LVL_ERROR;
@@ -222,6 +236,10 @@ config_read_env(struct config *c)
 		{ "SCEPD_THREADS",		"threads" },
 		{ "SCEPD_CONNECTION_LIMIT",	"connection_limit" },
 		{ "SCEPD_TIMEOUT",		"timeout" },
+		{ "SCEPD_WORKERS",		"workers" },
+		{ "SCEPD_QUEUE",		"queue" },
+		{ "SCEPD_QUEUE_TIMEOUT",	"queue_timeout" },
+		{ "SCEPD_CONNECTION_MEMORY",	"connection_memory" },
 		{ "SCEPD_LOG_LEVEL",		"log_level" },
 		{ "SCEPD_PKCS11_MODULE",	"pkcs11_module" },
 		{ "SCEPD_PKCS11_PIN_FILE",	"pkcs11_pin_file" },

@@ -24,6 +24,10 @@ struct config {
 	unsigned int	 threads;
 	unsigned int	 connection_limit;
 	unsigned int	 timeout_sec;
+	unsigned int	 workers;	/* 0: four per CPU */
+	unsigned int	 queue_max;	/* 0: HTTP_QUEUE_MAX */
+	unsigned int	 queue_timeout_ms;	/* 0: HTTP_QUEUE_TIMEOUT_MS */
+	unsigned int	 connection_memory;	/* 0: HTTP_MEMORY_LIMIT */
 	int		 log_level;
 	/* Keys in a PKCS#11 token (ca_p11.h); empty: none. */
 	char		 pkcs11_module[CFG_PATH_MAX];

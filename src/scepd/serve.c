@@ -56,7 +56,16 @@ serve_usage(FILE *f)
 "  --tls-cert FILE       serve HTTPS with this PEM certificate chain\n"
 "  --tls-key FILE        ... and this PEM key (tls_cert/tls_key =;\n"
 "                        SCEPD_TLS_CERT/SCEPD_TLS_KEY)\n"
-"  --threads N           worker threads, 0 = one per CPU (threads =)\n"
+"  --threads N           event-loop threads, 0 = one per CPU (threads =)\n"
+"  --workers N           PKIOperation workers, 0 = four per CPU (workers =)\n"
+"  --queue N             PKIOperations waiting at most; beyond, 503 with\n"
+"                        Retry-After (queue =; default 1024)\n"
+"  --queue-timeout MS    a request waiting longer gets 503 (queue_timeout =;\n"
+"                        default 10000)\n"
+"  --connection-limit N  open connections at most (connection_limit =;\n"
+"                        default 10000)\n"
+"  --connection-memory B per-connection buffer: request line and headers\n"
+"                        (connection_memory =; default 8192)\n"
 "  --log-level LEVEL     error|warn|info|debug (log_level =)\n"
 "  --key-isolation on|off  CA and RA keys only in sandboxed key processes\n"
 "                        (default on; key_isolation =; SCEPD_KEY_ISOLATION;\n"
@@ -307,6 +316,11 @@ cmd_serve(int argc, char **argv)
 		{ "tls-cert",	required_argument, NULL, 'c' },
 		{ "tls-key",	required_argument, NULL, 'k' },
 		{ "threads",	required_argument, NULL, 't' },
+		{ "workers",	required_argument, NULL, 'W' },
+		{ "queue",	required_argument, NULL, 'Q' },
+		{ "queue-timeout", required_argument, NULL, 'T' },
+		{ "connection-limit", required_argument, NULL, 'C' },
+		{ "connection-memory", required_argument, NULL, 'M' },
 		{ "log-level",	required_argument, NULL, 'v' },
 		{ "key-isolation", required_argument, NULL, 'I' },
 		{ "keyprocs",	required_argument, NULL, 'K' },
@@ -353,6 +367,11 @@ cmd_serve(int argc, char **argv)
 		case 'c': key = "tls_cert"; break;
 		case 'k': key = "tls_key"; break;
 		case 't': key = "threads"; break;
+		case 'W': key = "workers"; break;
+		case 'Q': key = "queue"; break;
+		case 'T': key = "queue_timeout"; break;
+		case 'C': key = "connection_limit"; break;
+		case 'M': key = "connection_memory"; break;
 		case 'v': key = "log_level"; break;
 		case 'I': key = "key_isolation"; break;
 		case 'K': key = "keyprocs"; break;
@@ -484,18 +503,17 @@ cmd_serve(int argc, char **argv)
 			hc.listen[i] = cfg.listen[i];
 		hc.tls_cert_pem = tls_cert;
 		hc.tls_key_pem = tls_key;
-		hc.threads = cfg.threads;
 		/*
-		 * With key isolation an HTTP thread waits while a key
-		 * process signs or decrypts for it; twice as many threads as
-		 * CPUs keep the CPUs busy meanwhile (0 = "one per CPU").
+		 * Event-loop threads (0: one per CPU) never wait for a key
+		 * process or the store: PKIOperations run on the workers of
+		 * the bounded work queue (0: four per CPU, so that the CPUs
+		 * stay busy while some wait for a key process or a commit).
 		 */
-		if (isolate && hc.threads == 0) {
-			long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-			hc.threads = ncpu > 0 && ncpu <= 128 ?
-			    (unsigned int)(2 * ncpu) : 0;
-		}
+		hc.threads = cfg.threads;
+		hc.workers = cfg.workers;
+		hc.queue_max = cfg.queue_max;
+		hc.queue_timeout_ms = cfg.queue_timeout_ms;
+		hc.conn_memory = cfg.connection_memory;
 		hc.connection_limit = cfg.connection_limit;
 		hc.timeout_sec = cfg.timeout_sec;
 

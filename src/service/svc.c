@@ -37,8 +37,10 @@ svc_new(const struct svc_config *cfg, struct store *st, struct keyops *ko,
 	s->store = st;
 	s->keys = ko;
 	if (svc_limit_new(&s->limit) != SCEP_OK ||
-	    svc_replay_new(&s->replay) != SCEP_OK) {
+	    svc_replay_new(&s->replay) != SCEP_OK ||
+	    svc_cache_new(cfg->cache_ttl_ms, &s->cache) != SCEP_OK) {
 		svc_limit_free(s->limit);
+		svc_replay_free(s->replay);
 		free(s->base_url);
 		free(s);
 		return SCEP_E_NOMEM;
@@ -63,6 +65,7 @@ svc_free(struct svc *s)
 		OSSL_PROVIDER_unload(s->deflt);
 	svc_limit_free(s->limit);
 	svc_replay_free(s->replay);
+	svc_cache_free(s->cache);
 	pthread_mutex_destroy(&s->lock);
 	OPENSSL_cleanse(&s->cfg, sizeof(s->cfg));
 	free(s->base_url);
@@ -106,23 +109,17 @@ svc_result_clear(struct svc_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* The cached row (svc_cache.c): no store read while the cache is fresh. */
 int
 svc_endpoint_lookup(struct svc *s, const char *ext, struct store_endpoint *ep)
 {
-	char def[STORE_NAME_MAX];
+	struct svc_ep *e;
 	int r;
 
-	if (ext == NULL) {
-		r = store_setting_get(s->store, "default_endpoint", def,
-		    sizeof(def));
-		if (r != SCEP_OK)
-			return r;
-		ext = def;
-	}
-	if ((r = store_endpoint_by_ext(s->store, ext, ep)) != SCEP_OK)
+	if ((r = svc_ep_get(s, ext, 0, &e)) != SCEP_OK)
 		return r;
-	if (!ep->enabled || ep->deleted_at != 0)
-		return SCEP_E_NOTFOUND;
+	*ep = *svc_ep_row(e);
+	svc_ep_put(e);
 	return SCEP_OK;
 }
 

@@ -34,6 +34,7 @@ struct svc_config {
 	const char	*keys_dir;	/* DATA_DIR/keys: new RA key files
 					 * of a CA whose key is in a PKCS#11
 					 * token (may be NULL: refused) */
+	unsigned int	 cache_ttl_ms;	/* 0: SVC_CACHE_TTL_MS */
 };
 
 /* *out is take; svc borrows store and keys (they must outlive it). */
@@ -56,6 +57,34 @@ struct svc_result {
  * endpoint when ext is NULL.  SCEP_E_NOTFOUND otherwise. */
 int	svc_endpoint_lookup(struct svc *, const char *ext,
 	    struct store_endpoint *out);
+
+/*
+ * The endpoint key-set cache (svc_cache.c).  A struct svc_ep is a
+ * read-only, reference-counted view of one live, enabled endpoint: its
+ * row, the identities it uses and its prebuilt GET bodies.
+ * svc_ep_get: ext NULL is the default endpoint; "fresh" reads
+ * store_config_version() now (one cheap query: PKIOperation), otherwise
+ * only changes by this process are seen at once and changes by other
+ * processes or nodes within SVC_CACHE_TTL_MS.  *out is take (svc_ep_put).
+ * SCEP_E_NOTFOUND for no such endpoint; other errors are the store's.
+ */
+enum svc_op { SVC_OP_CACAPS = 0, SVC_OP_CACERT, SVC_OP_NEXTCACERT,
+	SVC_OP__MAX };
+struct svc_ep_body {
+	int		 status;	/* 200, 404 or 500 */
+	const char	*content_type;	/* static; when status is 200 */
+	uint8_t		*data;		/* borrowed from the svc_ep */
+	size_t		 len;
+	const char	*error;		/* static; when status is not 200 */
+};
+struct svc_ep;
+int	svc_ep_get(struct svc *, const char *ext, int fresh,
+	    struct svc_ep **out);
+void	svc_ep_put(struct svc_ep *);		/* accepts NULL */
+const struct store_endpoint *svc_ep_row(const struct svc_ep *);
+const struct svc_ep_body *svc_ep_body(const struct svc_ep *, enum svc_op);
+/* Drop every cached key set (the next lookup rebuilds from the store). */
+void	svc_cache_invalidate(struct svc *);
 
 int	svc_getcacaps(struct svc *, const struct store_endpoint *,
 	    struct svc_result *);

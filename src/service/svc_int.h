@@ -15,6 +15,8 @@
 
 #define SVC_MAX_RA	16	/* RA identities of one CA, all states */
 #define SVC_MAX_CA	64	/* CAs with a cached CRL */
+#define SVC_CACHE_MAX	256	/* endpoints in the key-set cache */
+#define SVC_CACHE_TTL_MS 1000	/* GETs re-read config_version this often */
 
 struct svc_crl_cache {
 	int64_t		 ca_id;
@@ -34,10 +36,19 @@ struct svc {
 	OSSL_PROVIDER		*deflt;
 	struct svc_limit	*limit;		/* challenge guessing */
 	struct svc_replay	*replay;	/* (signer key, nonce) seen */
+	struct svc_cache	*cache;		/* endpoint key sets */
 	struct svc_crl_cache	 crl[SVC_MAX_CA];
 	size_t			 ncrl;
 	struct svc_intune	*intune;	/* borrowed; NULL: none */
 };
+
+struct svc_cache;
+int	svc_cache_new(unsigned int ttl_ms, struct svc_cache **out);
+void	svc_cache_free(struct svc_cache *);	/* accepts NULL */
+/* The identity that signs replies (0: the CA) and the ids that may
+ * decrypt a request envelope (active, next, retired). */
+int64_t	svc_ep_sign_ra(const struct svc_ep *);
+const int64_t *svc_ep_ids(const struct svc_ep *, size_t *n);
 
 int	svc_legacy_enable(struct svc *);
 int	svc_crl_der(struct svc *, int64_t ca_id, time_t now, uint8_t **out,

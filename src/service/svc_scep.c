@@ -31,6 +31,7 @@ struct op {
 	struct scep_msg			*msg;		/* borrowed */
 	const char			*client_addr;
 	const char			*request_id;
+	struct svc_ep			*keyset;	/* cached identities */
 	int64_t				 sign_ra;	/* 0: CA signs */
 	int				 cipher_nid;	/* request's */
 	struct store_event		 ev;
@@ -62,82 +63,6 @@ endpoint_algs(const struct store_endpoint *ep)
 	return SCEP_ALG_DEFAULT | (ep->legacy ? SCEP_ALG_LEGACY : 0);
 }
 
-/*
- * The identity that signs replies: the endpoint's active RA, or the CA
- * itself for a CA-direct endpoint (no RA, or GetCACert sends the single
- * CA certificate, in which case clients expect the CA to sign, spec 4.3).
- */
-static int64_t
-signing_ra(struct svc *s, const struct store_endpoint *ep)
-{
-	struct store_ra ra;
-	int64_t id = 0;
-
-	if (!ep->getcacert_chain || ep->ra_id == 0)
-		return 0;
-	memset(&ra, 0, sizeof(ra));
-	if (store_ra_get(s->store, ep->ra_id, &ra) == SCEP_OK &&
-	    ra.state == RA_ACTIVE)
-		id = ra.id;
-	store_ra_clear(&ra);
-	if (id == 0) {
-		struct store_ra list[1];
-		size_t n = 0;
-
-		memset(list, 0, sizeof(list));
-		if (store_ra_list(s->store, ep->ca_id, RA_ACTIVE, list, 1,
-		    &n) == SCEP_OK && n == 1)
-			id = list[0].id;
-		if (n == 1)
-			store_ra_clear(&list[0]);
-	}
-	return id;
-}
-
-/* The staged successor RA (RA_NEXT) of a CA, or 0. */
-static int64_t
-next_ra(struct svc *s, int64_t ca_id)
-{
-	struct store_ra list[1];
-	size_t n = 0;
-	int64_t id = 0;
-
-	memset(list, 0, sizeof(list));
-	if (store_ra_list(s->store, ca_id, RA_NEXT, list, 1, &n) == SCEP_OK &&
-	    n == 1) {
-		id = list[0].id;
-		store_ra_clear(&list[0]);
-	}
-	return id;
-}
-
-int
-svc_getcacaps(struct svc *s, const struct store_endpoint *ep,
-    struct svc_result *res)
-{
-	struct scep_caps caps;
-	char buf[512];
-	int n;
-
-	memset(res, 0, sizeof(*res));
-	memset(&caps, 0, sizeof(caps));
-	caps.algs = endpoint_algs(ep);
-	caps.renewal = ep->profile.renewal;
-	caps.next_ca = next_ra(s, ep->ca_id) != 0;
-	if ((n = scep_caps_format(&caps, buf, sizeof(buf))) < 0) {
-		res->http_status = 500;
-		res->error = "caps";
-		return n;
-	}
-	if ((res->body = OPENSSL_malloc((size_t)n + 1)) == NULL)
-		return SCEP_E_NOMEM;
-	memcpy(res->body, buf, (size_t)n);
-	res->body_len = (size_t)n;
-	res->http_status = 200;
-	res->content_type = "text/plain";
-	return SCEP_OK;
-}
-
 static int
 der_of(X509 *x, uint8_t **out, size_t *out_len)
 {
@@ -151,88 +76,64 @@ der_of(X509 *x, uint8_t **out, size_t *out_len)
 	return SCEP_OK;
 }
 
-/*
- * GetCACert (spec 4): a CA-direct endpoint sends the single CA certificate;
- * an RA endpoint sends the degenerate bag [RA, CA], RA first.
- */
+/* Copy a prebuilt body of the endpoint's cached key set into res (the
+ * store row passed in only names the endpoint). */
+static int
+cached_body(struct svc *s, const struct store_endpoint *ep, enum svc_op op,
+    struct svc_result *res)
+{
+	const struct svc_ep_body *b;
+	struct svc_ep *e;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if ((r = svc_ep_get(s, ep->uri_ext, 0, &e)) != SCEP_OK) {
+		res->http_status = r == SCEP_E_NOTFOUND ? 404 : 503;
+		res->error = r == SCEP_E_NOTFOUND ? "no such endpoint" :
+		    "store unavailable";
+		return r;
+	}
+	b = svc_ep_body(e, op);
+	res->http_status = b->status;
+	res->error = b->error;
+	if (b->status == 200) {
+		if ((res->body = OPENSSL_memdup(b->data, b->len)) == NULL) {
+			svc_ep_put(e);
+			res->http_status = 500;
+			res->error = "out of memory";
+			return SCEP_E_NOMEM;
+		}
+		res->body_len = b->len;
+		res->content_type = b->content_type;
+		r = SCEP_OK;
+	} else
+		r = b->status == 404 ? SCEP_E_NOTFOUND : SCEP_E_INTERNAL;
+	svc_ep_put(e);
+	return r;
+}
+
+int
+svc_getcacaps(struct svc *s, const struct store_endpoint *ep,
+    struct svc_result *res)
+{
+	return cached_body(s, ep, SVC_OP_CACAPS, res);
+}
+
+/* GetCACert (spec 4), built by svc_cache.c. */
 int
 svc_getcacert(struct svc *s, const struct store_endpoint *ep,
     struct svc_result *res)
 {
-	STACK_OF(X509) *bag = NULL;
-	X509 *ca, *ra;
-	int64_t raid;
-	int r;
-
-	memset(res, 0, sizeof(*res));
-	if ((r = svc_load_endpoint_keys(s, ep)) != SCEP_OK)
-		goto fail;
-	ca = keyops_ca_cert(s->keys, ep->ca_id);
-	raid = signing_ra(s, ep);
-	if (raid == 0) {
-		if ((r = der_of(ca, &res->body, &res->body_len)) != SCEP_OK)
-			goto fail;
-		res->content_type = "application/x-x509-ca-cert";
-		res->http_status = 200;
-		return SCEP_OK;
-	}
-	ra = keyops_ra_cert(s->keys, raid);
-	if ((bag = sk_X509_new_null()) == NULL ||
-	    !sk_X509_push(bag, ra) || !sk_X509_push(bag, ca)) {
-		r = SCEP_E_NOMEM;
-		goto fail;
-	}
-	if ((r = scep_certs_only(bag, NULL, &res->body, &res->body_len)) !=
-	    SCEP_OK)
-		goto fail;
-	sk_X509_free(bag);	/* get0 certs: only the stack is ours */
-	res->content_type = "application/x-x509-ca-ra-cert";
-	res->http_status = 200;
-	return SCEP_OK;
- fail:
-	sk_X509_free(bag);
-	res->http_status = 500;
-	res->error = "cannot build GetCACert reply";
-	return r;
+	return cached_body(s, ep, SVC_OP_CACERT, res);
 }
 
-/* GetNextCACert (spec 5): the staged RA and the CA, signed by the current
- * signing identity; 404 when nothing is staged. */
+/* GetNextCACert (spec 5), built by svc_cache.c; 404 when nothing is
+ * staged. */
 int
 svc_getnextcacert(struct svc *s, const struct store_endpoint *ep,
     struct svc_result *res)
 {
-	STACK_OF(X509) *bag = NULL;
-	int64_t nid;
-	int r;
-
-	memset(res, 0, sizeof(*res));
-	if ((r = svc_load_endpoint_keys(s, ep)) != SCEP_OK)
-		goto fail;
-	if ((nid = next_ra(s, ep->ca_id)) == 0) {
-		res->http_status = 404;
-		res->error = "no rollover certificate is staged";
-		return SCEP_E_NOTFOUND;
-	}
-	if ((bag = sk_X509_new_null()) == NULL ||
-	    !sk_X509_push(bag, keyops_ra_cert(s->keys, nid)) ||
-	    !sk_X509_push(bag, keyops_ca_cert(s->keys, ep->ca_id))) {
-		r = SCEP_E_NOMEM;
-		goto fail;
-	}
-	r = keyops_sign_nextca(s->keys, signing_ra(s, ep), ep->ca_id, bag,
-	    time(NULL), &res->body, &res->body_len);
-	if (r != SCEP_OK)
-		goto fail;
-	sk_X509_free(bag);
-	res->content_type = "application/x-x509-next-ca-cert";
-	res->http_status = 200;
-	return SCEP_OK;
- fail:
-	sk_X509_free(bag);
-	res->http_status = 500;
-	res->error = "cannot build GetNextCACert reply";
-	return r;
+	return cached_body(s, ep, SVC_OP_NEXTCACERT, res);
 }
 
 /* ---- PKIOperation ---- */
@@ -376,29 +277,19 @@ reply_cert(struct op *o, X509 *cert, int chain, struct svc_result *res)
 	return r;
 }
 
-/* Decrypt the envelope with every identity of the endpoint's CA. */
+/* Decrypt the envelope with every identity of the endpoint's CA (the
+ * ids come from the cached key set: no store read). */
 static int
 open_envelope(struct op *o, uint8_t **inner, size_t *inner_len)
 {
-	struct store_ra ras[SVC_MAX_RA];
-	int64_t ids[SVC_MAX_RA * 3];
-	size_t n, i, nids = 0;
+	const int64_t *ids;
+	size_t nids;
 	double t0;
-	int st, r;
+	int r;
 
 	if (o->msg->content == NULL)
 		return SCEP_E_MALFORMED;
-	for (st = RA_ACTIVE; st <= RA_RETIRED; st++) {
-		n = 0;
-		memset(ras, 0, sizeof(ras));
-		if ((r = store_ra_list(o->s->store, o->ep->ca_id, st, ras,
-		    SVC_MAX_RA, &n)) != SCEP_OK)
-			return r;
-		for (i = 0; i < n; i++) {
-			ids[nids++] = ras[i].id;
-			store_ra_clear(&ras[i]);
-		}
-	}
+	ids = svc_ep_ids(o->keyset, &nids);
 	t0 = metrics_now();
 	r = keyops_decrypt(o->s->keys, ids, nids, o->ep->ca_id,
 	    o->msg->content, o->msg->content_len, endpoint_algs(o->ep),
@@ -1309,12 +1200,15 @@ svc_pkioperation(struct svc *s, const struct store_endpoint *ep,
 		res->error = "legacy algorithms unavailable";
 		return SCEP_E_CONFIG;
 	}
-	if ((r = svc_load_endpoint_keys(s, ep)) != SCEP_OK) {
+	/* The HTTP edge looked the endpoint up with a fresh config_version
+	 * read: this hits the cache. */
+	if ((r = svc_ep_get(s, ep->uri_ext, 0, &o.keyset)) != SCEP_OK) {
+		/* The edge found the endpoint: its CA or keys are missing. */
 		res->http_status = 503;
 		res->error = "CA keys unavailable";
 		return r;
 	}
-	o.sign_ra = signing_ra(s, ep);
+	o.sign_ra = svc_ep_sign_ra(o.keyset);
 
 	r = scep_msg_decode(der, len, endpoint_algs(ep), &msg);
 	if (r != SCEP_OK && msg == NULL) {
@@ -1324,6 +1218,7 @@ svc_pkioperation(struct svc *s, const struct store_endpoint *ep,
 		log_info("request_id=%s endpoint=%s op=PKIOperation result=400 "
 		    "reason=\"%s\" client=%s", request_id, ep->uri_ext,
 		    scep_strerror(r), client_addr);
+		svc_ep_put(o.keyset);
 		return r;
 	}
 	o.msg = msg;
@@ -1356,5 +1251,6 @@ svc_pkioperation(struct svc *s, const struct store_endpoint *ep,
 	}
  out:
 	scep_msg_free(msg);
+	svc_ep_put(o.keyset);
 	return rc;
 }

@@ -9,6 +9,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -404,6 +405,20 @@ store_endpoint_delete(struct store *s, int64_t id, int64_t now)
 	if (id <= 0)
 		return SCEP_E_NOTFOUND;
 	return s->ops->endpoint_delete(s->be, id, now);
+}
+
+static atomic_uint_fast64_t config_local_gen;
+
+void
+store_config_touch(void)
+{
+	atomic_fetch_add(&config_local_gen, 1);
+}
+
+uint64_t
+store_config_local_gen(void)
+{
+	return (uint64_t)atomic_load(&config_local_gen);
 }
 
 int

@@ -237,6 +237,11 @@ int	store_endpoint_delete(struct store *, int64_t id, int64_t now);
  * account's enrollment count) does not bump it: that is not
  * configuration. */
 int	store_config_version(struct store *, int64_t *version);
+/* A process-wide counter moved by every configuration change made through
+ * any store of this process (before its commit).  Reading it costs no
+ * query: a cache checks it on every hit and store_config_version() only
+ * now and then, to see changes made by other processes or nodes. */
+uint64_t	store_config_local_gen(void);
 
 /* An all-zero challenge_hash means "no challenge set": it is stored as
  * NULL, never collides and is never found by store_account_by_challenge.

@@ -229,4 +229,7 @@ extern const struct store_admin_ops store_pg_admin_ops;
 int	store_event_digest(const uint8_t prev_hash[STORE_HASH_LEN],
 	    const struct store_event *ev, uint8_t out[STORE_HASH_LEN]);
 
+/* Backends call this wherever they bump config_version. */
+void	store_config_touch(void);
+
 #endif /* !STORE_INT_H */

@@ -845,6 +845,7 @@ pg_config_bump(struct pg_conn *c)
 	int64_t n = 0;
 	int r;
 
+	store_config_touch();
 	if ((r = pg_exec_cmd(c, S(ST_CFG_BUMP), NULL, &n)) != SCEP_OK)
 		return r;
 	return n == 1 ? SCEP_OK : SCEP_E_STORE;	/* the row must exist */

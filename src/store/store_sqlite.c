@@ -828,6 +828,7 @@ sq_config_bump(struct sq_conn *c)
 	int64_t n = 0;
 	int r;
 
+	store_config_touch();
 	if ((r = stmt(c, ST_CFG_BUMP, &st)) != SCEP_OK)
 		return r;
 	b.st = st;
