@@ -247,6 +247,18 @@ struct scep_csr {
 };
 /* Errors: SCEP_E_MALFORMED, SCEP_E_BADSIG (PoP failed), SCEP_E_BADKEY. */
 int	scep_csr_decode(const uint8_t *der, size_t len, struct scep_csr **out);
+/*
+ * Storage form of a CSR: a copy without its challengePassword attribute(s),
+ * so that the challenge -- a secret kept only as an HMAC -- never reaches the
+ * request table.  Removing the attribute breaks the CSR's signature, so a
+ * stored CSR is read back with scep_csr_decode_stored(), which makes every
+ * check of scep_csr_decode() except the proof of possession (verified when
+ * the request arrived).  *out is OPENSSL_malloc'd.
+ */
+int	scep_csr_redact(const uint8_t *der, size_t len, uint8_t **out,
+	    size_t *outlen);
+int	scep_csr_decode_stored(const uint8_t *der, size_t len,
+	    struct scep_csr **out);
 void	scep_csr_free(struct scep_csr *);	/* accepts NULL */
 
 /* IssuerAndSerialNumber (GetCert, GetCRL) and IssuerAndSubject (CertPoll),

@@ -153,8 +153,8 @@ read_sans(struct scep_csr *c)
 	return r;
 }
 
-int
-scep_csr_decode(const uint8_t *der, size_t len, struct scep_csr **out)
+static int
+csr_decode(const uint8_t *der, size_t len, int pop, struct scep_csr **out)
 {
 	struct scep_csr		*c = NULL;
 	const unsigned char	*p = der;
@@ -188,7 +188,7 @@ scep_csr_decode(const uint8_t *der, size_t len, struct scep_csr **out)
 	if ((r = check_key(c)) != SCEP_OK)
 		goto out;
 	/* Proof of possession (spec 12.1): failure is badMessageCheck. */
-	if (X509_REQ_verify(c->req, c->pubkey) != 1) {
+	if (pop && X509_REQ_verify(c->req, c->pubkey) != 1) {
 		r = SCEP_E_BADSIG;
 		goto out;
 	}
@@ -201,5 +201,68 @@ scep_csr_decode(const uint8_t *der, size_t len, struct scep_csr **out)
 	r = SCEP_OK;
  out:
 	scep_csr_free(c);
+	return r;
+}
+
+int
+scep_csr_decode(const uint8_t *der, size_t len, struct scep_csr **out)
+{
+	return csr_decode(der, len, 1, out);
+}
+
+int
+scep_csr_decode_stored(const uint8_t *der, size_t len, struct scep_csr **out)
+{
+	return csr_decode(der, len, 0, out);
+}
+
+int
+scep_csr_redact(const uint8_t *der, size_t len, uint8_t **out,
+    size_t *outlen)
+{
+	const unsigned char	*p = der;
+	unsigned char		*buf = NULL, *q;
+	X509_REQ		*req = NULL;
+	X509_ATTRIBUTE		*at;
+	int			 i, n, r;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((r = scep_der_precheck(der, len, SCEP_MAX_INNER_DER)) != SCEP_OK)
+		return r;
+	if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL)
+		return SCEP_E_MALFORMED;
+	r = SCEP_E_TRAILING;
+	if (p != der + len)
+		goto out;
+	r = SCEP_E_NOMEM;
+	/* Every copy of the attribute goes, however many there are. */
+	while ((i = X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword,
+	    -1)) >= 0) {
+		if ((at = X509_REQ_delete_attr(req, i)) == NULL)
+			goto out;
+		X509_ATTRIBUTE_free(at);
+	}
+	/* X509_REQ_delete_attr marks the signed part modified, so i2d
+	 * encodes it anew (without the attribute) instead of the bytes the
+	 * client sent. */
+	if ((n = i2d_X509_REQ(req, NULL)) <= 0) {
+		r = SCEP_E_MALFORMED;
+		goto out;
+	}
+	if ((buf = OPENSSL_malloc((size_t)n)) == NULL)
+		goto out;
+	q = buf;
+	if (i2d_X509_REQ(req, &q) != n) {
+		r = SCEP_E_MALFORMED;
+		goto out;
+	}
+	*out = buf;
+	*outlen = (size_t)n;
+	buf = NULL;
+	r = SCEP_OK;
+ out:
+	OPENSSL_free(buf);
+	X509_REQ_free(req);
 	return r;
 }

@@ -266,11 +266,76 @@ test_structure(void)
 	tap_ok(1, "scep_csr_free(NULL)");
 }
 
+/* The storage form: no challenge left anywhere in the bytes, everything
+ * else (subject, key, SANs) intact, readable by scep_csr_decode_stored but
+ * no longer by scep_csr_decode (the signature covered the challenge). */
+static void
+test_redact(void)
+{
+	static const char secret[] = "Redact-Me-77";
+	struct scep_csr	*c = NULL, *o = NULL;
+	uint8_t		*der, *red = NULL;
+	size_t		 len, rlen = 0, i;
+	int		 r, found = 0;
+
+	der = tu_csr(rsa, "dev", TU_CHAL_PRINTABLE, secret, 3, &len);
+	r = der != NULL ? scep_csr_redact(der, len, &red, &rlen) : -999;
+	tap_ok(r == SCEP_OK && red != NULL && rlen > 0 && rlen < len,
+	    "redact: shorter copy (r=%d, %zu -> %zu)", r, len, rlen);
+	for (i = 0; red != NULL && i + sizeof(secret) - 1 <= rlen; i++)
+		if (memcmp(red + i, secret, sizeof(secret) - 1) == 0)
+			found = 1;
+	tap_ok(red != NULL && !found, "redact: the challenge bytes are gone");
+	r = red != NULL ? scep_csr_decode_stored(red, rlen, &c) : -999;
+	tap_ok(r == SCEP_OK && c->challenge == NULL && c->sans != NULL &&
+	    sk_GENERAL_NAME_num(c->sans) == 3,
+	    "redact: decode_stored reads it, no challenge, SANs kept (r=%d)",
+	    r);
+	(void)scep_csr_decode(der, len, &o);
+	tap_ok(c != NULL && o != NULL && EVP_PKEY_eq(c->pubkey, o->pubkey) ==
+	    1 && X509_NAME_cmp(X509_REQ_get_subject_name(c->req),
+	    X509_REQ_get_subject_name(o->req)) == 0,
+	    "redact: same key and subject");
+	scep_csr_free(c);
+	scep_csr_free(o);
+	c = NULL;
+	r = red != NULL ? scep_csr_decode(red, rlen, &c) : -999;
+	tap_ok(r == SCEP_E_BADSIG && c == NULL,
+	    "redact: the full decoder refuses it (signature) (r=%d)", r);
+	OPENSSL_free(der);
+	OPENSSL_free(red);
+	red = NULL;
+
+	/* No challenge: an exact copy, still verifiable. */
+	der = tu_csr(rsa, "dev", TU_CHAL_NONE, NULL, 0, &len);
+	r = der != NULL ? scep_csr_redact(der, len, &red, &rlen) : -999;
+	tap_ok(r == SCEP_OK && rlen == len && memcmp(red, der, len) == 0,
+	    "redact: a CSR without a challenge is copied unchanged");
+	OPENSSL_free(red);
+	red = NULL;
+	/* The attribute twice (refused by decode, still scrubbed here). */
+	OPENSSL_free(der);
+	der = tu_csr(rsa, "dev", TU_CHAL_TWICE, "a", 0, &len);
+	r = der != NULL ? scep_csr_redact(der, len, &red, &rlen) : -999;
+	tap_ok(r == SCEP_OK && scep_csr_decode_stored(red, rlen, &c) ==
+	    SCEP_OK && c->challenge == NULL, "redact: every copy removed");
+	scep_csr_free(c);
+	c = NULL;
+	OPENSSL_free(red);
+	OPENSSL_free(der);
+	red = NULL;
+	/* Garbage and trailing bytes. */
+	tap_ok(scep_csr_redact((const uint8_t *)"\x30\x03" "abc", 5, &red,
+	    &rlen) != SCEP_OK && red == NULL && rlen == 0,
+	    "redact: garbage refused, nothing returned");
+}
+
 int
 main(void)
 {
 	TU_NEED(rsa = tu_key(testkey_client_pem));
 	test_challenge();
+	test_redact();
 	test_keys();
 	test_structure();
 	EVP_PKEY_free(rsa);
