@@ -217,7 +217,8 @@ svc_request_approve(struct svc *s, int64_t request_id, const char *actor,
 		goto out;
 	if ((r = svc_load_endpoint_keys(s, &ep)) != SCEP_OK)
 		goto out;
-	if ((r = scep_csr_decode(rq.csr_der, rq.csr_len, &csr)) != SCEP_OK)
+	if ((r = scep_csr_decode_stored(rq.csr_der, rq.csr_len, &csr)) !=
+	    SCEP_OK)
 		goto out;
 	if (rq.account_id > 0 &&
 	    store_account_get(s->store, rq.account_id, &acct) != SCEP_OK)

@@ -370,7 +370,8 @@ resume_issue(struct op *o, const struct store_request *prev,
 
 	rq = *prev;		/* shallow: svc_issue frees nothing of it */
 	memset(&acct, 0, sizeof(acct));
-	if (scep_csr_decode(prev->csr_der, prev->csr_len, &csr) != SCEP_OK)
+	if (scep_csr_decode_stored(prev->csr_der, prev->csr_len, &csr) !=
+	    SCEP_OK)
 		return fail(o, SCEP_FAIL_BADREQUEST,
 		    "stored request is unreadable", res);
 	if (prev->account_id > 0)
@@ -960,10 +961,18 @@ enroll(struct op *o, struct svc_result *res)
 	memcpy(rq.key_fp, fp, sizeof(fp));
 	rq.msgtype = o->msg->type;
 	rq.status = REQ_PENDING;
-	rq.csr_der = inner;
-	rq.csr_len = inner_len;
+	/* Stored without its challengePassword: the challenge is a secret
+	 * kept only as an HMAC (SECURITY.md).  The proof of possession was
+	 * checked above; the stored form is read with
+	 * scep_csr_decode_stored. */
+	if ((r = scep_csr_redact(inner, inner_len, &rq.csr_der,
+	    &rq.csr_len)) != SCEP_OK) {
+		rc = r;
+		goto out;
+	}
 	if ((r = der_of(o->msg->signer, &rq.signer_der, &rq.signer_len)) !=
 	    SCEP_OK) {
+		OPENSSL_free(rq.csr_der);
 		rq.csr_der = NULL;
 		rc = r;
 		goto out;
@@ -983,7 +992,8 @@ enroll(struct op *o, struct svc_result *res)
 	t0 = metrics_now();
 	r = store_request_insert(o->s->store, &rq);
 	metrics_observe(METRIC_H_STORE, metrics_now() - t0);
-	rq.csr_der = NULL;	/* still owned by "inner" */
+	OPENSSL_free(rq.csr_der);	/* ours, not the store's */
+	rq.csr_der = NULL;
 	OPENSSL_free(rq.signer_der);	/* ours, not the store's */
 	rq.signer_der = NULL;
 	if (r == SCEP_OK)
