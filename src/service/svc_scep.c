@@ -368,6 +368,20 @@ resume_issue(struct op *o, const struct store_request *prev,
 	X509 *cert = NULL;
 	int r, rc;
 
+	/* Intune (spec 2): the one-time challenge was validated for the
+	 * first attempt, and a certificate may only go out announced by a
+	 * successNotification with the exact CSR, which the store does not
+	 * keep (it holds no challenge).  So an interrupted Intune request is
+	 * never issued later; the device enrolls again with a new one. */
+	if (svc_intune_is_intune(o->ep)) {
+		(void)store_request_transition(o->s->store, prev->id,
+		    REQ_PENDING, REQ_REJECTED, NULL,
+		    "interrupted Intune request", (int64_t)time(NULL));
+		snprintf(o->ev.reason, sizeof(o->ev.reason), "interrupted "
+		    "Intune request %lld not issued", (long long)prev->id);
+		return fail(o, SCEP_FAIL_BADREQUEST, "interrupted Intune "
+		    "request: enroll again with a new challenge", res);
+	}
 	rq = *prev;		/* shallow: svc_issue frees nothing of it */
 	memset(&acct, 0, sizeof(acct));
 	if (scep_csr_decode_stored(prev->csr_der, prev->csr_len, &csr) !=
@@ -424,7 +438,9 @@ resend(struct op *o, const struct store_request *prev,
 		return 0;
 	switch (prev->status) {
 	case REQ_PENDING:
-		if (!o->ep->manual_approval) {
+		/* Intune endpoints never wait for approval (resume_issue
+		 * refuses their interrupted requests). */
+		if (!o->ep->manual_approval || svc_intune_is_intune(o->ep)) {
 			*rc = resume_issue(o, prev, res);
 			return 1;
 		}
@@ -1080,7 +1096,7 @@ certpoll(struct op *o, struct svc_result *res)
 	}
 	switch (rq.status) {
 	case REQ_PENDING:
-		if (!o->ep->manual_approval) {
+		if (!o->ep->manual_approval || svc_intune_is_intune(o->ep)) {
 			rc = resume_issue(o, &rq, res);
 			break;
 		}

@@ -283,6 +283,16 @@ tap_like "$(echo "$fn" | awk '{print $4}')" '^-?[0-9]+$' \
 tap_is "$(echo "$fn" | awk '{print $2}')" "$(txid_of "$d")" \
     "5: ... for that transaction"
 tap_is "$(ncerts)" "$before" "5: no certificate in the store"
+# The device sends the same request again (same key and transactionID):
+# the recorded request is never issued without Intune's validation.
+si_ctl reset '{}' >/dev/null
+post "$d" "$IURL"
+tap_is "$(reply_field "$d" pkiStatus)/$(reply_field "$d" failInfo)" "2/2" \
+    "5: re-send after the CA failure: FAILURE badRequest"
+tap_like "$(reply_field "$d" failInfoText)" "enroll again" \
+    "5: ... saying to enroll again with a new challenge"
+tap_is "$(ncerts)" "$before" "5: ... and still no certificate"
+tap_is "$(count_all)" 0 "5: ... without calling Intune"
 
 # --- case 7: no challenge: FAILURE, Intune not called ----------------------
 si_ctl reset '{}' >/dev/null
