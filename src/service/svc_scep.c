@@ -1000,7 +1000,8 @@ enroll(struct op *o, struct svc_result *res)
 	if (!o->ep->manual_approval && !intune) {
 		rc = issue_commit(o, &rq, csr, account_id, org_id, dept_id, sfp,
 		    fp, res);
-		rq.csr_der = NULL;	/* still owned by "inner" */
+		OPENSSL_free(rq.csr_der);	/* ours, not the store's */
+		rq.csr_der = NULL;
 		OPENSSL_free(rq.signer_der);	/* ours, not the store's */
 		rq.signer_der = NULL;
 		goto out;
