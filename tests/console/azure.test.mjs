@@ -69,7 +69,11 @@ async function main()
 	}, true);
 
 	await step('add an Azure account', async () => {
-		await page.getByRole('link', { name: 'Azure Accounts' }).click();
+		const nav = page.getByRole('link', { name: 'Azure Accounts' });
+		is((await nav.textContent()).trim(),
+		    'Integrations \u203a Azure Accounts',
+		    'the page sits under Integrations in the navigation');
+		await nav.click();
 		await page.getByText('No Azure accounts yet').waitFor();
 		await page.getByRole('button', { name: 'Add Azure account' })
 		    .click();

@@ -18,7 +18,8 @@ const PAGES = [
 	{ route: 'scep', label: 'SCEP', mod: scep },
 	{ route: 'orgs', label: 'Organizations & Departments', mod: orgsPage },
 	{ route: 'admins', label: 'Administrators', mod: adminsPage },
-	{ route: 'azure', label: 'Azure Accounts', mod: azurePage },
+	{ route: 'azure', group: 'Integrations', label: 'Azure Accounts',
+	    mod: azurePage },
 	{ route: 'certs', label: 'Certificates', mod: certsPage },
 	{ route: 'requests', label: 'Pending requests', mod: requestsPage },
 ];
@@ -119,7 +120,7 @@ function renderHeader()
 	const ul = $('nav-list');
 	replace(ul, PAGES.map((p) => h('li', {},
 	    h('a', { href: `#/${p.route}`, dataset: { route: p.route },
-	    text: p.label }))));
+	    text: p.group ? `${p.group} \u203a ${p.label}` : p.label }))));
 	$('top').hidden = false;
 }
 
