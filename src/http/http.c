@@ -104,7 +104,7 @@ struct reqstate {
 	struct MHD_Connection	*conn;
 	int			 suspended;
 	atomic_int		 ready;		/* "later" holds the answer */
-	struct http_resp	 later;
+	struct http_resp	*later;	/* only while suspended (~7 KiB) */
 	struct job		*job;		/* deferred; reply when resumed */
 };
 
@@ -152,7 +152,9 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	free(rs->uri);
 	free(rs->body);
-	free(rs->later.body);
+	if (rs->later != NULL)
+		free(rs->later->body);
+	free(rs->later);
 	free(rs);
 	*con_cls = NULL;
 }
@@ -498,9 +500,10 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		if (!atomic_load(&rs->ready))
 			return MHD_YES;
 		rs->suspended = 0;
-		ret = queue(conn, rs, &rs->later);
-		free(rs->later.body);
-		rs->later.body = NULL;
+		ret = queue(conn, rs, rs->later);
+		free(rs->later->body);
+		free(rs->later);
+		rs->later = NULL;
 		return ret;
 	}
 	if (!rs->started) {
@@ -861,6 +864,11 @@ http_suspend(const struct http_req *req)
 
 	if (rs == NULL || rs->suspended || req->conn == NULL)
 		return NULL;
+	/* The answer's room, taken only by the requests that wait (not in
+	 * every request's state: that is the GET hot path). */
+	if (rs->later == NULL &&
+	    (rs->later = calloc(1, sizeof(*rs->later))) == NULL)
+		return NULL;
 	rs->conn = req->conn;
 	rs->suspended = 1;
 	atomic_store(&rs->ready, 0);
@@ -873,12 +881,12 @@ http_resume(struct http_pending *p, struct http_resp *resp)
 {
 	struct reqstate *rs = (struct reqstate *)(void *)p;
 
-	rs->later = *resp;		/* takes the body */
+	*rs->later = *resp;		/* takes the body */
 	resp->body = NULL;
-	if (rs->later.status == 0) {
-		free(rs->later.body);
-		memset(&rs->later, 0, sizeof(rs->later));
-		(void)http_resp_text(&rs->later, 500, "internal error\n");
+	if (rs->later->status == 0) {
+		free(rs->later->body);
+		memset(rs->later, 0, sizeof(*rs->later));
+		(void)http_resp_text(rs->later, 500, "internal error\n");
 	}
 	atomic_store(&rs->ready, 1);
 	MHD_resume_connection(rs->conn);
