@@ -511,6 +511,9 @@ if DOC != "-":
           "- " + lim[0].upper() + lim[1:],
           "- scepd enrollments: %s s per concurrency; micromdm: %s s; "
           "wrk: %s s, 2 threads, 32 connections" % (DUR, MM_DUR, WRK_DUR),
+          "- srv CPU ms/op: user + system CPU of the server process and "
+          "every process below it (scepd's key processes), per successful "
+          "operation",
           "",
           "| " + " | ".join(head) + " |",
           "|" + "|".join("---" for _ in head) + "|"]

@@ -168,7 +168,8 @@ const char *bench_fail_name(int);
 
 /* Monotonic seconds. */
 double	 bench_now(void);
-/* CPU seconds (utime + stime) of process "pid" from /proc, -1 if unknown. */
+/* CPU seconds (utime + stime) of process "pid" and all its descendants
+ * (scepd's key processes) from /proc, -1 if unknown (bench_proc.c). */
 double	 bench_proc_cpu(long pid);
 
 #endif /* !BENCH_H */

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <sys/resource.h>
 
 #include <curl/curl.h>
@@ -23,47 +22,6 @@ bench_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* utime + stime (fields 14 and 15 of /proc/PID/stat), in seconds. */
-double
-bench_proc_cpu(long pid)
-{
-	char path[64], buf[4096], *p = NULL, *end = NULL;
-	unsigned long long ut, st;
-	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f = NULL;
-	size_t n;
-	int field;
-
-	if (pid <= 0 || hz <= 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* comm (field 2) may contain spaces: start after the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	p++;
-	for (field = 3; field < 14; field++) {
-		while (*p == ' ')
-			p++;
-		while (*p != ' ' && *p != '\0')
-			p++;
-		if (*p == '\0')
-			return -1;
-	}
-	ut = strtoull(p, &end, 10);
-	if (end == p)
-		return -1;
-	p = end;
-	st = strtoull(p, &end, 10);
-	if (end == p)
-		return -1;
-	return (double)(ut + st) / (double)hz;
 }
 
 static double

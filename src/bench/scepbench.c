@@ -47,6 +47,7 @@ usage(FILE *f)
 "  --prebuild N         requests prepared for a --duration run\n"
 "                       (default 3000 per second of duration)\n"
 "  --server-pid PID     report the server's CPU time per operation\n"
+"                       (PID and every process below it)\n"
 "  --timeout S          per request (default 30)\n"
 "  --threads N          threads for preparing and verifying (default:\n"
 "                       online CPUs)\n"
@@ -209,7 +210,7 @@ report_text(struct bench *b, const struct summary *s)
 	printf("  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  "
 	    "mean %.2f\n", s->p50, s->p90, s->p99, s->max, s->mean);
 	if (s->cpu_per_op >= 0)
-		printf("  server: pid %ld, %.2f CPU s = %.2f cores, %.3f ms "
+		printf("  server: pid %ld + children, %.2f CPU s = %.2f cores, %.3f ms "
 		    "CPU per %s\n", b->server_pid, b->server_cpu, s->cores,
 		    s->cpu_per_op, b->op == BENCH_OP_ENROLL ? "enrollment" :
 		    "request");
