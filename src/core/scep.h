@@ -235,9 +235,15 @@ int	scep_caps_format(const struct scep_caps *, char *buf, size_t bufsz);
  * A parsed PKCS#10 (RFC 8894 3.3.1, spec 12).  The signature (proof of
  * possession) has been verified when scep_csr_decode() returns SCEP_OK.
  */
+struct scep_p10;	/* the PKCS#10 as parsed (scep_csr.c) */
 struct scep_csr {
-	X509_REQ	*req;		/* owned */
-	EVP_PKEY	*pubkey;	/* borrowed from req */
+	struct scep_p10	*p10;		/* owned */
+	X509_NAME	*subject;	/* borrowed from p10 */
+	X509_PUBKEY	*spki;		/* owned: algorithm and key bits as
+					 * sent, no cached key (OpenSSL's
+					 * key decoder never ran): compare
+					 * with scep_spki_eq */
+	EVP_PKEY	*pubkey;	/* owned: the key of spki */
 	char		*challenge;	/* owned, UTF-8, NULL if absent */
 	size_t		 challenge_len;
 	GENERAL_NAMES	*sans;		/* owned, NULL if none requested */
@@ -245,7 +251,9 @@ struct scep_csr {
 	int		 key_bits;	/* RSA modulus bits / EC curve bits */
 	int		 ec_nid;	/* curve, EC only */
 };
-/* Errors: SCEP_E_MALFORMED, SCEP_E_BADSIG (PoP failed), SCEP_E_BADKEY. */
+/* Errors: SCEP_E_MALFORMED, SCEP_E_BADSIG (PoP failed), SCEP_E_BADKEY.
+ * Parsed with ASN1 templates, the key imported without OpenSSL 3.0's
+ * per-call decoder chain for RSA and EC P-256/P-384 (scep_spki.c). */
 int	scep_csr_decode(const uint8_t *der, size_t len, struct scep_csr **out);
 /*
  * Storage form of a CSR: a copy without its challengePassword attribute(s),
@@ -253,8 +261,11 @@ int	scep_csr_decode(const uint8_t *der, size_t len, struct scep_csr **out);
  * request table.  Removing the attribute breaks the CSR's signature, so a
  * stored CSR is read back with scep_csr_decode_stored(), which makes every
  * check of scep_csr_decode() except the proof of possession (verified when
- * the request arrived).  *out is OPENSSL_malloc'd.
+ * the request arrived).  *out is OPENSSL_malloc'd.  scep_csr_stored makes
+ * it from a decoded request (no second parse), scep_csr_redact from bytes.
  */
+int	scep_csr_stored(const struct scep_csr *c, uint8_t **out,
+	    size_t *outlen);
 int	scep_csr_redact(const uint8_t *der, size_t len, uint8_t **out,
 	    size_t *outlen);
 int	scep_csr_decode_stored(const uint8_t *der, size_t len,
@@ -319,5 +330,11 @@ int	scep_selfsigned_cert(EVP_PKEY *key, const char *cn, time_t now,
 int	scep_key_fingerprint(EVP_PKEY *key, uint8_t out[32]);
 /* The same from the SubjectPublicKeyInfo (cheaper: no key encoder). */
 int	scep_spki_fingerprint(const X509_PUBKEY *spki, uint8_t out[32]);
+/*
+ * 1 when "spki" carries "key".  Works on an SPKI without a cached key (a
+ * CSR's, see struct scep_csr) by importing its bits, without OpenSSL's
+ * key decoder for RSA and EC P-256/P-384.
+ */
+int	scep_spki_eq(const X509_PUBKEY *spki, const EVP_PKEY *key);
 
 #endif /* !SCEP_H */

@@ -12,8 +12,10 @@
 #include <string.h>
 
 #include <openssl/asn1.h>
+#include <openssl/asn1t.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -22,12 +24,79 @@
 #include "scep.h"
 #include "scep_int.h"
 
+/*
+ * CertificationRequest (RFC 2986 4) as ASN1 templates shaped like
+ * OpenSSL's X509_REQ, except that the SubjectPublicKeyInfo is
+ * struct scep_spki: no X509_PUBKEY callback, so d2i runs no key decoder
+ * (OpenSSL 3.0 builds a decoder chain per X509_REQ, ~0.1 ms).  The
+ * CertificationRequestInfo keeps its received encoding (as X509_REQ_INFO
+ * does), which is what the signature covers.
+ */
+typedef struct p10_info {
+	ASN1_ENCODING			 enc;
+	ASN1_INTEGER			*version;
+	X509_NAME			*subject;
+	struct scep_spki		*spki;
+	STACK_OF(X509_ATTRIBUTE)	*attrs;
+} P10_INFO;
+
+struct scep_p10 {
+	P10_INFO			*info;
+	X509_ALGOR			*sigalg;
+	ASN1_BIT_STRING			*sig;
+};
+
+ASN1_SEQUENCE_enc(P10_INFO, enc, 0) = {
+	ASN1_SIMPLE(P10_INFO, version, ASN1_INTEGER),
+	ASN1_SIMPLE(P10_INFO, subject, X509_NAME),
+	ASN1_SIMPLE(P10_INFO, spki, SCEP_SPKI),
+	/* Not OPTIONAL in RFC 2986; OpenSSL accepts it absent too. */
+	ASN1_IMP_SET_OF_OPT(P10_INFO, attrs, X509_ATTRIBUTE, 0),
+} static_ASN1_SEQUENCE_END_ref(P10_INFO, P10_INFO)
+
+ASN1_SEQUENCE(SCEP_P10) = {
+	ASN1_SIMPLE(struct scep_p10, info, P10_INFO),
+	ASN1_SIMPLE(struct scep_p10, sigalg, X509_ALGOR),
+	ASN1_SIMPLE(struct scep_p10, sig, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END_name(struct scep_p10, SCEP_P10)
+
+static void
+p10_free(struct scep_p10 *p)
+{
+	ASN1_item_free((ASN1_VALUE *)p, ASN1_ITEM_rptr(SCEP_P10));
+}
+
+/* The request, all of der and nothing else; SCEP_OK or an error. */
+static int
+p10_parse(const uint8_t *der, size_t len, struct scep_p10 **out)
+{
+	const unsigned char	*p = der;
+	struct scep_p10		*r;
+	int			 e;
+
+	*out = NULL;
+	if ((e = scep_der_precheck(der, len, SCEP_MAX_INNER_DER)) != SCEP_OK)
+		return e;
+	r = (struct scep_p10 *)ASN1_item_d2i(NULL, &p, (long)len,
+	    ASN1_ITEM_rptr(SCEP_P10));
+	if (r == NULL)
+		return SCEP_E_MALFORMED;
+	if (p != der + len) {
+		p10_free(r);
+		return SCEP_E_TRAILING;
+	}
+	*out = r;
+	return SCEP_OK;
+}
+
 void
 scep_csr_free(struct scep_csr *c)
 {
 	if (c == NULL)
 		return;
-	X509_REQ_free(c->req);
+	p10_free(c->p10);
+	X509_PUBKEY_free(c->spki);
+	EVP_PKEY_free(c->pubkey);
 	if (c->challenge != NULL)
 		OPENSSL_clear_free(c->challenge, c->challenge_len + 1);
 	GENERAL_NAMES_free(c->sans);
@@ -73,18 +142,18 @@ check_key(struct scep_csr *c)
 static int
 read_challenge(struct scep_csr *c)
 {
-	X509_ATTRIBUTE	*at;		/* get0: owned by req */
+	const STACK_OF(X509_ATTRIBUTE)	*attrs = c->p10->info->attrs;
+	X509_ATTRIBUTE	*at;		/* get0: owned by p10 */
 	ASN1_TYPE	*t;		/* get0 */
 	unsigned char	*u = NULL;	/* OPENSSL_malloc'd by to_UTF8 */
 	int		 i, n;
 
-	if ((i = X509_REQ_get_attr_by_NID(c->req,
-	    NID_pkcs9_challengePassword, -1)) < 0)
+	if ((i = X509at_get_attr_by_NID(attrs, NID_pkcs9_challengePassword,
+	    -1)) < 0)
 		return SCEP_OK;			/* absent: policy decides */
-	if (X509_REQ_get_attr_by_NID(c->req, NID_pkcs9_challengePassword,
-	    i) >= 0)
+	if (X509at_get_attr_by_NID(attrs, NID_pkcs9_challengePassword, i) >= 0)
 		return SCEP_E_MALFORMED;	/* twice */
-	if ((at = X509_REQ_get_attr(c->req, i)) == NULL ||
+	if ((at = X509at_get_attr(attrs, i)) == NULL ||
 	    X509_ATTRIBUTE_count(at) != 1 ||
 	    (t = X509_ATTRIBUTE_get0_type(at, 0)) == NULL)
 		return SCEP_E_MALFORMED;
@@ -121,21 +190,48 @@ read_challenge(struct scep_csr *c)
 	return SCEP_OK;
 }
 
+/*
+ * The requested extensions, as X509_REQ_get_extensions() reads them: the
+ * first extensionRequest (or Microsoft's older OID), an empty stack when
+ * there is none, NULL when it does not decode.
+ */
+static STACK_OF(X509_EXTENSION) *
+req_extensions(const STACK_OF(X509_ATTRIBUTE) *attrs)
+{
+	static const int	 nids[] = { NID_ext_req, NID_ms_ext_req };
+	const unsigned char	*p;
+	ASN1_TYPE		*ext = NULL;	/* get0 */
+	size_t			 k;
+	int			 i;
+
+	for (k = 0; k < sizeof(nids) / sizeof(nids[0]) && ext == NULL; k++)
+		if ((i = X509at_get_attr_by_NID(attrs, nids[k], -1)) >= 0)
+			ext = X509_ATTRIBUTE_get0_type(
+			    X509at_get_attr(attrs, i), 0);
+	if (ext == NULL)
+		return sk_X509_EXTENSION_new_null();
+	if (ext->type != V_ASN1_SEQUENCE || ext->value.sequence == NULL)
+		return NULL;
+	p = ext->value.sequence->data;
+	return (STACK_OF(X509_EXTENSION) *)ASN1_item_d2i(NULL, &p,
+	    ext->value.sequence->length, ASN1_ITEM_rptr(X509_EXTENSIONS));
+}
+
 /* subjectAltName from the extensionRequest (spec 12.1), at most
  * SCEP_MAX_SANS names. */
 static int
 read_sans(struct scep_csr *c)
 {
+	const STACK_OF(X509_ATTRIBUTE)	*attrs = c->p10->info->attrs;
 	STACK_OF(X509_EXTENSION)	*exts = NULL;	/* get1 */
 	int				 i, crit = -1, r = SCEP_OK;
 
-	/* The attribute at most once (X509_REQ_get_extensions takes the
-	 * first and ignores the rest). */
-	if ((i = X509_REQ_get_attr_by_NID(c->req, NID_ext_req, -1)) >= 0 &&
-	    X509_REQ_get_attr_by_NID(c->req, NID_ext_req, i) >= 0)
+	/* The attribute at most once (req_extensions takes the first and
+	 * ignores the rest). */
+	if ((i = X509at_get_attr_by_NID(attrs, NID_ext_req, -1)) >= 0 &&
+	    X509at_get_attr_by_NID(attrs, NID_ext_req, i) >= 0)
 		return SCEP_E_MALFORMED;
-	/* An empty stack when absent; NULL when it does not decode. */
-	if ((exts = X509_REQ_get_extensions(c->req)) == NULL)
+	if ((exts = req_extensions(attrs)) == NULL)
 		return SCEP_E_MALFORMED;
 	c->sans = X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL);
 	if (c->sans == NULL) {
@@ -157,38 +253,37 @@ static int
 csr_decode(const uint8_t *der, size_t len, int pop, struct scep_csr **out)
 {
 	struct scep_csr		*c = NULL;
-	const unsigned char	*p = der;
+	struct scep_p10		*p;		/* get0: c->p10 */
 	int			 r;
 
 	*out = NULL;
-	if ((r = scep_der_precheck(der, len, SCEP_MAX_INNER_DER)) != SCEP_OK)
-		return r;
 	if ((c = OPENSSL_zalloc(sizeof(*c))) == NULL)
 		return SCEP_E_NOMEM;
 	c->key_type = EVP_PKEY_NONE;
 	c->ec_nid = NID_undef;
 
-	r = SCEP_E_MALFORMED;
-	if ((c->req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL)
+	if ((r = p10_parse(der, len, &c->p10)) != SCEP_OK)
 		goto out;
-	if (p != der + len) {
-		r = SCEP_E_TRAILING;
-		goto out;
-	}
-	if (X509_NAME_entry_count(X509_REQ_get_subject_name(c->req)) >
-	    SCEP_MAX_RDNS) {
+	p = c->p10;
+	c->subject = p->info->subject;
+	if (X509_NAME_entry_count(c->subject) > SCEP_MAX_RDNS) {
 		r = SCEP_E_TOOBIG;
 		goto out;
 	}
-	/* get0: the key belongs to req (X509_REQ_get0_pubkey). */
-	if ((c->pubkey = X509_REQ_get0_pubkey(c->req)) == NULL) {
-		r = SCEP_E_BADKEY;
+	/* The key, and the SPKI as sent for the certificate and the key
+	 * fingerprint: neither runs OpenSSL's key decoder for RSA and EC
+	 * P-256/P-384.  No key: BADKEY, as X509_REQ_get0_pubkey's NULL. */
+	r = SCEP_E_BADKEY;
+	if ((c->pubkey = scep_spki_pkey(p->info->spki)) == NULL ||
+	    (c->spki = scep_spki_bits(p->info->spki)) == NULL)
 		goto out;
-	}
 	if ((r = check_key(c)) != SCEP_OK)
 		goto out;
-	/* Proof of possession (spec 12.1): failure is badMessageCheck. */
-	if (pop && X509_REQ_verify(c->req, c->pubkey) != 1) {
+	/* Proof of possession (spec 12.1): failure is badMessageCheck.
+	 * What X509_REQ_verify does: the signature over the received
+	 * CertificationRequestInfo. */
+	if (pop && ASN1_item_verify_ex(ASN1_ITEM_rptr(P10_INFO), p->sigalg,
+	    p->sig, p->info, NULL, c->pubkey, NULL, NULL) != 1) {
 		r = SCEP_E_BADSIG;
 		goto out;
 	}
@@ -200,6 +295,7 @@ csr_decode(const uint8_t *der, size_t len, int pop, struct scep_csr **out)
 	c = NULL;
 	r = SCEP_OK;
  out:
+	ERR_clear_error();
 	scep_csr_free(c);
 	return r;
 }
@@ -216,53 +312,75 @@ scep_csr_decode_stored(const uint8_t *der, size_t len, struct scep_csr **out)
 	return csr_decode(der, len, 0, out);
 }
 
-int
-scep_csr_redact(const uint8_t *der, size_t len, uint8_t **out,
-    size_t *outlen)
+/*
+ * The encoding of p without any challengePassword attribute.  Works on a
+ * shallow copy (p stays as parsed); without a challenge the received
+ * CertificationRequestInfo is kept byte for byte, as i2d_X509_REQ did.
+ */
+static int
+p10_stored(const struct scep_p10 *p, uint8_t **out, size_t *outlen)
 {
-	const unsigned char	*p = der;
-	unsigned char		*buf = NULL, *q;
-	X509_REQ		*req = NULL;
-	X509_ATTRIBUTE		*at;
-	int			 i, n, r;
+	STACK_OF(X509_ATTRIBUTE)	*keep = NULL;	/* borrows */
+	X509_ATTRIBUTE			*at;		/* get0: p */
+	struct scep_p10			 cp = *p;
+	P10_INFO			 info = *p->info;
+	unsigned char			*buf = NULL;
+	int				 i, n, r = SCEP_E_NOMEM;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((r = scep_der_precheck(der, len, SCEP_MAX_INNER_DER)) != SCEP_OK)
-		return r;
-	if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL)
-		return SCEP_E_MALFORMED;
-	r = SCEP_E_TRAILING;
-	if (p != der + len)
-		goto out;
-	r = SCEP_E_NOMEM;
-	/* Every copy of the attribute goes, however many there are. */
-	while ((i = X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword,
-	    -1)) >= 0) {
-		if ((at = X509_REQ_delete_attr(req, i)) == NULL)
+	cp.info = &info;
+	if (X509at_get_attr_by_NID(info.attrs, NID_pkcs9_challengePassword,
+	    -1) >= 0) {
+		/* Every copy of the attribute goes, however many. */
+		if ((keep = sk_X509_ATTRIBUTE_new_null()) == NULL)
 			goto out;
-		X509_ATTRIBUTE_free(at);
+		for (i = 0; i < sk_X509_ATTRIBUTE_num(info.attrs); i++) {
+			at = sk_X509_ATTRIBUTE_value(info.attrs, i);
+			if (OBJ_obj2nid(X509_ATTRIBUTE_get0_object(at)) !=
+			    NID_pkcs9_challengePassword &&
+			    !sk_X509_ATTRIBUTE_push(keep, at))
+				goto out;
+		}
+		info.attrs = keep;
+		/* Encode the info anew instead of the received bytes. */
+		info.enc.modified = 1;
 	}
-	/* X509_REQ_delete_attr marks the signed part modified, so i2d
-	 * encodes it anew (without the attribute) instead of the bytes the
-	 * client sent. */
-	if ((n = i2d_X509_REQ(req, NULL)) <= 0) {
-		r = SCEP_E_MALFORMED;
-		goto out;
-	}
-	if ((buf = OPENSSL_malloc((size_t)n)) == NULL)
-		goto out;
-	q = buf;
-	if (i2d_X509_REQ(req, &q) != n) {
+	if ((n = ASN1_item_i2d((const ASN1_VALUE *)&cp, &buf,
+	    ASN1_ITEM_rptr(SCEP_P10))) <= 0) {
 		r = SCEP_E_MALFORMED;
 		goto out;
 	}
 	*out = buf;
 	*outlen = (size_t)n;
-	buf = NULL;
 	r = SCEP_OK;
  out:
-	OPENSSL_free(buf);
-	X509_REQ_free(req);
+	sk_X509_ATTRIBUTE_free(keep);
+	return r;
+}
+
+int
+scep_csr_stored(const struct scep_csr *c, uint8_t **out, size_t *outlen)
+{
+	*out = NULL;
+	*outlen = 0;
+	if (c == NULL || c->p10 == NULL)
+		return SCEP_E_INTERNAL;
+	return p10_stored(c->p10, out, outlen);
+}
+
+int
+scep_csr_redact(const uint8_t *der, size_t len, uint8_t **out,
+    size_t *outlen)
+{
+	struct scep_p10	*p = NULL;
+	int		 r;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((r = p10_parse(der, len, &p)) == SCEP_OK)
+		r = p10_stored(p, out, outlen);
+	ERR_clear_error();
+	p10_free(p);
 	return r;
 }

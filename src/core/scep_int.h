@@ -21,6 +21,24 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+/*
+ * SubjectPublicKeyInfo as an ASN1 template: algorithm and key bits, no
+ * key decoded (scep_spki.c).
+ */
+struct scep_spki {
+	X509_ALGOR		*alg;
+	ASN1_BIT_STRING		*key;
+};
+DECLARE_ASN1_ITEM(SCEP_SPKI)
+/* The key, RSA or EC P-256/P-384 by EVP_PKEY_fromdata (no decoder); NULL
+ * (no error) for anything else. */
+EVP_PKEY	*scep_spki_import(const struct scep_spki *);
+/* scep_spki_import, else d2i_PUBKEY of the same bytes; NULL: no key. */
+EVP_PKEY	*scep_spki_pkey(const struct scep_spki *);
+/* A new X509_PUBKEY holding algorithm and key bits only (no cached key),
+ * or NULL when the parameters are not absent, NULL or an OID. */
+X509_PUBKEY	*scep_spki_bits(const struct scep_spki *);
+
 /* The SCEP signed attributes (RFC 8894 3.2.1, spec 6.3). */
 enum scep_oid {
 	SCEP_OID_MESSAGETYPE,		/* 2.16.840.1.113733.1.9.2 */

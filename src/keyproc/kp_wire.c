@@ -706,8 +706,9 @@ kp_enc_issue(struct kp_buf *b, int64_t ca_id, const struct issue_tmpl *t)
 	buf_i2d_name(b, t->subject);
 	buf_i2d_gens(b, t->sans);
 	if (t->spki != NULL) {
-		/* get0; the cached key of the SPKI must be the template's. */
-		if (EVP_PKEY_eq(X509_PUBKEY_get0(t->spki), t->pubkey) != 1)
+		/* The SPKI must carry the template's key (a CSR's SPKI
+		 * caches none: scep_spki_eq imports its bits). */
+		if (scep_spki_eq(t->spki, t->pubkey) != 1)
 			return SCEP_E_INTERNAL;
 		buf_i2d_spki(b, t->spki);
 	} else

@@ -63,10 +63,10 @@ svc_issue_build(struct svc *s, const struct store_endpoint *ep,
 	t.kind = ep->type == EP_CLIENT_SCEP || ep->type == EP_CLIENT_INTUNE ?
 	    ISSUE_CLIENT : ISSUE_DEVICE;
 	t.server_auth = ep->profile.server_auth;
-	t.subject = X509_REQ_get_subject_name(csr->req);
+	t.subject = csr->subject;
 	t.sans = ep->profile.copy_sans ? csr->sans : NULL;
 	t.pubkey = csr->pubkey;
-	t.spki = X509_REQ_get_X509_PUBKEY(csr->req);	/* get0 */
+	t.spki = csr->spki;	/* borrowed */
 	t.legacy = ep->legacy;
 	t.not_before = now - ISSUE_BACKDATE;
 	t.not_after = now + (time_t)(ep->profile.term_days > 0 ?

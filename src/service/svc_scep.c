@@ -491,8 +491,8 @@ name_rules(struct op *o, int64_t account_id, const struct scep_csr *csr)
 	    account_id, &rules) != SCEP_OK)
 		return NULL;	/* no rules row: no constraints */
 	if (rules.cn_pattern[0] != '\0') {
-		n = X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(
-		    csr->req), NID_commonName, cn, sizeof(cn));
+		n = X509_NAME_get_text_by_NID(csr->subject,
+		    NID_commonName, cn, sizeof(cn));
 		if (n <= 0 || fnmatch(rules.cn_pattern, cn, 0) != 0)
 			return "subject CN does not match the account's pattern";
 	}
@@ -766,7 +766,7 @@ enroll(struct op *o, struct svc_result *res)
 		    res);
 		goto out;
 	}
-	if (scep_spki_fingerprint(X509_REQ_get_X509_PUBKEY(csr->req), fp) !=
+	if (scep_spki_fingerprint(csr->spki, fp) !=
 	    SCEP_OK) {
 		rc = SCEP_E_INTERNAL;
 		goto out;
@@ -845,7 +845,7 @@ enroll(struct op *o, struct svc_result *res)
 			    "outside the renewal window", res);
 			goto out;
 		}
-		if (X509_NAME_cmp(X509_REQ_get_subject_name(csr->req),
+		if (X509_NAME_cmp(csr->subject,
 		    X509_get_subject_name(o->msg->signer)) != 0) {
 			rc = fail(o, SCEP_FAIL_BADREQUEST,
 			    "renewal must keep the subject", res);
@@ -981,8 +981,8 @@ enroll(struct op *o, struct svc_result *res)
 	 * kept only as an HMAC (SECURITY.md).  The proof of possession was
 	 * checked above; the stored form is read with
 	 * scep_csr_decode_stored. */
-	if ((r = scep_csr_redact(inner, inner_len, &rq.csr_der,
-	    &rq.csr_len)) != SCEP_OK) {
+	if ((r = scep_csr_stored(csr, &rq.csr_der, &rq.csr_len)) !=
+	    SCEP_OK) {
 		rc = r;
 		goto out;
 	}

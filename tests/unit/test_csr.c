@@ -293,8 +293,7 @@ test_redact(void)
 	    r);
 	(void)scep_csr_decode(der, len, &o);
 	tap_ok(c != NULL && o != NULL && EVP_PKEY_eq(c->pubkey, o->pubkey) ==
-	    1 && X509_NAME_cmp(X509_REQ_get_subject_name(c->req),
-	    X509_REQ_get_subject_name(o->req)) == 0,
+	    1 && X509_NAME_cmp(c->subject, o->subject) == 0,
 	    "redact: same key and subject");
 	scep_csr_free(c);
 	scep_csr_free(o);
