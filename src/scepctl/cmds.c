@@ -364,6 +364,75 @@ static const struct opt audit_export_opts[] = {
 	OEND
 };
 
+/* ---- helpers of the command functions (cmds_azure.c uses them too) ---- */
+
+int
+ctl_args_init(struct ctl_args *a, int argc)
+{
+	a->n = 0;
+	a->v[0] = NULL;
+	if (argc > CTL_MAX_ARGS) {
+		fprintf(stderr, "scepctl: too many arguments\n");
+		return EX_USAGE;
+	}
+	return EX_OK;
+}
+
+void
+ctl_args_add(struct ctl_args *a, char *arg)
+{
+	if (a->n < CTL_MAX_ARGS + CTL_EXTRA_ARGS) {
+		a->v[a->n++] = arg;
+		a->v[a->n] = NULL;
+	}
+}
+
+int
+ctl_read_line(FILE *f, char *buf, size_t bufsz)
+{
+	size_t len;
+
+	if (fgets(buf, (int)bufsz, f) == NULL) {
+		buf[0] = '\0';
+		return -1;
+	}
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	return 0;
+}
+
+int
+ctl_run_verdict(struct ctx *c, const struct cmd *cmd, int argc, char **argv,
+    void (*show)(const json_t *))
+{
+	json_t *local = json_object(), *j = NULL;
+	struct resp r;
+	int ex;
+
+	memset(&r, 0, sizeof(r));
+	if (local == NULL)
+		return EX_SERVER;
+	ex = ctl_run_keep(c, cmd, argc, argv, local, &r);
+	if (ex != EX_OK || r.status <= 0)
+		goto out;
+	if ((j = json_loads(r.body, 0, NULL)) == NULL) {
+		ex = EX_SERVER;
+		goto out;
+	}
+	if (c->json)
+		ex = ctl_print(c, cmd, &r);
+	else
+		show(j);
+	if (!json_is_true(json_object_get(j, "ok")))
+		ex = EX_INVALID;
+ out:
+	json_decref(j);
+	resp_clear(&r);
+	json_decref(local);
+	return ex;
+}
+
 /* ---- functions ---- */
 
 /* Write the answer of a download to --out or standard output. */
@@ -390,65 +459,45 @@ fn_download(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 static int
 fn_export(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
-	char *nargv[CTL_MAX_ARGS + 8];
+	struct ctl_args a;
 	char limit[] = "--limit=10000", csv[] = "--format=csv";
-	int i, n = 0, hasfmt = 0, haslimit = 0;
+	int i, hasfmt = 0, haslimit = 0;
 
-	if (argc > CTL_MAX_ARGS) {
-		fprintf(stderr, "scepctl: too many arguments\n");
+	if (ctl_args_init(&a, argc) != EX_OK)
 		return EX_USAGE;
-	}
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "--format", 8) == 0)
 			hasfmt = 1;
 		if (strncmp(argv[i], "--limit", 7) == 0)
 			haslimit = 1;
-		nargv[n++] = argv[i];
+		ctl_args_add(&a, argv[i]);
 	}
 	if (!hasfmt)
-		nargv[n++] = csv;
+		ctl_args_add(&a, csv);
 	if (!haslimit)
-		nargv[n++] = limit;
-	nargv[n] = NULL;
-	return fn_download(c, cmd, n, nargv);
+		ctl_args_add(&a, limit);
+	return fn_download(c, cmd, a.n, a.v);
+}
+
+static void
+show_verify(const json_t *j)
+{
+	if (json_is_true(json_object_get(j, "ok")))
+		printf("audit chain OK: %lld records\n", (long long)
+		    json_integer_value(json_object_get(j, "count")));
+	else
+		printf("audit chain BROKEN at record %lld (of %lld): "
+		    "a record was altered, inserted or deleted\n",
+		    (long long)json_integer_value(json_object_get(j,
+		    "bad_id")), (long long)json_integer_value(
+		    json_object_get(j, "count")));
 }
 
 /* audit verify: exit 4 when the chain is broken. */
 static int
 fn_verify(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
-	json_t *local = json_object(), *j = NULL;
-	struct resp r;
-	int ex;
-
-	memset(&r, 0, sizeof(r));
-	if (local == NULL)
-		return EX_SERVER;
-	ex = ctl_run_keep(c, cmd, argc, argv, local, &r);
-	if (ex == EX_OK && r.status > 0) {
-		if ((j = json_loads(r.body, 0, NULL)) == NULL) {
-			ex = EX_SERVER;
-			goto out;
-		}
-		if (c->json)
-			ex = ctl_print(c, cmd, &r);
-		else if (json_is_true(json_object_get(j, "ok")))
-			printf("audit chain OK: %lld records\n", (long long)
-			    json_integer_value(json_object_get(j, "count")));
-		else
-			printf("audit chain BROKEN at record %lld (of %lld): "
-			    "a record was altered, inserted or deleted\n",
-			    (long long)json_integer_value(json_object_get(j,
-			    "bad_id")), (long long)json_integer_value(
-			    json_object_get(j, "count")));
-		if (!json_is_true(json_object_get(j, "ok")))
-			ex = EX_INVALID;
-	}
- out:
-	json_decref(j);
-	resp_clear(&r);
-	json_decref(local);
-	return ex;
+	return ctl_run_verdict(c, cmd, argc, argv, show_verify);
 }
 
 /* admin password: from --password or one line of standard input. */
@@ -460,34 +509,29 @@ fn_password(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 		OEND
 	};
 	struct cmd real = *cmd;
-	char line[512], *nargv[CTL_MAX_ARGS + 4];
+	struct ctl_args a;
+	char line[512];
 	char flag[] = "--password";
-	int i, n = 0, have = 0, ex;
-	size_t len;
+	int i, have = 0, ex;
 
-	if (argc > CTL_MAX_ARGS)
+	if (ctl_args_init(&a, argc) != EX_OK)
 		return EX_USAGE;
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "--password", 10) == 0)
 			have = 1;
-		nargv[n++] = argv[i];
+		ctl_args_add(&a, argv[i]);
 	}
 	if (!have) {
-		if (fgets(line, sizeof(line), stdin) == NULL) {
+		if (ctl_read_line(stdin, line, sizeof(line)) != 0) {
 			fprintf(stderr, "scepctl: no password on standard "
 			    "input\n");
 			return EX_USAGE;
 		}
-		len = strlen(line);
-		while (len > 0 && (line[len - 1] == '\n' ||
-		    line[len - 1] == '\r'))
-			line[--len] = '\0';
-		nargv[n++] = flag;
-		nargv[n++] = line;
+		ctl_args_add(&a, flag);
+		ctl_args_add(&a, line);
 	}
-	nargv[n] = NULL;
 	real.opts = body_opt;
-	ex = ctl_generic(c, &real, n, nargv);
+	ex = ctl_generic(c, &real, a.n, a.v);
 	memset(line, 0, sizeof(line));
 	if (ex == EX_OK && !c->json)
 		printf("password changed\n");
@@ -499,13 +543,13 @@ static int
 fn_with_flag(struct ctx *c, const struct cmd *cmd, int argc, char **argv,
     const char *flag)
 {
-	char *nargv[CTL_MAX_ARGS + 2];
+	struct ctl_args a;
 	char fl[32];
 	const struct cmd *upd = NULL;
 	size_t k;
-	int i, n = 0;
+	int i;
 
-	if (argc > CTL_MAX_ARGS)
+	if (ctl_args_init(&a, argc) != EX_OK)
 		return EX_USAGE;
 	for (k = 0; k < ctl_ncmds; k++)
 		if (strcmp(ctl_cmds[k].noun, cmd->noun) == 0 &&
@@ -514,11 +558,10 @@ fn_with_flag(struct ctx *c, const struct cmd *cmd, int argc, char **argv,
 	if (upd == NULL)
 		return EX_USAGE;
 	for (i = 0; i < argc; i++)
-		nargv[n++] = argv[i];
+		ctl_args_add(&a, argv[i]);
 	snprintf(fl, sizeof(fl), "%s", flag);
-	nargv[n++] = fl;
-	nargv[n] = NULL;
-	return ctl_generic(c, upd, n, nargv);
+	ctl_args_add(&a, fl);
+	return ctl_generic(c, upd, a.n, a.v);
 }
 
 static int
@@ -628,13 +671,13 @@ const struct cmd ctl_cmds[] = {
 	{ "azure", "show", "GET", V1 "/azure-accounts/{1}", P_ID, "ID",
 	    no_opts, NULL, NULL, "one Azure account (never its secrets)" },
 	{ "azure", "create", "POST", V1 "/azure-accounts", P_NONE, NULL,
-	    ctl_azure_create_opts, NULL, ctl_fn_azure_create,
+	    ctl_azure_create_opts, NULL, ctl_fn_azure_write,
 	    "create; the client secret is read from --secret-file or stdin" },
 	{ "azure", "update", "PATCH", V1 "/azure-accounts/{1}", P_ID, "ID",
-	    ctl_azure_create_opts, NULL, ctl_fn_azure_update,
+	    ctl_azure_create_opts, NULL, ctl_fn_azure_write,
 	    "change an Azure account" },
 	{ "azure", "rotate-secret", "POST", V1 "/azure-accounts/{1}/secret",
-	    P_ID, "ID", ctl_azure_rotate_opts, NULL, ctl_fn_azure_rotate,
+	    P_ID, "ID", ctl_azure_rotate_opts, NULL, ctl_fn_azure_write,
 	    "new client secret, used at once (stdin or --secret-file)" },
 	{ "azure", "test", "POST", V1 "/azure-accounts/{1}/test", P_ID, "ID",
 	    no_opts, NULL, ctl_fn_azure_test,

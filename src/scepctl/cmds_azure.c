@@ -86,20 +86,15 @@ static int
 read_secret(const char *path, const char *what, char *buf, size_t bufsz)
 {
 	FILE *f = stdin;
-	size_t len;
 
 	if (strcmp(path, "-") != 0 && (f = fopen(path, "r")) == NULL) {
 		fprintf(stderr, "scepctl: cannot read %s from %s\n", what,
 		    path);
 		return EX_USAGE;
 	}
-	if (fgets(buf, (int)bufsz, f) == NULL)
-		buf[0] = '\0';
+	(void)ctl_read_line(f, buf, bufsz);
 	if (f != stdin)
 		fclose(f);
-	len = strlen(buf);
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
 	return EX_OK;
 }
 
@@ -121,22 +116,22 @@ opt_value(int argc, char **argv, int *i, const char *name)
 
 /*
  * create / update / rotate-secret: replace --secret-file and
- * --proxy-password-file by the secrets they name, then the request.
- * "need": 1 = the client secret is required (standard input when no
- * file is named).
+ * --proxy-password-file by the secrets they name, then the request.  The
+ * client secret is required (standard input when no file is named) except
+ * for update.
  */
-static int
-with_secrets(struct ctx *c, const struct cmd *cmd, int argc, char **argv,
-    int need)
+int
+ctl_fn_azure_write(struct ctx *c, const struct cmd *cmd, int argc,
+    char **argv)
 {
 	struct cmd real = *cmd;
-	char *nargv[CTL_MAX_ARGS + 6];
+	struct ctl_args args;
 	char secret[SECRET_MAX], pp[SECRET_MAX];
 	char fs[] = "--client-secret", fp[] = "--proxy-password";
 	const char *sfile = NULL, *pfile = NULL, *v;
-	int i, n = 0, ex = EX_OK;
+	int i, ex = EX_OK, need = strcmp(cmd->verb, "update") != 0;
 
-	if (argc > CTL_MAX_ARGS)
+	if (ctl_args_init(&args, argc) != EX_OK)
 		return EX_USAGE;
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -161,7 +156,7 @@ with_secrets(struct ctx *c, const struct cmd *cmd, int argc, char **argv,
 		    "proxy-password-file")) != NULL)
 			pfile = v;
 		else
-			nargv[n++] = argv[i];
+			ctl_args_add(&args, argv[i]);
 	}
 	if (sfile == NULL && need)
 		sfile = "-";
@@ -171,6 +166,7 @@ with_secrets(struct ctx *c, const struct cmd *cmd, int argc, char **argv,
 		    "standard input\n");
 		return EX_USAGE;
 	}
+	secret[0] = pp[0] = '\0';
 	if (sfile != NULL) {
 		if ((ex = read_secret(sfile, "the client secret", secret,
 		    sizeof(secret))) != EX_OK)
@@ -182,19 +178,18 @@ with_secrets(struct ctx *c, const struct cmd *cmd, int argc, char **argv,
 			ex = EX_USAGE;
 			goto out;
 		}
-		nargv[n++] = fs;
-		nargv[n++] = secret;
+		ctl_args_add(&args, fs);
+		ctl_args_add(&args, secret);
 	}
 	if (pfile != NULL) {
 		if ((ex = read_secret(pfile, "the proxy password", pp,
 		    sizeof(pp))) != EX_OK)
 			goto out;
-		nargv[n++] = fp;
-		nargv[n++] = pp;
+		ctl_args_add(&args, fp);
+		ctl_args_add(&args, pp);
 	}
-	nargv[n] = NULL;
 	real.opts = real_opts;
-	ex = ctl_generic(c, &real, n, nargv);
+	ex = ctl_generic(c, &real, args.n, args.v);
 	if (ex == EX_OK && strcmp(cmd->verb, "rotate-secret") == 0 &&
 	    !c->json)
 		printf("client secret replaced; cached tokens dropped\n");
@@ -204,25 +199,24 @@ with_secrets(struct ctx *c, const struct cmd *cmd, int argc, char **argv,
 	return ex;
 }
 
-int
-ctl_fn_azure_create(struct ctx *c, const struct cmd *cmd, int argc,
-    char **argv)
+static void
+show_test(const json_t *j)
 {
-	return with_secrets(c, cmd, argc, argv, 1);
-}
+	const json_t *st;
+	size_t i;
 
-int
-ctl_fn_azure_update(struct ctx *c, const struct cmd *cmd, int argc,
-    char **argv)
-{
-	return with_secrets(c, cmd, argc, argv, 0);
-}
+	json_array_foreach(json_object_get(j, "steps"), i, st) {
+		const char *aad = json_string_value(
+		    json_object_get(st, "aadsts"));
 
-int
-ctl_fn_azure_rotate(struct ctx *c, const struct cmd *cmd, int argc,
-    char **argv)
-{
-	return with_secrets(c, cmd, argc, argv, 1);
+		printf("%-13s %-4s %s%s%s\n", json_string_value(
+		    json_object_get(st, "step")),
+		    json_is_true(json_object_get(st, "ok")) ? "ok" :
+		    "FAIL", json_string_value(json_object_get(st,
+		    "message")), aad != NULL && aad[0] ? " " : "",
+		    aad != NULL ? aad : "");
+	}
+	printf("%s\n", json_string_value(json_object_get(j, "summary")));
 }
 
 /* Test connection: each step on a line; exit 4 when a step failed. */
@@ -230,43 +224,5 @@ int
 ctl_fn_azure_test(struct ctx *c, const struct cmd *cmd, int argc,
     char **argv)
 {
-	json_t *local = json_object(), *j = NULL, *st;
-	struct resp r;
-	size_t i;
-	int ex;
-
-	memset(&r, 0, sizeof(r));
-	if (local == NULL)
-		return EX_SERVER;
-	ex = ctl_run_keep(c, cmd, argc, argv, local, &r);
-	if (ex != EX_OK || r.status <= 0)
-		goto out;
-	if ((j = json_loads(r.body, 0, NULL)) == NULL) {
-		ex = EX_SERVER;
-		goto out;
-	}
-	if (c->json)
-		ex = ctl_print(c, cmd, &r);
-	else {
-		json_array_foreach(json_object_get(j, "steps"), i, st) {
-			const char *aad = json_string_value(
-			    json_object_get(st, "aadsts"));
-
-			printf("%-13s %-4s %s%s%s\n", json_string_value(
-			    json_object_get(st, "step")),
-			    json_is_true(json_object_get(st, "ok")) ? "ok" :
-			    "FAIL", json_string_value(json_object_get(st,
-			    "message")), aad != NULL && aad[0] ? " " : "",
-			    aad != NULL ? aad : "");
-		}
-		printf("%s\n", json_string_value(json_object_get(j,
-		    "summary")));
-	}
-	if (!json_is_true(json_object_get(j, "ok")))
-		ex = EX_INVALID;
- out:
-	json_decref(j);
-	resp_clear(&r);
-	json_decref(local);
-	return ex;
+	return ctl_run_verdict(c, cmd, argc, argv, show_test);
 }

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -140,13 +141,35 @@ int	ctl_write_out(const struct resp *, const char *path);
 extern const struct col	ctl_azure_cols[];
 extern const struct opt	ctl_azure_create_opts[];
 extern const struct opt	ctl_azure_rotate_opts[];
-int	ctl_fn_azure_create(struct ctx *, const struct cmd *, int, char **);
-int	ctl_fn_azure_update(struct ctx *, const struct cmd *, int, char **);
-int	ctl_fn_azure_rotate(struct ctx *, const struct cmd *, int, char **);
+/* create, update, rotate-secret: the secrets read from files or stdin. */
+int	ctl_fn_azure_write(struct ctx *, const struct cmd *, int, char **);
 int	ctl_fn_azure_test(struct ctx *, const struct cmd *, int, char **);
 
 /* cmds.c */
 extern const struct cmd	ctl_cmds[];
 extern const size_t	ctl_ncmds;
+
+/*
+ * The argument vector a command function hands on to ctl_generic: its own
+ * argv (at most CTL_MAX_ARGS) plus up to CTL_EXTRA_ARGS arguments it adds;
+ * v stays NULL-terminated.
+ */
+#define CTL_EXTRA_ARGS		8
+struct ctl_args {
+	char	*v[CTL_MAX_ARGS + CTL_EXTRA_ARGS + 1];
+	int	 n;
+};
+/* Empty; EX_USAGE ("too many arguments") when argc is more than we take. */
+int	ctl_args_init(struct ctl_args *, int argc);
+void	ctl_args_add(struct ctl_args *, char *);
+/* One line of f into buf without its line end; -1 (buf "") at EOF. */
+int	ctl_read_line(FILE *f, char *buf, size_t bufsz);
+/*
+ * Run a command whose answer is a JSON object with "ok": --json prints it,
+ * else show() prints it for people; EX_INVALID (exit 4) unless "ok" is
+ * true.
+ */
+int	ctl_run_verdict(struct ctx *, const struct cmd *, int argc,
+	    char **argv, void (*show)(const json_t *));
 
 #endif /* !SCEPCTL_H */
