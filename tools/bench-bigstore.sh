@@ -37,7 +37,7 @@
 # stopped by pid and its files removed at exit.
 set -u
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 ROWS=${BENCH_BIGSTORE_ROWS:-1000000}
 DUR=${BENCH_BIGSTORE_DURATION:-10}
@@ -45,92 +45,39 @@ CONC=${BENCH_BIGSTORE_CONCURRENCY:-32}
 SCEPD=$BUILD/src/scepd/scepd
 SCEPBENCH=$BUILD/src/bench/scepbench
 SEED=$BUILD/src/bench/scepbench-seed
-JSON=""
-if [ "${1:-}" = "--json" ] && [ -n "${2:-}" ]; then
-	JSON=$2
-elif [ $# -gt 0 ]; then
-	echo "usage: tools/bench-bigstore.sh [--json FILE]" >&2
-	exit 2
-fi
-
-say() { printf 'bench-bigstore: %s\n' "$*" >&2; }
-
-for p in "$SCEPD" "$SCEPBENCH" "$SEED"; do
-	[ -x "$p" ] || { say "$p is not built"; exit 1; }
-done
+BENCH_NAME=bench-bigstore
+. tools/bench-lib.sh
+bench_json_arg "$@"
+need "$SCEPD" "$SCEPBENCH" "$SEED"
 command -v sqlite3 > /dev/null 2>&1 || { say "sqlite3 is not installed"; exit 1; }
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/scepd-bigstore.XXXXXX") || exit 1
+bench_workdir bigstore
 R=$WORK/results
 mkdir -p "$R"
-PID=""
 status=0
-
-stop() {
-	if [ -n "$PID" ]; then
-		kill "$PID" 2> /dev/null
-		wait "$PID" 2> /dev/null
-		PID=""
-	fi
-}
-cleanup() {
-	stop
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_http() {
-	i=0
-	while [ $i -lt 300 ]; do
-		curl -fs -o /dev/null --max-time 2 "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-jget() {
-	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
-}
 
 # deploy NAME: a fresh deployment in $WORK/NAME (init output NAME.init).
 deploy() {
 	port=$(free_port)
-	"$SCEPD" init --data-dir "$WORK/$1" --json --ca-key rsa2048 \
-	    --url "http://127.0.0.1:$port" --listen "127.0.0.1:$port" \
-	    > "$WORK/$1.init" 2> "$WORK/$1.err" ||
-	    { say "scepd init failed: $(tail -1 "$WORK/$1.err")"; return 1; }
-	echo "$port" > "$WORK/$1.port"
+	scepd_init "$1" "$port" --ca-key rsa2048 &&
+	    echo "$port" > "$WORK/$1.port"
 }
 
 # run NAME TAG: serve deployment NAME, one scepbench run into TAG.json.
 run() {
 	port=$(cat "$WORK/$1.port")
 	url=$(jget "$WORK/$1.init" scep_url)
-	"$SCEPD" serve --data-dir "$WORK/$1" --listen "127.0.0.1:$port" \
-	    > "$WORK/$2.log" 2>&1 &
-	PID=$!
-	if ! wait_http "http://127.0.0.1:$port/healthz"; then
-		say "$1: scepd did not start"
-		stop
-		return 1
-	fi
-	# Keys once, outside any timed run.
-	[ -s "$WORK/keys.pem" ] || "$SCEPBENCH" --key-cache "$WORK/keys.pem" \
-	    --url "$url" --challenge "$(jget "$WORK/$1.init" challenge)" \
-	    --ca "$(jget "$WORK/$1.init" ca_cert)" --count 64 \
-	    --concurrency 4 --keys 64 > /dev/null 2>&1
+	ch=$(jget "$WORK/$1.init" challenge)
+	ca=$(jget "$WORK/$1.init" ca_cert)
+	scepd_serve "$1" "$port" || { stop_all; return 1; }
+	[ -s "$WORK/keys.pem" ] || warm_keys "$url" "$ch" "$ca"
 	say "$2: $CONC clients, ${DUR}s"
 	"$SCEPBENCH" --json --key-cache "$WORK/keys.pem" --url "$url" \
-	    --challenge "$(jget "$WORK/$1.init" challenge)" \
-	    --ca "$(jget "$WORK/$1.init" ca_cert)" --concurrency "$CONC" \
+	    --challenge "$ch" --ca "$ca" --concurrency "$CONC" \
 	    --duration "$DUR" --prebuild $((DUR * 1500)) \
 	    > "$R/$2.json" 2> "$R/$2.err"
 	rc=$?
-	stop
+	stop_all
 	return $rc
 }
 
@@ -183,24 +130,14 @@ EOF
 sqlite3 "$WORK/big/scepd.db" < "$WORK/plan.sql" > "$R/plan.txt" 2>&1 ||
     status=1
 
-python3 - "$R" "$ROWS" "$SEED_S" "$DB_MB" "$DUR" "$CONC" "$JSON" <<'EOF' || status=1
+PYTHONPATH=tools python3 - "$R" "$ROWS" "$SEED_S" "$DB_MB" "$DUR" "$CONC" "$JSON" <<'EOF' || status=1
 import json, os, re, sys
+from bench_results import load, pick
 
 R, ROWS, SEED_S, DB_MB, DUR, CONC, OUT = sys.argv[1:8]
 
-def load(name):
-    try:
-        with open(os.path.join(R, name + ".json")) as f:
-            return json.loads(f.read().strip().splitlines()[-1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-def pick(j):
-    return {k: j[k] for k in ("ok", "failures", "duplicates", "throughput",
-                              "p50_ms", "p99_ms")}
-
 def best(prefix):
-    runs = [load("%s-%d" % (prefix, i)) for i in (1, 2)]
+    runs = [load(R, "%s-%d" % (prefix, i)) for i in (1, 2)]
     runs = [pick(j) for j in runs if j]
     return max(runs, key=lambda r: r["throughput"]) if runs else None
 

@@ -25,9 +25,9 @@ REQS=${CONNS_REQUESTS:-1000000}
 OUT=${1:-}
 SCEPD=$BUILD/src/scepd/scepd
 
-say() { printf 'bench-conns: %s\n' "$*" >&2; }
-
-[ -x "$SCEPD" ] || { say "$SCEPD is not built"; exit 1; }
+BENCH_NAME=bench-conns
+. tools/bench-lib.sh
+need "$SCEPD"
 command -v wrk >/dev/null || { say "wrk is not installed"; exit 1; }
 # Both ends in this shell: N client sockets here, N + a few in scepd.
 want=$((N * 2 + 1024))
@@ -37,35 +37,15 @@ if [ "$(ulimit -n)" -lt $((N + 256)) ]; then
 	exit 1
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/scepd-conns.XXXXXX")
-PID=""
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$SCEPD" init --data-dir "$WORK/d" --json --endpoint bench \
-    --url "http://127.0.0.1:$PORT" --listen "127.0.0.1:$PORT" \
-    > "$WORK/init.json" 2> "$WORK/init.err" ||
-    { cat "$WORK/init.err" >&2; exit 1; }
+bench_workdir conns
+PORT=$(free_port)
+scepd_init d "$PORT" --endpoint bench || exit 1
 # The idle timeout must outlast the measurement; the limit must leave
 # room for the probe and wrk beside the N idle connections.
-"$SCEPD" serve --data-dir "$WORK/d" --listen "127.0.0.1:$PORT" \
-    --connection-limit $((N + 100)) --log-level warn \
-    ${CONNS_MEMORY:+--connection-memory "$CONNS_MEMORY"} \
-    > "$WORK/scepd.log" 2>&1 &
-PID=$!
+scepd_serve d "$PORT" --connection-limit $((N + 100)) --log-level warn \
+    ${CONNS_MEMORY:+--connection-memory "$CONNS_MEMORY"} || exit 1
+PID=$LAST_PID
 URL="http://127.0.0.1:$PORT/scep/bench?operation=GetCACaps"
-for _ in $(seq 100); do
-	curl -fs -o /dev/null "$URL" && break
-	sleep 0.1
-done
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status"; }
 

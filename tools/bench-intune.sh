@@ -35,35 +35,20 @@ SCEPBENCH=$BUILD/src/bench/scepbench
 SEED=$BUILD/tests/intune/seed_azure
 SECRET=bench-standin-secret
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/scepd-bench-intune.XXXXXX")
-SERVER_PID=""
-STANDIN_PID=""
-say() { printf 'bench-intune: %s\n' "$*" >&2; }
-# shellcheck disable=SC2317  # called through the trap
-cleanup() {
-	for p in $SERVER_PID $STANDIN_PID; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-for f in "$SCEPD" "$SCEPBENCH" "$SEED"; do
-	[ -x "$f" ] || { say "$f is not built (ninja -C $BUILD)"; exit 1; }
-done
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BENCH_NAME=bench-intune
+. tools/bench-lib.sh
+need "$SCEPD" "$SCEPBENCH" "$SEED"
+bench_workdir bench-intune
+port=$(free_port)
 BASE="http://127.0.0.1:$port"
-"$SCEPD" init --data-dir "$WORK/data" --json --url "$BASE" \
-    > "$WORK/init.json" 2> "$WORK/init.err" || { cat "$WORK/init.err" >&2; exit 1; }
-jget() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
-CHALLENGE=$(jget "$WORK/init.json" challenge)
-CA=$(jget "$WORK/init.json" ca_cert)
+scepd_init data "$port" || exit 1
+CHALLENGE=$(jget "$WORK/data.init" challenge)
+CA=$(jget "$WORK/data.init" ca_cert)
 
 python3 tests/intune/standin.py --dir "$WORK/standin" \
     --client-secret "$SECRET" --expires-in 3600 --exit-with-parent \
     > "$WORK/standin.log" 2>&1 &
-STANDIN_PID=$!
+track $!
 i=0
 while [ ! -s "$WORK/standin/standin.json" ] && [ $i -lt 300 ]; do
 	sleep 0.1
@@ -76,15 +61,8 @@ SI_CA=$(jget "$WORK/standin/standin.json" ca)
     "intune:device-intune:0:1:0:365" > "$WORK/seed.out" 2>&1 ||
     { cat "$WORK/seed.out" >&2; exit 1; }
 
-"$SCEPD" serve --data-dir "$WORK/data" --listen "127.0.0.1:$port" \
-    > "$WORK/scepd.log" 2>&1 &
-SERVER_PID=$!
-i=0
-until curl -fs -o /dev/null "$BASE/healthz"; do
-	sleep 0.1
-	i=$((i + 1))
-	[ $i -lt 200 ] || { say "scepd did not start"; tail "$WORK/scepd.log" >&2; exit 1; }
-done
+scepd_serve data "$port" || exit 1
+LOG=$LAST_LOG
 
 ICHAL="STANDIN-SLOW-$DELAY/SN:SLOW-$DELAY/bench"
 bench() {	# bench NAME ARGS...: scepbench --json into WORK/NAME.json
@@ -105,12 +83,12 @@ bench unloaded --url "$BASE/scep/device" --challenge "$CHALLENGE" \
 say "plain endpoint while $COUNT Intune enrollments wait ${DELAY} ms twice"
 # The plain run first; the Intune load starts once its requests flow
 # (scepd logs each one), so the Intune load falls inside the measurement.
-seen=$(grep -c 'endpoint=device bytes=' "$WORK/scepd.log" || true)
+seen=$(grep -c 'endpoint=device bytes=' "$LOG" || true)
 bench loaded --url "$BASE/scep/device" --challenge "$CHALLENGE" \
     --concurrency "$PC" --duration "$DUR" --prebuild "$PRE" --keys 64 &
 ppid=$!
 i=0
-while [ "$(grep -c 'endpoint=device bytes=' "$WORK/scepd.log" || true)" -le \
+while [ "$(grep -c 'endpoint=device bytes=' "$LOG" || true)" -le \
     "$seen" ] && [ $i -lt 300 ]; do
 	sleep 0.1
 	i=$((i + 1))

@@ -32,102 +32,46 @@
 # cluster, temporary files) is stopped and removed at exit, by pid.
 set -u
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 DUR=${BENCH_PG_DURATION:-10}
 CONC=${BENCH_PG_CONCURRENCY:-32}
 SCEPD=$BUILD/src/scepd/scepd
 SCEPBENCH=$BUILD/src/bench/scepbench
 TOOL=tools/pg-cluster.sh
-JSON=""
-if [ "${1:-}" = "--json" ] && [ -n "${2:-}" ]; then
-	JSON=$2
-elif [ $# -gt 0 ]; then
-	echo "usage: tools/bench-pg.sh [--json FILE]" >&2
-	exit 2
-fi
+BENCH_NAME=bench-pg
+. tools/bench-lib.sh
+bench_json_arg "$@"
+need "$SCEPD" "$SCEPBENCH"
 
-say() { printf 'bench-pg: %s\n' "$*" >&2; }
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/scepd-benchpg.XXXXXX") || exit 1
+bench_workdir benchpg
 R=$WORK/results
 mkdir -p "$R"
-PIDS=""
 CLUSTER=""
 status=0
 
-stop_all() {
-	for p in $PIDS; do
-		kill "$p" 2> /dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2> /dev/null
-	done
-	PIDS=""
-}
-cleanup() {
-	stop_all
-	[ -n "$CLUSTER" ] && "$TOOL" destroy "$CLUSTER" > /dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_http() {
-	i=0
-	while [ $i -lt 150 ]; do
-		curl -fs -o /dev/null --max-time 2 "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-jget() {
-	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+# shellcheck disable=SC2317  # called through the trap
+bench_at_exit() {
+	[ -z "$CLUSTER" ] || "$TOOL" destroy "$CLUSTER" > /dev/null 2>&1
 }
 
-if [ ! -x "$SCEPD" ] || [ ! -x "$SCEPBENCH" ]; then
-	say "$SCEPD or $SCEPBENCH is not built"
-	exit 1
-fi
-
-# serve NAME DIR PORT [options]: a node in the background.
-serve() {
-	_n=$1
-	_d=$2
-	_p=$3
-	shift 3
-	"$SCEPD" serve --data-dir "$_d" --listen "127.0.0.1:$_p" \
-	    --url "http://127.0.0.1:$_p" "$@" \
-	    > "$WORK/$_n.log" 2>&1 &
-	PIDS="$PIDS $!"
-	LAST_PID=$!
-	wait_http "http://127.0.0.1:$_p/healthz"
-}
-
-# A second node with its own copy of DIR seen at DIR's path (key files
-# are named by absolute path in the shared store): a mount namespace as
-# root, else the same directory.
+# serve_copy NAME PORT: a second node on deployment NAME with its own copy
+# of $WORK/NAME seen at that path (key files are named by absolute path in
+# the shared store): a mount namespace as root, else the same directory.
 serve_copy() {
-	_n=$1
-	_d=$2
-	_p=$3
-	shift 3
+	_d=$WORK/$1
 	if [ "$(id -u)" = 0 ] && unshare -m --propagation private true \
 	    2> /dev/null; then
 		cp -a "$_d" "$_d.copy"
 		unshare -m --propagation private sh -c \
 		    'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh \
 		    "$_d.copy" "$_d" "$SCEPD" serve --data-dir "$_d" \
-		    --listen "127.0.0.1:$_p" --url "http://127.0.0.1:$_p" \
-		    "$@" > "$WORK/$_n.log" 2>&1 &
-		PIDS="$PIDS $!"
-		wait_http "http://127.0.0.1:$_p/healthz"
+		    --listen "127.0.0.1:$2" --url "http://127.0.0.1:$2" \
+		    > "$WORK/$1-copy.log" 2>&1 &
+		track $!
+		wait_http "http://127.0.0.1:$2/healthz" 300
 	else
-		serve "$_n" "$_d" "$_p" "$@"
+		scepd_serve "$1" "$2" --url "http://127.0.0.1:$2"
 	fi
 }
 
@@ -144,25 +88,15 @@ deploy() {
 	_n=$1
 	shift
 	PORT=$(free_port)
-	"$SCEPD" init --data-dir "$WORK/$_n" --json --ca-key rsa2048 \
-	    --url "http://127.0.0.1:$PORT" --listen "127.0.0.1:$PORT" \
-	    "$@" > "$WORK/$_n.init" 2> "$WORK/$_n.err" ||
-	    { say "scepd init failed: $(tail -1 "$WORK/$_n.err")"; return 1; }
+	scepd_init "$_n" "$PORT" --ca-key rsa2048 "$@" || return 1
 	URL=$(jget "$WORK/$_n.init" scep_url)
 	CH=$(jget "$WORK/$_n.init" challenge)
 	CA=$(jget "$WORK/$_n.init" ca_cert)
 }
 
-# Warm the key cache once, outside any timed run.
-warm() {
-	"$SCEPBENCH" --key-cache "$WORK/keys.pem" --url "$1" \
-	    --challenge "$CH" --ca "$CA" --count 64 --concurrency 4 \
-	    --keys 64 > /dev/null 2>&1
-}
-
 # ---- sqlite-1 ----
-if deploy sqlite && serve sqlite "$WORK/sqlite" "$PORT"; then
-	warm "$URL"
+if deploy sqlite && scepd_serve sqlite "$PORT"; then
+	warm_keys "$URL" "$CH" "$CA"
 	say "sqlite-1: one node, SQLite, $CONC clients, ${DUR}s"
 	bench sqlite-1 "$URL" "$CONC" || status=1
 else
@@ -180,7 +114,7 @@ fi
 
 if [ -n "$CLUSTER" ]; then
 	DSN1=$("$TOOL" createdb "$CLUSTER" bench1)
-	if deploy pg1 --store "$DSN1" && serve pg1 "$WORK/pg1" "$PORT"; then
+	if deploy pg1 --store "$DSN1" && scepd_serve pg1 "$PORT"; then
 		say "pg-1: one node, PostgreSQL, $CONC clients, ${DUR}s"
 		bench pg-1 "$URL" "$CONC" || status=1
 	else
@@ -190,8 +124,8 @@ if [ -n "$CLUSTER" ]; then
 
 	DSN2=$("$TOOL" createdb "$CLUSTER" bench2)
 	PB=$(free_port)
-	if deploy pg2 --store "$DSN2" && serve pg2a "$WORK/pg2" "$PORT" &&
-	    serve_copy pg2b "$WORK/pg2" "$PB"; then
+	if deploy pg2 --store "$DSN2" && scepd_serve pg2 "$PORT" &&
+	    serve_copy pg2 "$PB"; then
 		URLB="http://127.0.0.1:$PB/scep/${URL##*/scep/}"
 		say "pg-2: two nodes, PostgreSQL, $((CONC / 2)) clients each," \
 		    "${DUR}s"
@@ -207,27 +141,17 @@ if [ -n "$CLUSTER" ]; then
 	stop_all
 fi
 
-python3 - "$R" "$DUR" "$CONC" "$JSON" <<'EOF' || status=1
+PYTHONPATH=tools python3 - "$R" "$DUR" "$CONC" "$JSON" <<'EOF' || status=1
 import json, os, platform, sys
+from bench_results import load, pick
 
 R, DUR, CONC, OUT = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 
-def load(name):
-    try:
-        with open(os.path.join(R, name + ".json")) as f:
-            return json.loads(f.read().strip().splitlines()[-1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-def pick(j):
-    return {k: j[k] for k in ("ok", "failures", "duplicates", "throughput",
-                              "p50_ms", "p99_ms")}
-
 runs = {}
 for name in ("sqlite-1", "pg-1"):
-    j = load(name)
+    j = load(R, name)
     runs[name] = pick(j) if j else None
-a, b = load("pg-2a"), load("pg-2b")
+a, b = load(R, "pg-2a"), load(R, "pg-2b")
 if a and b:
     runs["pg-2"] = {
         "ok": a["ok"] + b["ok"],

@@ -56,43 +56,18 @@ has() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 SCEPD=$BUILD/src/scepd/scepd
 SCEPBENCH=$BUILD/src/bench/scepbench
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/scepd-bench.XXXXXX")
+BENCH_NAME=bench
+. tools/bench-lib.sh
+bench_workdir bench
 R=$WORK/results
 mkdir -p "$R"
 SERVER_PID=""
 status=0
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-
 # Stop the server this script started (by its pid, nothing else).
 stop_server() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-		SERVER_PID=""
-	fi
-}
-# shellcheck disable=SC2317  # called through the trap
-cleanup() {
-	stop_server
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_http URL: up to 10 s for a 200.
-wait_http() {
-	i=0
-	while [ $i -lt 100 ]; do
-		curl -fs -o /dev/null "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
+	stop_all
+	SERVER_PID=""
 }
 
 # Resident memory of the server now and at its peak (kB), into FILE.
@@ -143,20 +118,12 @@ SIGN=${SIGN:-4000}
 # ---- 2. scepd ----
 if [ -x "$SCEPD" ] && [ -x "$SCEPBENCH" ]; then
 	PORT=$(free_port)
-	if "$SCEPD" init --data-dir "$WORK/scepd" --json --ca-key rsa2048 \
-	    --endpoint bench --url "http://127.0.0.1:$PORT" \
-	    --listen "127.0.0.1:$PORT" > "$R/init.json" 2> "$R/init.err"; then
-		eval "$(python3 - "$R/init.json" <<'EOF'
-import json, shlex, sys
-j = json.load(open(sys.argv[1]))
-for k in ("scep_url", "challenge", "ca_cert"):
-    print("%s=%s" % (k.upper(), shlex.quote(j[k])))
-EOF
-)"
-		"$SCEPD" serve --data-dir "$WORK/scepd" \
-		    --listen "127.0.0.1:$PORT" > "$R/scepd.log" 2>&1 &
-		SERVER_PID=$!
-		if wait_http "$SCEP_URL?operation=GetCACaps"; then
+	if scepd_init scepd "$PORT" --ca-key rsa2048 --endpoint bench; then
+		SCEP_URL=$(jget "$WORK/scepd.init" scep_url)
+		CHALLENGE=$(jget "$WORK/scepd.init" challenge)
+		CA_CERT=$(jget "$WORK/scepd.init" ca_cert)
+		if scepd_serve scepd "$PORT"; then
+			SERVER_PID=$LAST_PID
 			has enroll || CONCS=""
 			for c in $CONCS; do
 				# Prepare 1.3x what the crypto limit allows.
@@ -174,14 +141,10 @@ EOF
 				    "$SCEP_URL?operation=GetCACert"
 			fi
 		else
-			say "scepd did not answer on $SCEP_URL"
-			tail -20 "$R/scepd.log" >&2 || true
 			status=1
 		fi
 		stop_server
 	else
-		say "scepd init failed"
-		cat "$R/init.err" >&2
 		status=1
 	fi
 else
@@ -203,6 +166,7 @@ if command -v scepserver > /dev/null 2>&1 && [ -x "$SCEPBENCH" ]; then
 		(cd "$MM" && exec scepserver -depot depot -port "$PORT" \
 		    -challenge "$MMCH" -allowrenew 0) > "$R/mm.log" 2>&1 &
 		SERVER_PID=$!
+		track "$SERVER_PID"
 		MMURL="http://127.0.0.1:$PORT/scep"
 		if wait_http "$MMURL?operation=GetCACaps"; then
 			has enroll || MM_CONCS=""
@@ -256,8 +220,9 @@ if has conns; then
 fi
 
 # ---- 4. the table ----
-python3 - "$R" "$DOC" "$DUR" "$MM_DUR" "$WRK_DUR" <<'EOF'
+PYTHONPATH=tools python3 - "$R" "$DOC" "$DUR" "$MM_DUR" "$WRK_DUR" <<'EOF'
 import glob, json, os, re, sys
+from bench_results import load
 
 R, DOC, DUR, MM_DUR, WRK_DUR = sys.argv[1:6]
 machine = dict(l.rstrip("\n").split("=", 1)
@@ -275,14 +240,6 @@ try:
 except (OSError, IndexError, ValueError):
     pass
 limit = sign * ncpu / 3 if sign else None
-
-def load(name):
-    p = os.path.join(R, name + ".json")
-    try:
-        with open(p) as f:
-            return json.loads(f.read().strip().splitlines()[-1])
-    except (OSError, ValueError, IndexError):
-        return None
 
 def mem(name):
     d = {}
@@ -320,7 +277,7 @@ def runs(prefix):
     out = []
     for p in glob.glob(os.path.join(R, prefix + "-enroll-*.json")):
         name = os.path.basename(p)[:-5]
-        j = load(name)
+        j = load(R, name)
         if j:
             j["_mem"] = mem(name)
             out.append(j)
