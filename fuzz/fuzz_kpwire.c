@@ -26,6 +26,7 @@ replies(uint32_t op, const uint8_t *b, size_t n)
 {
 	X509		*x = NULL;
 	X509_CRL	*crl = NULL;
+	struct issued_reply ir;
 	uint8_t		*out = NULL, serial[ISSUE_SERIAL_LEN];
 	size_t		 len = 0;
 	int		 nid = 0;
@@ -52,6 +53,10 @@ replies(uint32_t op, const uint8_t *b, size_t n)
 	case KP_MAKE_RA:
 		if (kp_dec_rep_cert(b, n, &x) == SCEP_OK)
 			X509_free(x);
+		break;
+	case KP_ISSUE_REPLY:
+		(void)kp_dec_rep_issue_reply(b, n, &ir);
+		issued_reply_clear(&ir);
 		break;
 	default:
 		(void)kp_rep_status(b, n);

@@ -95,6 +95,14 @@ int	ca_issue_build(EVP_PKEY *ca_key, X509 *ca_cert,
 int	ca_issue_build_der(EVP_PKEY *ca_key, X509 *ca_cert,
 	    const struct issue_tmpl *t, const uint8_t *serial,
 	    size_t serial_len, uint8_t **der, size_t *der_len);
+/*
+ * Both: the signed object as built (*out, take; not re-decoded, so only
+ * for encoding it again, e.g. into a certs-only bag: see ca_x509_sign)
+ * and its DER (*der, take).  keyops_issue_reply() uses it.
+ */
+int	ca_issue_build_signed(EVP_PKEY *ca_key, X509 *ca_cert,
+	    const struct issue_tmpl *t, const uint8_t *serial,
+	    size_t serial_len, X509 **out, uint8_t **der, size_t *der_len);
 
 /* Build and sign a CRL (keyops_sign_crl() contract).  *out is take. */
 int	ca_crl_build(EVP_PKEY *ca_key, X509 *ca_cert,

@@ -229,8 +229,10 @@ crl_url_ok(const char *url)
 }
 
 /*
- * ca_issue_build() and ca_issue_build_der() in one: the certificate as an
- * object (*out) when "der" is NULL, else only its DER (*der, *der_len).
+ * ca_issue_build(), ca_issue_build_der() and ca_issue_build_signed() in
+ * one: the certificate as a re-decoded object (*out) when "der" is NULL,
+ * else its DER (*der, *der_len) and, when "out" is not NULL, the signed
+ * object as built.
  */
 static int
 issue_build(EVP_PKEY *ca_key, X509 *ca_cert, const struct issue_tmpl *t,
@@ -351,7 +353,11 @@ issue_build(EVP_PKEY *ca_key, X509 *ca_cert, const struct issue_tmpl *t,
 	    (r = ca_ext_crldp(x, t->crl_url)) != SCEP_OK)
 		goto out;
 	if (der != NULL) {
-		r = ca_x509_sign_der(x, ca_key, der, der_len);
+		if ((r = ca_x509_sign_der(x, ca_key, der, der_len)) ==
+		    SCEP_OK && out != NULL) {
+			*out = x;		/* as built, signed */
+			x = NULL;
+		}
 		goto out;
 	}
 	if ((r = ca_x509_sign(&x, ca_key)) != SCEP_OK)
@@ -381,5 +387,16 @@ ca_issue_build_der(EVP_PKEY *ca_key, X509 *ca_cert,
 	if (der == NULL || der_len == NULL)
 		return SCEP_E_INTERNAL;
 	return issue_build(ca_key, ca_cert, t, serial, serial_len, NULL, der,
+	    der_len);
+}
+
+int
+ca_issue_build_signed(EVP_PKEY *ca_key, X509 *ca_cert,
+    const struct issue_tmpl *t, const uint8_t *serial, size_t serial_len,
+    X509 **out, uint8_t **der, size_t *der_len)
+{
+	if (out == NULL || der == NULL || der_len == NULL)
+		return SCEP_E_INTERNAL;
+	return issue_build(ca_key, ca_cert, t, serial, serial_len, out, der,
 	    der_len);
 }

@@ -166,6 +166,42 @@ int	keyops_sign_certrep(struct keyops *, int64_t ra_id, int64_t ca_id,
 	    const struct scep_reply *, STACK_OF(X509) *extra, uint8_t **out,
 	    size_t *out_len);
 
+/*
+ * What keyops_issue_reply() hands back: the new certificate as DER only
+ * (the caller stores it; nothing on the enrollment path needs it as an
+ * X509), the fields the store needs from it, and the signed CertRep.
+ */
+struct issued_reply {
+	uint8_t		*cert;		/* take (OPENSSL_free): DER */
+	size_t		 cert_len;
+	uint8_t		 serial[ISSUE_SERIAL_LEN];	/* as in the cert */
+	time_t		 not_before;	/* as in the certificate */
+	time_t		 not_after;	/* ditto: may be cut to the CA's */
+	uint8_t		*reply;		/* take (OPENSSL_free): CertRep DER */
+	size_t		 reply_len;
+};
+
+/* Free and zero; accepts NULL and a zeroed struct. */
+void	issued_reply_clear(struct issued_reply *);
+
+/*
+ * keyops_issue() and the keyops_sign_certrep() of its SUCCESS in one
+ * operation, so an enrollment costs one key-process round trip and no
+ * certificate is decoded again on either side (issue 7).  Issues from
+ * "t" with the CA "ca_id" (same checks and serial as keyops_issue), puts
+ * the new certificate -- and the CA certificate when "chain" -- into a
+ * degenerate certs-only bag in that order (spec 9.2), encrypts it to
+ * rep->recipient and signs the CertRep with RA "ra_id" (0: the CA; an RA
+ * of another CA is SCEP_E_CONFIG).  "rep" must be a SUCCESS without a
+ * payload (SCEP_E_INTERNAL otherwise): everything but the payload is
+ * taken from it.  On SCEP_OK *out is filled (take: issued_reply_clear),
+ * else zeroed.  The reply must not leave before the certificate is
+ * durably recorded: a caller whose store refuses it discards the reply.
+ */
+int	keyops_issue_reply(struct keyops *, int64_t ca_id, int64_t ra_id,
+	    const struct issue_tmpl *t, int chain, const struct scep_reply *rep,
+	    struct issued_reply *out);
+
 /* Sign the GetNextCACert reply with the current RA (or CA) identity. */
 int	keyops_sign_nextca(struct keyops *, int64_t ra_id, int64_t ca_id,
 	    STACK_OF(X509) *next, time_t now, uint8_t **out, size_t *out_len);

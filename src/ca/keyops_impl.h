@@ -45,6 +45,9 @@ struct keyops_vt {
 		    int *cipher_nid);
 	int	(*issue)(void *impl, int64_t ca_id, const struct issue_tmpl *,
 		    X509 **out, uint8_t *serial);
+	int	(*issue_reply)(void *impl, int64_t ca_id, int64_t ra_id,
+		    const struct issue_tmpl *, int chain,
+		    const struct scep_reply *, struct issued_reply *out);
 	int	(*sign_certrep)(void *impl, int64_t ra_id, int64_t ca_id,
 		    const struct scep_reply *, STACK_OF(X509) *extra,
 		    uint8_t **out, size_t *out_len);

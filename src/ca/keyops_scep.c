@@ -1,8 +1,9 @@
 /*
  * keyops_scep.c -- the key operations that produce or consume SCEP
- * messages: open a pkcsPKIEnvelope, sign a CertRep, sign a GetNextCACert
- * reply.  The CMS work is done by the protocol core (scep.h); this file
- * only picks the identities and lends their keys for one call.
+ * messages: open a pkcsPKIEnvelope, sign a CertRep, issue a certificate
+ * and sign its CertRep in one go, sign a GetNextCACert reply.  The CMS
+ * work is done by the protocol core (scep.h); this file only picks the
+ * identities and lends their keys for one call.
  */
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/x509.h>
 
+#include "ca_gen.h"
 #include "ca_int.h"
 #include "keyops.h"
 #include "keyops_impl.h"
@@ -110,6 +112,96 @@ keyops_sign_certrep(struct keyops *ko, int64_t ra_id, int64_t ca_id,
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	return r;
+}
+
+void
+issued_reply_clear(struct issued_reply *ir)
+{
+	if (ir == NULL)
+		return;
+	OPENSSL_free(ir->cert);
+	OPENSSL_free(ir->reply);
+	memset(ir, 0, sizeof(*ir));
+}
+
+/*
+ * The in-process half of keyops_issue_reply(): the certificate is built
+ * and signed, then the very object is encoded into the reply's bag --
+ * never decoded again -- and the DER handed back for the store.
+ */
+static int
+issue_reply_local(struct keyops *ko, int64_t ca_id, int64_t ra_id,
+    const struct issue_tmpl *t, int chain, const struct scep_reply *rep,
+    struct issued_reply *out)
+{
+	struct scep_reply	 rp;
+	STACK_OF(X509)		*bag = NULL;
+	EVP_PKEY		*ca_key = NULL, *skey = NULL;
+	X509			*ca_cert = NULL, *scert = NULL, *x = NULL;
+	uint8_t			*p7 = NULL;
+	size_t			 p7len = 0;
+	int			 r;
+
+	if ((r = keyops_ref(ko, 0, ca_id, &ca_key, &ca_cert, NULL)) !=
+	    SCEP_OK)
+		return r;
+	/* The signer is checked before anything is issued. */
+	if ((r = signer_ref(ko, ra_id, ca_id, &skey, &scert)) != SCEP_OK)
+		goto out;
+	/* The serial is ours to choose (issue 8): 128 random bits. */
+	if ((r = ca_serial_random(out->serial)) != SCEP_OK ||
+	    (r = ca_issue_build_signed(ca_key, ca_cert, t, out->serial,
+	    sizeof(out->serial), &x, &out->cert, &out->cert_len)) != SCEP_OK)
+		goto out;
+	if ((r = ca_asn1_time_get(X509_get0_notBefore(x),
+	    &out->not_before)) != SCEP_OK ||
+	    (r = ca_asn1_time_get(X509_get0_notAfter(x),
+	    &out->not_after)) != SCEP_OK)
+		goto out;
+	/* Spec 9.2: the new certificate first, then its CA. */
+	r = SCEP_E_NOMEM;
+	if ((bag = sk_X509_new_null()) == NULL || !sk_X509_push(bag, x) ||
+	    (chain && !sk_X509_push(bag, ca_cert)))
+		goto out;
+	if ((r = scep_certs_only(bag, NULL, &p7, &p7len)) != SCEP_OK)
+		goto out;
+	rp = *rep;
+	rp.payload = p7;
+	rp.payload_len = p7len;
+	r = scep_certrep_build(&rp, skey, scert, NULL, &out->reply,
+	    &out->reply_len);
+ out:
+	if (r != SCEP_OK)
+		issued_reply_clear(out);
+	sk_X509_free(bag);		/* borrowed entries */
+	OPENSSL_free(p7);
+	X509_free(x);
+	EVP_PKEY_free(ca_key);
+	X509_free(ca_cert);
+	EVP_PKEY_free(skey);
+	X509_free(scert);
+	return r;
+}
+
+int
+keyops_issue_reply(struct keyops *ko, int64_t ca_id, int64_t ra_id,
+    const struct issue_tmpl *t, int chain, const struct scep_reply *rep,
+    struct issued_reply *out)
+{
+	const struct keyops_vt	*vt = NULL;
+	void			*impl = NULL;
+
+	if (out == NULL)
+		return SCEP_E_INTERNAL;
+	memset(out, 0, sizeof(*out));
+	if (ko == NULL || t == NULL || rep == NULL ||
+	    rep->status != SCEP_STATUS_SUCCESS || rep->payload != NULL ||
+	    rep->payload_len != 0 || rep->recipient == NULL ||
+	    (chain != 0 && chain != 1))
+		return SCEP_E_INTERNAL;
+	if (keyops_remote(ko, &vt, &impl))
+		return vt->issue_reply(impl, ca_id, ra_id, t, chain, rep, out);
+	return issue_reply_local(ko, ca_id, ra_id, t, chain, rep, out);
 }
 
 int

@@ -161,6 +161,29 @@ op_issue(struct keyops *ko, int dirfd, struct kp_req *rq, struct kp_buf *rep)
 }
 
 static int
+op_issue_reply(struct keyops *ko, int dirfd, struct kp_req *rq,
+    struct kp_buf *rep)
+{
+	struct issued_reply	 ir;
+	int			 r;
+
+	(void)dirfd;
+	/* Serial, certificate and reply all made here, the certificate
+	 * never decoded again (issue 7). */
+	r = keyops_issue_reply(ko, rq->ca_id, rq->ra_id, &rq->tmpl,
+	    (int)rq->chain, &rq->rep, &ir);
+	if (r == SCEP_OK) {
+		kp_buf_blob(rep, ir.cert, ir.cert_len);
+		kp_buf_blob(rep, ir.serial, sizeof(ir.serial));
+		kp_buf_i64(rep, (int64_t)ir.not_before);
+		kp_buf_i64(rep, (int64_t)ir.not_after);
+		kp_buf_blob(rep, ir.reply, ir.reply_len);
+	}
+	issued_reply_clear(&ir);
+	return r;
+}
+
+static int
 op_certrep(struct keyops *ko, int dirfd, struct kp_req *rq,
     struct kp_buf *rep)
 {
@@ -249,6 +272,7 @@ static const struct kp_handler {
 	{ KP_SIGN_NEXTCA,	KP_TIMEOUT_SEC,		op_nextca },
 	{ KP_SIGN_CRL,		KP_TIMEOUT_CRL_SEC,	op_crl },
 	{ KP_MAKE_RA,		KP_TIMEOUT_SEC,		op_make_ra },
+	{ KP_ISSUE_REPLY,	KP_TIMEOUT_SEC,		op_issue_reply },
 };
 
 static const struct kp_handler *

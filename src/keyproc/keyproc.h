@@ -50,6 +50,7 @@ enum kp_op {
 	KP_SIGN_NEXTCA,		/* keyops_sign_nextca */
 	KP_SIGN_CRL,		/* keyops_sign_crl */
 	KP_MAKE_RA,		/* keyops_make_ra */
+	KP_ISSUE_REPLY,		/* keyops_issue_reply: ISSUE + CertRep */
 	KP_OP__MAX
 };
 
@@ -121,7 +122,8 @@ size_t	kp_rep_max(uint32_t op);
 struct kp_req {
 	uint32_t	 op;
 	int64_t		 id;		/* LOAD_*: the identity */
-	int64_t		 ra_id;		/* CERTREP, NEXTCA: signer (0 = CA) */
+	int64_t		 ra_id;		/* CERTREP, NEXTCA, ISSUE_REPLY: signer
+					 * (0 = CA) */
 	int64_t		 ca_id;
 	char		 name[KP_MAX_NAME + 1];	/* LOAD_*: file below keys/ */
 	const uint8_t	*cert;		/* LOAD_*: borrowed DER */
@@ -131,18 +133,23 @@ struct kp_req {
 	uint32_t	 algs;		/* DECRYPT: SCEP_ALG_* */
 	const uint8_t	*env;		/* DECRYPT: borrowed */
 	size_t		 env_len;
-	struct issue_tmpl tmpl;		/* ISSUE: points at the objects
-					 * below and at crl_url */
+	uint32_t	 chain;		/* ISSUE_REPLY: 0 or 1 */
+	struct issue_tmpl tmpl;		/* ISSUE, ISSUE_REPLY: points at
+					 * the objects below and at
+					 * crl_url */
 	X509_NAME	*subject;	/* ISSUE: owned */
 	GENERAL_NAMES	*sans;		/* ISSUE: owned, may be NULL */
 	EVP_PKEY	*pubkey;	/* ISSUE: owned */
 	X509_PUBKEY	*spki;		/* ISSUE: owned, may be NULL: the same
 					 * key as algorithm and bits only */
 	char		 crl_url[KP_MAX_URL + 1];
-	struct scep_reply rep;		/* CERTREP: borrowed fields point
-					 * into the message and failtext */
+	struct scep_reply rep;		/* CERTREP, ISSUE_REPLY (a SUCCESS
+					 * without payload): borrowed fields
+					 * point into the message and
+					 * failtext */
 	char		 failtext[SCEP_MAX_FAILTEXT + 1];
-	X509		*recipient;	/* CERTREP: owned, may be NULL */
+	X509		*recipient;	/* CERTREP (may be NULL), ISSUE_REPLY:
+					 * owned */
 	STACK_OF(X509)	*certs;		/* CERTREP extra (may be NULL),
 					 * NEXTCA next: owned */
 	time_t		 now;		/* NEXTCA */
@@ -202,6 +209,10 @@ int	kp_enc_issue(struct kp_buf *, int64_t ca_id,
 	    const struct issue_tmpl *);
 int	kp_enc_certrep(struct kp_buf *, int64_t ra_id, int64_t ca_id,
 	    const struct scep_reply *, STACK_OF(X509) *extra);
+/* ISSUE_REPLY: the ISSUE body, then ra_id, chain and the CertRep fields
+ * of a SUCCESS without payload (the worker builds it). */
+int	kp_enc_issue_reply(struct kp_buf *, int64_t ca_id, int64_t ra_id,
+	    const struct issue_tmpl *, int chain, const struct scep_reply *);
 int	kp_enc_nextca(struct kp_buf *, int64_t ra_id, int64_t ca_id,
 	    STACK_OF(X509) *next, time_t now);
 int	kp_enc_make_ra(struct kp_buf *, int64_t ca_id, EVP_PKEY *ra_pub,
@@ -224,6 +235,10 @@ int	kp_dec_rep_decrypt(const uint8_t *body, size_t len, uint8_t **out,
 int	kp_dec_rep_issue(const uint8_t *body, size_t len, X509 **out,
 	    uint8_t serial[ISSUE_SERIAL_LEN]);
 int	kp_dec_rep_crl(const uint8_t *body, size_t len, X509_CRL **out);
+/* ISSUE_REPLY: certificate DER, serial, validity and signed reply; no
+ * DER is decoded (*out: issued_reply_clear). */
+int	kp_dec_rep_issue_reply(const uint8_t *body, size_t len,
+	    struct issued_reply *out);
 int	kp_dec_rep_cert(const uint8_t *body, size_t len, X509 **out);
 
 /*

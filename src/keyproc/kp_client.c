@@ -624,6 +624,28 @@ vt_issue(void *impl, int64_t ca_id, const struct issue_tmpl *t, X509 **out,
 }
 
 static int
+vt_issue_reply(void *impl, int64_t ca_id, int64_t ra_id,
+    const struct issue_tmpl *t, int chain, const struct scep_reply *rp,
+    struct issued_reply *out)
+{
+	struct kp_buf	 req;
+	uint8_t		*rep = NULL;
+	size_t		 rep_len = 0;
+	int		 r;
+
+	memset(out, 0, sizeof(*out));
+	kp_buf_init(&req, kp_req_max(KP_ISSUE_REPLY));
+	if ((r = kp_enc_issue_reply(&req, ca_id, ra_id, t, chain, rp)) ==
+	    SCEP_OK &&
+	    (r = call(impl, KP_ISSUE_REPLY, &req, &rep, &rep_len)) ==
+	    SCEP_OK)
+		r = kp_dec_rep_issue_reply(rep, rep_len, out);
+	kp_buf_clear(&req);
+	free(rep);
+	return r;
+}
+
+static int
 vt_sign_certrep(void *impl, int64_t ra_id, int64_t ca_id,
     const struct scep_reply *rp, STACK_OF(X509) *extra, uint8_t **out,
     size_t *out_len)
@@ -752,6 +774,7 @@ static const struct keyops_vt kp_vt = {
 	.ra_cert	= vt_ra_cert,
 	.decrypt	= vt_decrypt,
 	.issue		= vt_issue,
+	.issue_reply	= vt_issue_reply,
 	.sign_certrep	= vt_sign_certrep,
 	.sign_nextca	= vt_sign_nextca,
 	.make_ra	= vt_make_ra,

@@ -62,6 +62,10 @@ kp_req_max(uint32_t op)
 		    (B(KP_MAX_SERIAL_HEX) + 8 + 4);
 	case KP_MAKE_RA:
 		return 8 + B(KP_MAX_SPKI_DER) + B(KP_MAX_DN) + 2 * 4 + 8;
+	case KP_ISSUE_REPLY:
+		return kp_req_max(KP_ISSUE) + 8 + 4 + B(SCEP_MAX_TRANSID) +
+		    B(SCEP_MAX_NONCE) + B(SCEP_NONCE_LEN) + 2 * 4 +
+		    B(KP_MAX_RECIPIENT_DER) + 8;
 	default:
 		return 0;
 	}
@@ -85,6 +89,9 @@ kp_rep_max(uint32_t op)
 		return 4 + B(KP_MAX_CRL_DER);
 	case KP_MAKE_RA:
 		return 4 + B(KP_MAX_CERT_DER);
+	case KP_ISSUE_REPLY:
+		return 4 + B(KP_MAX_ISSUED_DER) + B(ISSUE_SERIAL_LEN) + 2 * 8 +
+		    B(KP_MAX_SIGNED);
 	default:
 		return 0;
 	}
@@ -755,6 +762,31 @@ kp_enc_certrep(struct kp_buf *b, int64_t ra_id, int64_t ca_id,
 }
 
 int
+kp_enc_issue_reply(struct kp_buf *b, int64_t ca_id, int64_t ra_id,
+    const struct issue_tmpl *t, int chain, const struct scep_reply *rp)
+{
+	int	 r;
+
+	if (rp == NULL || rp->status != SCEP_STATUS_SUCCESS ||
+	    rp->recipient == NULL || rp->payload != NULL)
+		return SCEP_E_INTERNAL;
+	if (chain != 0 && chain != 1)
+		return SCEP_E_INTERNAL;
+	if ((r = kp_enc_issue(b, ca_id, t)) != SCEP_OK)
+		return r;
+	kp_buf_i64(b, ra_id);
+	kp_buf_u32(b, (uint32_t)chain);
+	kp_buf_blob(b, rp->transid, rp->transid_len);
+	kp_buf_blob(b, rp->recipient_nonce, rp->recipient_nonce_len);
+	kp_buf_blob(b, rp->sender_nonce, sizeof(rp->sender_nonce));
+	kp_buf_i32(b, rp->md_nid);
+	kp_buf_i32(b, rp->cipher_nid);
+	kp_buf_x509(b, rp->recipient);
+	kp_buf_i64(b, (int64_t)rp->now);
+	return b->err;
+}
+
+int
 kp_enc_nextca(struct kp_buf *b, int64_t ra_id, int64_t ca_id,
     STACK_OF(X509) *next, time_t now)
 {
@@ -862,8 +894,9 @@ dec_decrypt(struct cur *c, struct kp_req *rq)
 	return cur_end(c);
 }
 
+/* The ISSUE fields, at the start of ISSUE and ISSUE_REPLY bodies. */
 static int
-dec_issue(struct cur *c, struct kp_req *rq)
+dec_issue_fields(struct cur *c, struct kp_req *rq)
 {
 	const uint8_t	*p = NULL;
 	size_t		 n = 0;
@@ -902,14 +935,62 @@ dec_issue(struct cur *c, struct kp_req *rq)
 		return r;
 	rq->spki = spki_bits(p, n);	/* NULL: ca_issue encodes pubkey */
 	get_str(c, rq->crl_url, sizeof(rq->crl_url));
-	if ((r = cur_end(c)) != SCEP_OK)
-		return r;
+	if (c->err != SCEP_OK)
+		return c->err;
 	rq->tmpl.subject = rq->subject;
 	rq->tmpl.sans = rq->sans;
 	rq->tmpl.pubkey = rq->pubkey;
 	rq->tmpl.spki = rq->spki;
 	rq->tmpl.crl_url = rq->crl_url[0] != '\0' ? rq->crl_url : NULL;
 	return SCEP_OK;
+}
+
+static int
+dec_issue(struct cur *c, struct kp_req *rq)
+{
+	int	 r;
+
+	if ((r = dec_issue_fields(c, rq)) != SCEP_OK)
+		return r;
+	return cur_end(c);
+}
+
+/*
+ * The CertRep fields of ISSUE_REPLY: those of SIGN_CERTREP that a SUCCESS
+ * without payload has, in the same order.  The recipient is required.
+ */
+static int
+dec_issue_reply(struct cur *c, struct kp_req *rq)
+{
+	const uint8_t	*p = NULL;
+	size_t		 n = 0;
+	int		 r;
+
+	if ((r = dec_issue_fields(c, rq)) != SCEP_OK)
+		return r;
+	rq->ra_id = get_i64(c);
+	rq->chain = get_u32(c);
+	rq->rep.status = SCEP_STATUS_SUCCESS;
+	rq->rep.transid = (const char *)get_blob(c, SCEP_MAX_TRANSID,
+	    &rq->rep.transid_len);
+	rq->rep.recipient_nonce = get_blob(c, SCEP_MAX_NONCE,
+	    &rq->rep.recipient_nonce_len);
+	p = get_blob(c, SCEP_NONCE_LEN, &n);
+	if (c->err != SCEP_OK)
+		return c->err;
+	if (rq->chain > 1 || n != SCEP_NONCE_LEN)
+		return SCEP_E_MALFORMED;
+	memcpy(rq->rep.sender_nonce, p, n);
+	rq->rep.md_nid = get_i32(c);
+	rq->rep.cipher_nid = get_i32(c);
+	p = get_blob(c, KP_MAX_RECIPIENT_DER, &n);
+	if (c->err != SCEP_OK)
+		return c->err;
+	if ((r = der_x509(p, n, &rq->recipient)) != SCEP_OK)
+		return r;
+	rq->rep.recipient = rq->recipient;
+	rq->rep.now = (time_t)get_i64(c);
+	return cur_end(c);
 }
 
 /* "n" certificates, each a blob of at most KP_MAX_CERT_DER. */
@@ -1114,6 +1195,9 @@ kp_req_decode(uint32_t op, const uint8_t *body, size_t len,
 	case KP_MAKE_RA:
 		r = dec_make_ra(&c, rq);
 		break;
+	case KP_ISSUE_REPLY:
+		r = dec_issue_reply(&c, rq);
+		break;
 	default:
 		r = SCEP_E_MALFORMED;
 		break;
@@ -1256,6 +1340,48 @@ kp_dec_rep_issue(const uint8_t *body, size_t len, X509 **out,
 		memcpy(serial, sn, ISSUE_SERIAL_LEN);
 	*out = x;
 	return SCEP_OK;
+}
+
+int
+kp_dec_rep_issue_reply(const uint8_t *body, size_t len,
+    struct issued_reply *out)
+{
+	struct cur	 c;
+	const uint8_t	*sn = NULL;
+	size_t		 slen = 0;
+	int64_t		 nb, na;
+	int		 r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = kp_rep_status(body, len)) != SCEP_OK)
+		return r;
+	c.p = body + 4;
+	c.left = len - 4;
+	c.err = SCEP_OK;
+	if ((r = blob_dup(&c, KP_MAX_ISSUED_DER, &out->cert,
+	    &out->cert_len)) != SCEP_OK)
+		goto out;
+	sn = get_blob(&c, ISSUE_SERIAL_LEN, &slen);
+	nb = get_i64(&c);
+	na = get_i64(&c);
+	if ((r = c.err) != SCEP_OK)
+		goto out;
+	r = SCEP_E_MALFORMED;
+	/* A serial as keyops draws it (keyops.h), a validity it allows. */
+	if (slen != ISSUE_SERIAL_LEN || sn[0] == 0 || (sn[0] & 0x80) != 0 ||
+	    nb < 0 || na <= nb)
+		goto out;
+	memcpy(out->serial, sn, ISSUE_SERIAL_LEN);
+	out->not_before = (time_t)nb;
+	out->not_after = (time_t)na;
+	if ((r = blob_dup(&c, KP_MAX_SIGNED, &out->reply,
+	    &out->reply_len)) != SCEP_OK)
+		goto out;
+	r = cur_end(&c);
+ out:
+	if (r != SCEP_OK)
+		issued_reply_clear(out);
+	return r == SCEP_OK || r == SCEP_E_NOMEM ? r : SCEP_E_MALFORMED;
 }
 
 int

@@ -65,18 +65,24 @@ int	svc_issue(struct svc *, const struct store_endpoint *,
 	    struct store_request *rq, const struct scep_csr *csr,
 	    int64_t account_id, int64_t org_id, int64_t dept_id,
 	    X509 **cert_out);
-/* The first half of svc_issue: keyops issues the certificate (serial
- * drawn in the key process) and *sc is filled for the store (sc->der:
- * take, OPENSSL_free); nothing is written.  For one-transaction
- * enrollment (store_enroll_commit). */
 /* Serial collisions are astronomically unlikely at 128 random bits; the
  * store's unique constraint makes them harmless: issue again. */
 #define SVC_ISSUE_TRIES	4
 struct store_cert;
-int	svc_issue_build(struct svc *, const struct store_endpoint *,
+struct scep_reply;
+/*
+ * For one-transaction enrollment (store_enroll_commit): nothing is
+ * written here.  Issue for "csr" and sign the SUCCESS CertRep "rep" (no
+ * payload: the new certificate and the CA's, built by keyops) with
+ * "sign_ra" (0: the CA) in one keyops_issue_reply().  Fills the store row "sc" (sc->der
+ * take) and *reply (take, OPENSSL_free), which must not be sent before
+ * "sc" is committed.
+ */
+int	svc_issue_reply(struct svc *, const struct store_endpoint *,
 	    const struct store_request *rq, const struct scep_csr *csr,
 	    int64_t account_id, int64_t org_id, int64_t dept_id,
-	    X509 **cert_out, struct store_cert *sc);
+	    int64_t sign_ra, const struct scep_reply *rep,
+	    struct store_cert *sc, uint8_t **reply, size_t *reply_len);
 
 /* Record one audit event (errors are logged, not returned: an audit
  * failure must not be silent, but also must not turn into a crash). */

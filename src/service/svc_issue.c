@@ -41,7 +41,67 @@ name_text(X509_NAME *n, char *buf, size_t bufsz)
 	BIO_free(b);
 }
 
-int
+/* The template of a certificate for "csr" on "ep"; "crl_url" (a buffer
+ * of STORE_TEXT_MAX bytes) is what t->crl_url may point to. */
+static void
+issue_tmpl_fill(struct svc *s, const struct store_endpoint *ep,
+    const struct scep_csr *csr, time_t now, struct issue_tmpl *t,
+    char crl_url[STORE_TEXT_MAX])
+{
+	memset(t, 0, sizeof(*t));
+	t->kind = ep->type == EP_CLIENT_SCEP || ep->type == EP_CLIENT_INTUNE ?
+	    ISSUE_CLIENT : ISSUE_DEVICE;
+	t->server_auth = ep->profile.server_auth;
+	t->subject = csr->subject;
+	t->sans = ep->profile.copy_sans ? csr->sans : NULL;
+	t->pubkey = csr->pubkey;
+	t->spki = csr->spki;	/* borrowed */
+	t->legacy = ep->legacy;
+	t->not_before = now - ISSUE_BACKDATE;
+	t->not_after = now + (time_t)(ep->profile.term_days > 0 ?
+	    ep->profile.term_days : 365) * 86400;
+	if (s->cfg.base_url != NULL && s->cfg.base_url[0] != '\0') {
+		snprintf(crl_url, STORE_TEXT_MAX, "%s/crl/%lld.crl",
+		    s->cfg.base_url, (long long)ep->ca_id);
+		t->crl_url = crl_url;
+	}
+}
+
+/* The store row of a new certificate: everything but the DER. */
+static int
+store_cert_fill(const struct store_endpoint *ep,
+    const struct store_request *rq, int64_t account_id, int64_t org_id,
+    int64_t dept_id, X509_NAME *subject,
+    const uint8_t serial[ISSUE_SERIAL_LEN], time_t nb, time_t na,
+    time_t now, struct store_cert *sc)
+{
+	BIGNUM *bn = NULL;
+
+	if ((bn = BN_bin2bn(serial, ISSUE_SERIAL_LEN, NULL)) == NULL)
+		return SCEP_E_NOMEM;
+	svc_serial_hex(bn, sc->serial, sizeof(sc->serial));
+	BN_free(bn);
+	sc->ca_id = ep->ca_id;
+	sc->endpoint_id = ep->id;
+	sc->account_id = account_id;
+	sc->request_id = rq->id;
+	sc->org_id = org_id;
+	sc->dept_id = dept_id;
+	name_text(subject, sc->subject, sizeof(sc->subject));
+	memcpy(sc->key_fp, rq->key_fp, sizeof(sc->key_fp));
+	sc->not_before = (int64_t)nb;
+	sc->not_after = (int64_t)na;
+	sc->status = CERT_VALID;
+	sc->created_at = (int64_t)now;
+	return SCEP_OK;
+}
+
+/*
+ * Issue for "csr" and fill the store row "sc" (sc->der take); *cert_out
+ * (take) is the certificate, for the callers that hand it on (Intune's
+ * successNotification, manual approval).
+ */
+static int
 svc_issue_build(struct svc *s, const struct store_endpoint *ep,
     const struct store_request *rq, const struct scep_csr *csr,
     int64_t account_id, int64_t org_id, int64_t dept_id, X509 **cert_out,
@@ -52,58 +112,27 @@ svc_issue_build(struct svc *s, const struct store_endpoint *ep,
 	unsigned char *der = NULL;
 	uint8_t serial[ISSUE_SERIAL_LEN];
 	char crl_url[STORE_TEXT_MAX];
-	BIGNUM *bn = NULL;
 	time_t now = time(NULL), nb, na;
 	double t0;
 	int r, len;
 
 	*cert_out = NULL;
 	memset(sc, 0, sizeof(*sc));
-	memset(&t, 0, sizeof(t));
-	t.kind = ep->type == EP_CLIENT_SCEP || ep->type == EP_CLIENT_INTUNE ?
-	    ISSUE_CLIENT : ISSUE_DEVICE;
-	t.server_auth = ep->profile.server_auth;
-	t.subject = csr->subject;
-	t.sans = ep->profile.copy_sans ? csr->sans : NULL;
-	t.pubkey = csr->pubkey;
-	t.spki = csr->spki;	/* borrowed */
-	t.legacy = ep->legacy;
-	t.not_before = now - ISSUE_BACKDATE;
-	t.not_after = now + (time_t)(ep->profile.term_days > 0 ?
-	    ep->profile.term_days : 365) * 86400;
-	if (s->cfg.base_url != NULL && s->cfg.base_url[0] != '\0') {
-		snprintf(crl_url, sizeof(crl_url), "%s/crl/%lld.crl",
-		    s->cfg.base_url, (long long)ep->ca_id);
-		t.crl_url = crl_url;
-	}
+	issue_tmpl_fill(s, ep, csr, now, &t, crl_url);
 	t0 = metrics_now();
 	r = keyops_issue(s->keys, ep->ca_id, &t, &cert, serial);
 	metrics_observe(METRIC_H_CRYPTO, metrics_now() - t0);
 	if (r != SCEP_OK)
 		goto out;
-
-	r = SCEP_E_NOMEM;
-	if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL)
-		goto out;
-	svc_serial_hex(bn, sc->serial, sizeof(sc->serial));
-	sc->ca_id = ep->ca_id;
-	sc->endpoint_id = ep->id;
-	sc->account_id = account_id;
-	sc->request_id = rq->id;
-	sc->org_id = org_id;
-	sc->dept_id = dept_id;
-	name_text(X509_get_subject_name(cert), sc->subject,
-	    sizeof(sc->subject));
-	memcpy(sc->key_fp, rq->key_fp, sizeof(sc->key_fp));
 	/* keyops may cut notAfter to the CA's: read it back. */
 	r = SCEP_E_INTERNAL;
 	if (ca_asn1_time_get(X509_get0_notBefore(cert), &nb) != SCEP_OK ||
 	    ca_asn1_time_get(X509_get0_notAfter(cert), &na) != SCEP_OK)
 		goto out;
-	sc->not_before = (int64_t)nb;
-	sc->not_after = (int64_t)na;
-	sc->status = CERT_VALID;
-	sc->created_at = (int64_t)now;
+	if ((r = store_cert_fill(ep, rq, account_id, org_id, dept_id,
+	    X509_get_subject_name(cert), serial, nb, na, now, sc)) != SCEP_OK)
+		goto out;
+	r = SCEP_E_INTERNAL;
 	if ((len = i2d_X509(cert, &der)) <= 0)
 		goto out;
 	sc->der = der;
@@ -114,9 +143,43 @@ svc_issue_build(struct svc *s, const struct store_endpoint *ep,
 	r = SCEP_OK;
  out:
 	OPENSSL_free(der);
-	BN_free(bn);
 	X509_free(cert);
 	return r;
+}
+
+int
+svc_issue_reply(struct svc *s, const struct store_endpoint *ep,
+    const struct store_request *rq, const struct scep_csr *csr,
+    int64_t account_id, int64_t org_id, int64_t dept_id, int64_t sign_ra,
+    const struct scep_reply *rep, struct store_cert *sc, uint8_t **reply,
+    size_t *reply_len)
+{
+	struct issue_tmpl t;
+	struct issued_reply ir;
+	char crl_url[STORE_TEXT_MAX];
+	time_t now = time(NULL);
+	int r;
+
+	memset(sc, 0, sizeof(*sc));
+	*reply = NULL;
+	*reply_len = 0;
+	issue_tmpl_fill(s, ep, csr, now, &t, crl_url);
+	if ((r = keyops_issue_reply(s->keys, ep->ca_id, sign_ra, &t, 1, rep,
+	    &ir)) != SCEP_OK)
+		return r;
+	/* The subject is the template's, copied as it is (ca_issue.c);
+	 * serial and validity come back from keyops. */
+	if ((r = store_cert_fill(ep, rq, account_id, org_id, dept_id,
+	    t.subject, ir.serial, ir.not_before, ir.not_after, now, sc)) !=
+	    SCEP_OK) {
+		issued_reply_clear(&ir);
+		return r;
+	}
+	sc->der = ir.cert;
+	sc->der_len = ir.cert_len;
+	*reply = ir.reply;
+	*reply_len = ir.reply_len;
+	return SCEP_OK;
 }
 
 int

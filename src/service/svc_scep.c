@@ -161,39 +161,40 @@ reply_md(const struct scep_msg *m)
 	return m->md_nid;
 }
 
+/* The fields of a CertRep answering this request (no payload yet). */
+static int
+reply_init(struct op *o, int status, int failinfo, const char *text,
+    struct scep_reply *rp)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->status = status;
+	rp->failinfo = failinfo;
+	rp->failtext = status == SCEP_STATUS_FAILURE ? text : NULL;
+	rp->transid = o->msg->transid;
+	rp->transid_len = o->msg->transid_len;
+	rp->recipient_nonce = o->msg->sender_nonce;
+	rp->recipient_nonce_len = o->msg->sender_nonce_len;
+	if (RAND_bytes(rp->sender_nonce, sizeof(rp->sender_nonce)) != 1)
+		return SCEP_E_INTERNAL;
+	rp->md_nid = reply_md(o->msg);
+	rp->cipher_nid = o->cipher_nid != NID_undef ? o->cipher_nid :
+	    NID_aes_128_cbc;
+	rp->recipient = o->msg->signer;
+	rp->now = time(NULL);
+	return SCEP_OK;
+}
+
 /*
- * Sign and encode a CertRep, record the outcome, fill res.  "payload" is
- * the certs-only DER for SUCCESS.
+ * After the reply was signed into res->body (r == SCEP_OK) or could not
+ * be (r): record the outcome -- for a SUCCESS of enroll in the one
+ * commit of request, certificate and event, dropping the reply if that
+ * fails -- count, log and fill the rest of res.
  */
 static int
-reply(struct op *o, int status, int failinfo, const char *text,
-    const uint8_t *payload, size_t payload_len, struct svc_result *res)
+reply_finish(struct op *o, int status, int failinfo, const char *text,
+    int r, struct svc_result *res)
 {
-	struct scep_reply rp;
 	double t0;
-	int r;
-
-	memset(&rp, 0, sizeof(rp));
-	rp.status = status;
-	rp.failinfo = failinfo;
-	rp.failtext = status == SCEP_STATUS_FAILURE ? text : NULL;
-	rp.transid = o->msg->transid;
-	rp.transid_len = o->msg->transid_len;
-	rp.recipient_nonce = o->msg->sender_nonce;
-	rp.recipient_nonce_len = o->msg->sender_nonce_len;
-	if (RAND_bytes(rp.sender_nonce, sizeof(rp.sender_nonce)) != 1)
-		return SCEP_E_INTERNAL;
-	rp.md_nid = reply_md(o->msg);
-	rp.cipher_nid = o->cipher_nid != NID_undef ? o->cipher_nid :
-	    NID_aes_128_cbc;
-	rp.recipient = o->msg->signer;
-	rp.payload = payload;
-	rp.payload_len = payload_len;
-	rp.now = time(NULL);
-	t0 = metrics_now();
-	r = keyops_sign_certrep(o->s->keys, o->sign_ra, o->ep->ca_id, &rp,
-	    NULL, &res->body, &res->body_len);
-	metrics_observe(METRIC_H_CRYPTO, metrics_now() - t0);
 
 	snprintf(o->ev.result, sizeof(o->ev.result), "%s",
 	    status == SCEP_STATUS_SUCCESS ? "SUCCESS" :
@@ -244,6 +245,29 @@ reply(struct op *o, int status, int failinfo, const char *text,
 	res->http_status = 200;
 	res->content_type = "application/x-pki-message";
 	return SCEP_OK;
+}
+
+/*
+ * Sign and encode a CertRep, record the outcome, fill res.  "payload" is
+ * the certs-only DER for SUCCESS.
+ */
+static int
+reply(struct op *o, int status, int failinfo, const char *text,
+    const uint8_t *payload, size_t payload_len, struct svc_result *res)
+{
+	struct scep_reply rp;
+	double t0;
+	int r;
+
+	if ((r = reply_init(o, status, failinfo, text, &rp)) != SCEP_OK)
+		return r;
+	rp.payload = payload;
+	rp.payload_len = payload_len;
+	t0 = metrics_now();
+	r = keyops_sign_certrep(o->s->keys, o->sign_ra, o->ep->ca_id, &rp,
+	    NULL, &res->body, &res->body_len);
+	metrics_observe(METRIC_H_CRYPTO, metrics_now() - t0);
+	return reply_finish(o, status, failinfo, text, r, res);
 }
 
 static int
@@ -638,12 +662,14 @@ intune_after(struct op *o, const struct store_request *rq, const uint8_t *inner,
 
 /*
  * Issue the certificate for a new request on an automatic endpoint and
- * answer (issue 7): keyops builds the certificate, the reply is signed,
- * then request, certificate and audit event are committed in one
- * transaction (store_enroll_commit, group-committed with concurrent
- * enrollments), and only then is the reply handed back.  A crash at any
- * point before that commit leaves nothing behind, and the client's
- * re-send starts afresh.  SCEP_E_EXISTS from the commit is either a
+ * answer (issue 7): keyops builds the certificate and signs the reply
+ * in one operation (keyops_issue_reply: one key-process round trip, the
+ * certificate stays DER here), then request, certificate and audit
+ * event are committed in one transaction (store_enroll_commit,
+ * group-committed with concurrent enrollments), and only then is the
+ * reply handed back; a failed commit drops it.  A crash at any point
+ * before that commit leaves nothing behind, and the client's re-send
+ * starts afresh.  SCEP_E_EXISTS from the commit is either a
  * concurrent copy of this request that committed first (answered as a
  * re-send, spec 10) or a taken serial (issued again).
  */
@@ -655,23 +681,31 @@ issue_commit(struct op *o, struct store_request *rq,
 {
 	struct store_request prev;
 	struct store_cert sc;
-	X509 *cert = NULL;
+	struct scep_reply rp;
+	double t0;
 	int tries, r = SCEP_E_INTERNAL, rc = SCEP_E_INTERNAL;
 
 	memset(&sc, 0, sizeof(sc));
 	for (tries = 0; tries < SVC_ISSUE_TRIES; tries++) {
-		X509_free(cert);
-		cert = NULL;
 		OPENSSL_free(sc.der);
 		sc.der = NULL;
-		if ((r = svc_issue_build(o->s, o->ep, rq, csr, account_id,
-		    org_id, dept_id, &cert, &sc)) != SCEP_OK)
+		/* Certificate and signed reply in one keyops call: one key
+		 * process round trip, no certificate decoded (issue 7). */
+		if ((r = reply_init(o, SCEP_STATUS_SUCCESS, 0, NULL, &rp)) !=
+		    SCEP_OK)
+			break;
+		t0 = metrics_now();
+		r = svc_issue_reply(o->s, o->ep, rq, csr, account_id, org_id,
+		    dept_id, o->sign_ra, &rp, &sc, &res->body, &res->body_len);
+		metrics_observe(METRIC_H_CRYPTO, metrics_now() - t0);
+		if (r != SCEP_OK)
 			break;
 		snprintf(o->ev.serial, sizeof(o->ev.serial), "%s", sc.serial);
 		o->commit_rq = rq;
 		o->commit_cert = &sc;
 		o->commit_r = SCEP_OK;
-		rc = reply_cert(o, cert, 1, res);
+		rc = reply_finish(o, SCEP_STATUS_SUCCESS, 0, NULL, SCEP_OK,
+		    res);
 		o->commit_rq = NULL;
 		o->commit_cert = NULL;
 		if (o->commit_r == SCEP_OK) {
@@ -707,7 +741,6 @@ issue_commit(struct op *o, struct store_request *rq,
 	    "certificate could not be issued", res);
  out:
 	OPENSSL_free(sc.der);
-	X509_free(cert);
 	return rc;
 }
 

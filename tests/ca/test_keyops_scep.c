@@ -124,6 +124,23 @@ make_request(EVP_PKEY *ckey, X509 *ccert, X509 *to, const uint8_t *csr,
 	return scep_request_build(&rq, ckey, ccert, out, outlen);
 }
 
+/* A SUCCESS CertRep answering "m", without payload. */
+static void
+reply_for(struct scep_reply *rep, const struct scep_msg *m, int cipher)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->status = SCEP_STATUS_SUCCESS;
+	rep->transid = m->transid;
+	rep->transid_len = m->transid_len;
+	rep->recipient_nonce = m->sender_nonce;
+	rep->recipient_nonce_len = m->sender_nonce_len;
+	RAND_bytes(rep->sender_nonce, SCEP_NONCE_LEN);
+	rep->md_nid = NID_sha256;
+	rep->cipher_nid = cipher;
+	rep->recipient = m->signer;
+	rep->now = now;
+}
+
 int
 main(void)
 {
@@ -357,6 +374,131 @@ main(void)
 	    SCEP_E_NOTFOUND, "unknown RA refused");
 	tap_ok(keyops_sign_certrep(ko, 0, 77, &rep, NULL, &reply, &replylen) ==
 	    SCEP_E_NOTFOUND, "unknown CA refused");
+
+	/* 4b. Issue and sign the SUCCESS in one operation. */
+	{
+		struct issued_reply ir;
+		const unsigned char *q = NULL;
+		X509 *x = NULL;
+		time_t tb = 0, ta = 0;
+		unsigned char *xd = NULL;
+		int xl = 0;
+
+		reply_for(&rep, m, req_cipher);
+		r = keyops_issue_reply(ko, 1, 10, &t, 1, &rep, &ir);
+		tap_ok(r == SCEP_OK && ir.cert != NULL && ir.reply != NULL,
+		    "keyops_issue_reply by the RA (r=%d)", r);
+		q = ir.cert;
+		if (r == SCEP_OK && (x = d2i_X509(NULL, &q,
+		    (long)ir.cert_len)) != NULL) {
+			const ASN1_INTEGER *ai = X509_get0_serialNumber(x);
+
+			tap_ok(q == ir.cert + ir.cert_len &&
+			    ASN1_STRING_length(ai) == CA_SERIAL_LEN &&
+			    memcmp(ASN1_STRING_get0_data(ai), ir.serial,
+			    CA_SERIAL_LEN) == 0, "issue_reply: the serial "
+			    "returned is the certificate's");
+			tap_ok(ca_asn1_time_get(X509_get0_notBefore(x), &tb) ==
+			    SCEP_OK && ca_asn1_time_get(X509_get0_notAfter(x),
+			    &ta) == SCEP_OK && tb == ir.not_before &&
+			    ta == ir.not_after && tb == t.not_before,
+			    "issue_reply: validity returned = certificate's");
+			tap_ok(X509_NAME_cmp(X509_get_subject_name(x), subj) ==
+			    0 && X509_check_issued(root, x) == X509_V_OK,
+			    "issue_reply: subject of the template, issued by "
+			    "the CA");
+		} else
+			tap_ok(0, "issue_reply: the certificate decodes");
+		r = ir.reply == NULL ? SCEP_E_INTERNAL :
+		    scep_msg_decode(ir.reply, ir.reply_len, SCEP_ALG_DEFAULT,
+		    &rm);
+		tap_ok(r == SCEP_OK && rm->type == SCEP_MSG_CERTREP &&
+		    rm->status == SCEP_STATUS_SUCCESS && rm->signer != NULL &&
+		    X509_cmp(rm->signer, ra) == 0 &&
+		    rm->recipient_nonce_len == SCEP_NONCE_LEN &&
+		    memcmp(rm->recipient_nonce, nonce, SCEP_NONCE_LEN) == 0,
+		    "issue_reply: CertRep SUCCESS signed by the RA, nonce "
+		    "echoed (r=%d)", r);
+		if (r == SCEP_OK) {
+			ckp.key = ckey;
+			ckp.cert = ccert;
+			r = rm->content == NULL ? SCEP_E_MALFORMED :
+			    scep_env_decrypt(rm->content, rm->content_len,
+			    &ckp, 1, SCEP_ALG_DEFAULT, &dec, &declen, &cipher);
+			if (r == SCEP_OK)
+				r = scep_certs_only_decode(dec, declen, &got,
+				    NULL);
+			if (r == SCEP_OK && sk_X509_num(got) == 2)
+				xl = i2d_X509(sk_X509_value(got, 0), &xd);
+			tap_ok(r == SCEP_OK && cipher == req_cipher &&
+			    sk_X509_num(got) == 2 && xl > 0 &&
+			    (size_t)xl == ir.cert_len &&
+			    memcmp(xd, ir.cert, ir.cert_len) == 0 &&
+			    X509_cmp(sk_X509_value(got, 1), root) == 0,
+			    "issue_reply: the client opens it: the same "
+			    "certificate first, then the CA (r=%d)", r);
+			OPENSSL_free(xd);
+			xd = NULL;
+			sk_X509_pop_free(got, X509_free);
+			got = NULL;
+			OPENSSL_free(dec);
+			dec = NULL;
+		}
+		scep_msg_free(rm);
+		rm = NULL;
+		X509_free(x);
+		x = NULL;
+		issued_reply_clear(&ir);
+
+		r = keyops_issue_reply(ko, 1, 0, &t, 0, &rep, &ir);
+		if (r == SCEP_OK)
+			r = scep_msg_decode(ir.reply, ir.reply_len,
+			    SCEP_ALG_DEFAULT, &rm);
+		tap_ok(r == SCEP_OK && rm->signer != NULL &&
+		    X509_cmp(rm->signer, root) == 0, "issue_reply: CA-direct, "
+		    "signed by the CA (r=%d)", r);
+		scep_msg_free(rm);
+		rm = NULL;
+		issued_reply_clear(&ir);
+
+		/* Wrong identities: nothing issued, nothing returned. */
+		tap_ok(load(ko, 0, 2, 0, ca2_key, root2) == SCEP_OK,
+		    "second CA loaded as 2");
+		tap_ok(keyops_issue_reply(ko, 2, 10, &t, 1, &rep, &ir) ==
+		    SCEP_E_CONFIG && ir.cert == NULL && ir.reply == NULL,
+		    "issue_reply: RA of another CA refused");
+		tap_ok(keyops_issue_reply(ko, 1, 77, &t, 1, &rep, &ir) ==
+		    SCEP_E_NOTFOUND && ir.cert == NULL,
+		    "issue_reply: unknown RA refused");
+		tap_ok(keyops_issue_reply(ko, 77, 0, &t, 1, &rep, &ir) ==
+		    SCEP_E_NOTFOUND && ir.cert == NULL,
+		    "issue_reply: unknown CA refused");
+		/* Only a SUCCESS without payload, to a recipient. */
+		rep.status = SCEP_STATUS_PENDING;
+		tap_ok(keyops_issue_reply(ko, 1, 10, &t, 1, &rep, &ir) ==
+		    SCEP_E_INTERNAL, "issue_reply: a PENDING is refused");
+		rep.status = SCEP_STATUS_SUCCESS;
+		rep.payload = nonce;
+		rep.payload_len = sizeof(nonce);
+		tap_ok(keyops_issue_reply(ko, 1, 10, &t, 1, &rep, &ir) ==
+		    SCEP_E_INTERNAL, "issue_reply: a caller's payload is "
+		    "refused");
+		rep.payload = NULL;
+		rep.payload_len = 0;
+		rep.recipient = NULL;
+		tap_ok(keyops_issue_reply(ko, 1, 10, &t, 1, &rep, &ir) ==
+		    SCEP_E_INTERNAL, "issue_reply: no recipient refused");
+		rep.recipient = m->signer;
+		tap_ok(keyops_issue_reply(ko, 1, 10, &t, 2, &rep, &ir) ==
+		    SCEP_E_INTERNAL, "issue_reply: chain must be 0 or 1");
+		/* The hard limits hold here as in keyops_issue. */
+		t.not_after = t.not_before + (time_t)(ISSUE_MAX_DAYS + 1) *
+		    86400;
+		tap_ok(keyops_issue_reply(ko, 1, 10, &t, 1, &rep, &ir) ==
+		    SCEP_E_DENIED && ir.cert == NULL && ir.reply == NULL,
+		    "issue_reply: validity over ISSUE_MAX_DAYS refused");
+		t.not_after = now + 30 * 86400;
+	}
 
 	/* 5. GetNextCACert, signed by the RA. */
 	next = sk_X509_new_null();

@@ -142,6 +142,102 @@ issue_one(struct keyops *ko, EVP_PKEY *sub, EVP_PKEY *ca_key, X509 **out,
 
 /* ---- 1. the operations -------------------------------------------- */
 
+/*
+ * keyops_issue_reply: issue and sign the SUCCESS in one operation (one
+ * round trip when isolated).  The client side opens the reply with the
+ * recipient's key ("ra" stands in for a requester with an RSA key).
+ */
+static void
+test_issue_reply(struct keyops *ko, const char *what, EVP_PKEY *ca_key,
+    X509 *ca, EVP_PKEY *ra_key, X509 *ra, EVP_PKEY *sub)
+{
+	struct issue_tmpl	 t;
+	struct scep_reply	 rp;
+	struct issued_reply	 ir;
+	struct scep_keypair	 kp;
+	struct scep_msg		*m = NULL;
+	STACK_OF(X509)		*got = NULL;
+	X509_NAME		*n = NULL;
+	X509			*x = NULL;
+	const unsigned char	*q = NULL;
+	uint8_t			 nonce[SCEP_NONCE_LEN], *dec = NULL;
+	size_t			 declen = 0;
+	int			 cipher = 0, r;
+
+	memset(&t, 0, sizeof(t));
+	ca_dn_parse("/CN=issue reply/O=scepd", &n);
+	t.kind = ISSUE_DEVICE;
+	t.subject = n;
+	t.pubkey = sub;
+	t.not_before = now - 60;
+	t.not_after = now + 30 * 86400;
+	t.crl_url = "http://ca.example/crl/1.crl";
+	memset(&rp, 0, sizeof(rp));
+	RAND_bytes(nonce, sizeof(nonce));
+	rp.status = SCEP_STATUS_SUCCESS;
+	rp.transid = "issue-reply";
+	rp.transid_len = 11;
+	rp.recipient_nonce = nonce;
+	rp.recipient_nonce_len = sizeof(nonce);
+	RAND_bytes(rp.sender_nonce, sizeof(rp.sender_nonce));
+	rp.md_nid = NID_sha256;
+	rp.cipher_nid = NID_aes_256_cbc;
+	rp.recipient = ra;
+	rp.now = now;
+
+	r = keyops_issue_reply(ko, 1, 10, &t, 1, &rp, &ir);
+	tap_ok(r == SCEP_OK && ir.cert != NULL && ir.reply != NULL,
+	    "%s: issue_reply (r=%d)", what, r);
+	q = ir.cert;
+	if (r == SCEP_OK)
+		x = d2i_X509(NULL, &q, (long)ir.cert_len);
+	tap_ok(x != NULL && X509_verify(x, ca_key) == 1 &&
+	    ASN1_STRING_length(X509_get0_serialNumber(x)) ==
+	    ISSUE_SERIAL_LEN && memcmp(ASN1_STRING_get0_data(
+	    X509_get0_serialNumber(x)), ir.serial, ISSUE_SERIAL_LEN) == 0 &&
+	    ir.not_before == t.not_before && ir.not_after == t.not_after,
+	    "%s: issue_reply: certificate signed by the CA, serial and "
+	    "validity as returned", what);
+	r = r != SCEP_OK ? r : scep_msg_decode(ir.reply, ir.reply_len,
+	    SCEP_ALG_DEFAULT, &m);
+	if (r == SCEP_OK && (m->signer == NULL || X509_cmp(m->signer, ra) != 0
+	    || m->status != SCEP_STATUS_SUCCESS || m->content == NULL))
+		r = SCEP_E_MALFORMED;
+	if (r == SCEP_OK) {
+		kp.key = ra_key;
+		kp.cert = ra;
+		r = scep_env_decrypt(m->content, m->content_len, &kp, 1,
+		    SCEP_ALG_DEFAULT, &dec, &declen, &cipher);
+	}
+	if (r == SCEP_OK)
+		r = scep_certs_only_decode(dec, declen, &got, NULL);
+	tap_ok(r == SCEP_OK && cipher == NID_aes_256_cbc &&
+	    sk_X509_num(got) == 2 && x != NULL &&
+	    X509_cmp(sk_X509_value(got, 0), x) == 0 &&
+	    X509_cmp(sk_X509_value(got, 1), ca) == 0,
+	    "%s: issue_reply: CertRep by the RA opens to [certificate, CA] "
+	    "(r=%d)", what, r);
+	sk_X509_pop_free(got, X509_free);
+	OPENSSL_free(dec);
+	scep_msg_free(m);
+	X509_free(x);
+	issued_reply_clear(&ir);
+
+	tap_ok(keyops_issue_reply(ko, 1, 77, &t, 1, &rp, &ir) ==
+	    SCEP_E_NOTFOUND && ir.cert == NULL && ir.reply == NULL,
+	    "%s: issue_reply: unknown RA refused", what);
+	tap_ok(keyops_issue_reply(ko, 2, 10, &t, 1, &rp, &ir) ==
+	    SCEP_E_NOTFOUND && ir.cert == NULL,
+	    "%s: issue_reply: unknown CA refused", what);
+	t.not_after = t.not_before + (time_t)(ISSUE_MAX_DAYS + 1) * 86400;
+	tap_ok(keyops_issue_reply(ko, 1, 0, &t, 1, &rp, &ir) ==
+	    SCEP_E_DENIED && ir.cert == NULL && ir.reply == NULL,
+	    "%s: issue_reply: validity over ISSUE_MAX_DAYS refused on the "
+	    "key side", what);
+	X509_NAME_free(n);
+	ERR_clear_error();
+}
+
 static void
 test_ops(struct keyops *ko, const char *what, EVP_PKEY *ca_key, X509 *ca,
     EVP_PKEY *ra_key, X509 *ra, EVP_PKEY *sub)
@@ -672,6 +768,87 @@ test_lies(int dirfd)
 }
 
 /*
+ * ISSUE_REPLY request bodies that must not decode: every truncation,
+ * one byte too many, an empty recipient, a body over the op's maximum.
+ * "req" is a good body (its recipient's DER is "rl" bytes), left as it
+ * was.
+ */
+static void
+test_issue_reply_bounds(const struct kp_buf *req, size_t rl)
+{
+	struct kp_req	 rq;
+	uint8_t		*b = NULL;
+	size_t		 i, bad = 0, tail;
+	int		 r;
+
+	r = kp_req_decode(KP_ISSUE_REPLY, req->p, req->len, &rq);
+	tap_ok(r == SCEP_OK && rq.recipient != NULL && rq.chain == 1 &&
+	    rq.ra_id == 10 && rq.ca_id == 1 && rq.rep.status ==
+	    SCEP_STATUS_SUCCESS && rq.rep.payload == NULL,
+	    "ISSUE_REPLY request decodes (r=%d)", r);
+	kp_req_clear(&rq);
+	for (i = 0; i < req->len; i++) {
+		if (kp_req_decode(KP_ISSUE_REPLY, req->p, i, &rq) == SCEP_OK)
+			bad++;
+		kp_req_clear(&rq);
+	}
+	tap_ok(bad == 0, "ISSUE_REPLY: none of the %zu truncations decodes",
+	    req->len);
+	if ((b = malloc(req->len + 1)) == NULL)
+		return;
+	memcpy(b, req->p, req->len);
+	b[req->len] = 0;
+	tap_ok(kp_req_decode(KP_ISSUE_REPLY, b, req->len + 1, &rq) ==
+	    SCEP_E_TRAILING, "ISSUE_REPLY: one byte too many is "
+	    "SCEP_E_TRAILING");
+	kp_req_clear(&rq);
+	tap_ok(kp_req_decode(KP_ISSUE_REPLY, b, kp_req_max(KP_ISSUE_REPLY) +
+	    1, &rq) == SCEP_E_TOOBIG, "ISSUE_REPLY: a length over the op's "
+	    "maximum is SCEP_E_TOOBIG before any byte is read");
+	kp_req_clear(&rq);
+	/* The body ends with the recipient blob (u32 rl, rl bytes of DER)
+	 * and "now" (i64): empty the recipient, keep "now". */
+	tail = 8;
+	if (rl + 4 + tail <= req->len) {
+		memcpy(b, req->p, req->len - tail - rl - 4);
+		memset(b + req->len - tail - rl - 4, 0, 4);
+		memcpy(b + req->len - tail - rl, req->p + req->len - tail,
+		    tail);
+		r = kp_req_decode(KP_ISSUE_REPLY, b, req->len - rl, &rq);
+		tap_ok(r == SCEP_E_MALFORMED, "ISSUE_REPLY: an empty "
+		    "recipient is SCEP_E_MALFORMED (r=%d)", r);
+		kp_req_clear(&rq);
+	}
+	free(b);
+}
+
+/* Reply bodies of ISSUE_REPLY that scepd must refuse. */
+static void
+test_rep_issue_reply_bounds(const struct kp_buf *rep)
+{
+	struct issued_reply	 ir;
+	size_t			 i, bad = 0;
+	uint8_t			*b = NULL;
+
+	for (i = 0; i < rep->len; i++) {
+		if (kp_dec_rep_issue_reply(rep->p, i, &ir) == SCEP_OK)
+			bad++;
+		issued_reply_clear(&ir);
+	}
+	tap_ok(bad == 0, "ISSUE_REPLY reply: none of the %zu truncations "
+	    "decodes", rep->len);
+	if ((b = malloc(rep->len + 1)) == NULL)
+		return;
+	memcpy(b, rep->p, rep->len);
+	b[rep->len] = 0;
+	tap_ok(kp_dec_rep_issue_reply(b, rep->len + 1, &ir) ==
+	    SCEP_E_MALFORMED && ir.cert == NULL && ir.reply == NULL,
+	    "ISSUE_REPLY reply: a trailing byte is SCEP_E_MALFORMED, "
+	    "nothing returned");
+	free(b);
+}
+
+/*
  * The worker's dispatch in this process (no fork): every op encoded as
  * scepd encodes it, handled by kp_worker_handle(), the reply decoded as
  * scepd decodes it.  Under ASan/LSan this is where a leak in a decoder or
@@ -837,6 +1014,52 @@ test_handle(int dirfd, X509 *ca, X509 *ra, EVP_PKEY *sub)
 	tap_ok(r == SCEP_OK && kp_dec_rep_cert(rep.p, rep.len, &x) ==
 	    SCEP_OK, "kp_worker_handle: MAKE_RA");
 	kp_buf_clear(&rep);
+
+	/* ISSUE_REPLY: a SUCCESS without payload, the worker builds it. */
+	rp.status = SCEP_STATUS_SUCCESS;
+	rp.failinfo = 0;
+	rp.failtext = NULL;
+	rp.payload = NULL;
+	rp.payload_len = 0;
+	kp_buf_init(&req, kp_req_max(KP_ISSUE_REPLY));
+	tap_ok(kp_enc_issue_reply(&req, 1, 10, &t, 1, &rp) == SCEP_OK,
+	    "kp_enc_issue_reply");
+	test_issue_reply_bounds(&req, (size_t)i2d_X509(ra, NULL));
+	HANDLE(KP_ISSUE_REPLY);
+	{
+		struct issued_reply ir;
+
+		tap_ok(r == SCEP_OK && kp_dec_rep_issue_reply(rep.p, rep.len,
+		    &ir) == SCEP_OK && ir.cert_len > 0 && ir.reply_len > 0 &&
+		    ir.not_before == t.not_before, "kp_worker_handle: "
+		    "ISSUE_REPLY, reply decodes (r=%d)", r);
+		issued_reply_clear(&ir);
+		test_rep_issue_reply_bounds(&rep);
+	}
+	kp_buf_clear(&rep);
+	kp_buf_init(&req, kp_req_max(KP_ISSUE_REPLY));
+	kp_enc_issue_reply(&req, 1, 77, &t, 0, &rp);
+	HANDLE(KP_ISSUE_REPLY);
+	tap_ok(r == SCEP_E_NOTFOUND && kp_rep_status(rep.p, rep.len) ==
+	    SCEP_E_NOTFOUND && rep.len == 4, "kp_worker_handle: "
+	    "ISSUE_REPLY with an unknown RA: only the status comes back");
+	kp_buf_clear(&rep);
+	kp_buf_init(&req, kp_req_max(KP_ISSUE_REPLY));
+	kp_enc_issue_reply(&req, 5, 0, &t, 0, &rp);
+	HANDLE(KP_ISSUE_REPLY);
+	tap_ok(r == SCEP_E_NOTFOUND, "kp_worker_handle: ISSUE_REPLY with "
+	    "an unknown CA: SCEP_E_NOTFOUND");
+	kp_buf_clear(&rep);
+	kp_buf_init(&req, kp_req_max(KP_ISSUE_REPLY));
+	rp.status = SCEP_STATUS_FAILURE;
+	tap_ok(kp_enc_issue_reply(&req, 1, 10, &t, 1, &rp) ==
+	    SCEP_E_INTERNAL, "kp_enc_issue_reply: only for a SUCCESS");
+	rp.status = SCEP_STATUS_SUCCESS;
+	rp.recipient = NULL;
+	tap_ok(kp_enc_issue_reply(&req, 1, 10, &t, 1, &rp) ==
+	    SCEP_E_INTERNAL, "kp_enc_issue_reply: a recipient is required");
+	rp.recipient = ra;
+	kp_buf_clear(&req);
 
 	r = kp_worker_handle(ko, dirfd, 0, NULL, 0, &rep);
 	tap_ok(r == SCEP_E_MALFORMED && kp_rep_status(rep.p, rep.len) ==
@@ -1127,6 +1350,12 @@ write_seeds(const char *dir, X509 *ca, X509 *ra, EVP_PKEY *sub)
 	seed(dir, "certrep", KP_SIGN_CERTREP, &b);
 	kp_buf_clear(&b);
 	sk_X509_push(sk, ra);
+	rp.payload = NULL;
+	rp.payload_len = 0;
+	kp_buf_init(&b, kp_req_max(KP_ISSUE_REPLY));
+	kp_enc_issue_reply(&b, 1, 10, &t, 1, &rp);
+	seed(dir, "issue_reply", KP_ISSUE_REPLY, &b);
+	kp_buf_clear(&b);
 	kp_buf_init(&b, kp_req_max(KP_SIGN_NEXTCA));
 	kp_enc_nextca(&b, 10, 1, sk, 1700000000);
 	seed(dir, "nextca", KP_SIGN_NEXTCA, &b);
@@ -1166,6 +1395,16 @@ write_seeds(const char *dir, X509 *ca, X509 *ra, EVP_PKEY *sub)
 	kp_buf_i32(&b, SCEP_OK);
 	kp_buf_blob(&b, env, sizeof(env));
 	seed(dir, "rep_certrep", 0x80 | KP_SIGN_CERTREP, &b);
+	kp_buf_clear(&b);
+	kp_buf_init(&b, kp_rep_max(KP_ISSUE_REPLY));
+	kp_buf_i32(&b, SCEP_OK);
+	kp_buf_x509(&b, ca);
+	kp_buf_blob(&b, "\x5a\x01\x02\x03\x04\x05\x06\x07"
+	    "\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", ISSUE_SERIAL_LEN);
+	kp_buf_i64(&b, 1700000000);
+	kp_buf_i64(&b, 1700086400);
+	kp_buf_blob(&b, env, sizeof(env));
+	seed(dir, "rep_issue_reply", 0x80 | KP_ISSUE_REPLY, &b);
 	kp_buf_clear(&b);
 	kp_buf_init(&b, 4);
 	kp_buf_i32(&b, SCEP_E_DENIED);
@@ -1230,14 +1469,18 @@ main(int argc, char **argv)
 	tap_ok(r == SCEP_OK, "isolated: load CA 1 and RA 10 from keys/ "
 	    "(r=%d)", r);
 	test_ops(ko, "isolated", ca_key, ca, ra_key, ra, sub);
+	test_issue_reply(ko, "isolated", ca_key, ca, ra_key, ra, sub);
 	test_paths(ko, ca_key, ca);
 	test_restart(ko, sub, ca_key);
 
 	/* The same operations in-process: the two must agree. */
 	if (keyops_new(&local) == SCEP_OK && load_ids(local, ca, ra) ==
 	    SCEP_OK)
+	{
 		test_ops(local, "in-process", ca_key, ca, ra_key, ra, sub);
-	else
+		test_issue_reply(local, "in-process", ca_key, ca, ra_key, ra,
+		    sub);
+	} else
 		tap_ok(0, "in-process keyops for comparison");
 	keyops_free(local);
 
