@@ -21,7 +21,10 @@
  * and length-prefixed blobs in a fixed order per op, decoded with a
  * cursor that refuses to read past the end and demands that every byte
  * is consumed.  Certificates, names, SANs and keys travel as DER and are
- * decoded with libcrypto's d2i_* and an exact-length check (STYLE H6).
+ * decoded with libcrypto's d2i_* and an exact-length check (STYLE H6);
+ * on the enrollment path with ASN1 templates and d2i_PublicKey instead of
+ * d2i_X509/d2i_PUBKEY where OpenSSL 3.0 would build a decoder chain per
+ * call (the subject key, the CertRep recipient: kp_wire.c).
  *
  * A reply body starts with a big-endian i32 status: SCEP_OK, then the
  * op's fields; or a negative enum scep_err and nothing else.

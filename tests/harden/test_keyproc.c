@@ -1142,6 +1142,66 @@ test_spki(EVP_PKEY *rsa, EVP_PKEY *ec256)
 	ERR_clear_error();
 }
 
+/*
+ * The CertRep recipient reaches the worker as DER; an RSA one is read on
+ * ASN1 templates into an X509 holding issuer, serial and key (no decoder
+ * chain), anything else with d2i_X509.  Either way the envelope must see
+ * the same issuer, serial and key as the real certificate.
+ */
+static void
+test_recipient(X509 *rsa_cert, EVP_PKEY *ec_key)
+{
+	struct scep_reply	 rp;
+	struct kp_buf		 b;
+	struct kp_req		 rq;
+	X509			*ec_cert = NULL, *certs[2];
+	const char		*names[2] = { "RSA (templates)",
+				    "EC (d2i_X509)" };
+	uint8_t			 nonce[SCEP_NONCE_LEN];
+	size_t			 i;
+	int			 r;
+
+	memset(nonce, 7, sizeof(nonce));
+	if (scep_selfsigned_cert(ec_key, "ec client", now, 1, &ec_cert) !=
+	    SCEP_OK) {
+		tap_ok(0, "recipient: an EC certificate");
+		return;
+	}
+	certs[0] = rsa_cert;
+	certs[1] = ec_cert;
+	for (i = 0; i < 2; i++) {
+		memset(&rp, 0, sizeof(rp));
+		rp.status = SCEP_STATUS_SUCCESS;
+		rp.transid = "rcpt";
+		rp.transid_len = 4;
+		rp.recipient_nonce = nonce;
+		rp.recipient_nonce_len = sizeof(nonce);
+		rp.md_nid = NID_sha256;
+		rp.cipher_nid = NID_aes_128_cbc;
+		rp.recipient = certs[i];
+		rp.payload = nonce;
+		rp.payload_len = sizeof(nonce);
+		rp.now = now;
+		kp_buf_init(&b, kp_req_max(KP_SIGN_CERTREP));
+		r = kp_enc_certrep(&b, 10, 1, &rp, NULL);
+		if (r == SCEP_OK)
+			r = kp_req_decode(KP_SIGN_CERTREP, b.p, b.len, &rq);
+		tap_ok(r == SCEP_OK && rq.recipient != NULL &&
+		    X509_NAME_cmp(X509_get_issuer_name(rq.recipient),
+		    X509_get_issuer_name(certs[i])) == 0 &&
+		    ASN1_INTEGER_cmp(X509_get0_serialNumber(rq.recipient),
+		    X509_get0_serialNumber(certs[i])) == 0 &&
+		    EVP_PKEY_eq(X509_get0_pubkey(rq.recipient),
+		    X509_get0_pubkey(certs[i])) == 1,
+		    "recipient %s: issuer, serial and key as in the "
+		    "certificate (r=%d)", names[i], r);
+		kp_req_clear(&rq);
+		kp_buf_clear(&b);
+	}
+	X509_free(ec_cert);
+	ERR_clear_error();
+}
+
 /* ---- 5. the sandbox ------------------------------------------------ */
 
 enum { SB_PASSWD, SB_SOCKET, SB_KEYREAD, SB_KEYWRITE, SB_DUMPABLE,
@@ -1491,6 +1551,7 @@ main(int argc, char **argv)
 	if ((dirfd = open(keysdir, O_RDONLY | O_DIRECTORY)) >= 0) {
 		test_handle(dirfd, ca, ra, sub);
 		test_spki(ca_key, sub);
+		test_recipient(ra, sub);
 		test_lies(dirfd);
 		test_sandbox(dirfd);
 		close(dirfd);
