@@ -27,6 +27,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The key carried by the SPKI is the one decoded. */
 		if (scep_spki_eq(c->spki, c->pubkey) != 1)
 			__builtin_trap();
+		/* Intune's pre-check sees the challenge decode read. */
+		if (c->challenge != NULL && c->challenge_len > 0 &&
+		    scep_csr_has_challenge(data, size) != 1)
+			__builtin_trap();
 		sr = scep_csr_stored(c, &st, &slen);
 		scep_csr_free(c);
 	}

@@ -270,6 +270,13 @@ int	scep_csr_redact(const uint8_t *der, size_t len, uint8_t **out,
 	    size_t *outlen);
 int	scep_csr_decode_stored(const uint8_t *der, size_t len,
 	    struct scep_csr **out);
+/*
+ * 1 when der is a PKCS#10 whose first challengePassword has exactly one
+ * non-empty string value, 0 when it has none, -1 when it does not parse.
+ * Nothing is verified and no key decoded (Intune's pre-check, before the
+ * CSR goes to validateRequest).
+ */
+int	scep_csr_has_challenge(const uint8_t *der, size_t len);
 void	scep_csr_free(struct scep_csr *);	/* accepts NULL */
 
 /* IssuerAndSerialNumber (GetCert, GetCRL) and IssuerAndSubject (CertPoll),
@@ -336,5 +343,15 @@ int	scep_spki_fingerprint(const X509_PUBKEY *spki, uint8_t out[32]);
  * key decoder for RSA and EC P-256/P-384.
  */
 int	scep_spki_eq(const X509_PUBKEY *spki, const EVP_PKEY *key);
+/*
+ * A DER SubjectPublicKeyInfo read without OpenSSL 3.0's key decoder (one
+ * decoder chain, ~0.1 ms, per d2i_PUBKEY).  *key (when key is not NULL):
+ * the key if RSA or EC P-256/P-384, else NULL -- the caller's general path
+ * (d2i_PUBKEY), not "invalid".  *bits (when bits is not NULL): the SPKI as
+ * algorithm + key bits, no cached key; NULL when its parameters are not
+ * absent, NULL or an OID.  SCEP_OK, SCEP_E_MALFORMED or SCEP_E_TRAILING.
+ */
+int	scep_spki_der(const uint8_t *der, size_t len, EVP_PKEY **key,
+	    X509_PUBKEY **bits);
 
 #endif /* !SCEP_H */

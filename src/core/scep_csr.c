@@ -384,3 +384,29 @@ scep_csr_redact(const uint8_t *der, size_t len, uint8_t **out,
 	p10_free(p);
 	return r;
 }
+
+int
+scep_csr_has_challenge(const uint8_t *der, size_t len)
+{
+	const STACK_OF(X509_ATTRIBUTE)	*attrs;
+	struct scep_p10			*p = NULL;
+	X509_ATTRIBUTE			*at;	/* get0: p */
+	ASN1_TYPE			*t;	/* get0 */
+	int				 i, r = 0;
+
+	if (p10_parse(der, len, &p) != SCEP_OK) {
+		ERR_clear_error();
+		return -1;
+	}
+	attrs = p->info->attrs;
+	if ((i = X509at_get_attr_by_NID(attrs, NID_pkcs9_challengePassword,
+	    -1)) >= 0 && (at = X509at_get_attr(attrs, i)) != NULL &&
+	    X509_ATTRIBUTE_count(at) == 1 &&
+	    (t = X509_ATTRIBUTE_get0_type(at, 0)) != NULL &&
+	    t->type != V_ASN1_NULL && t->type != V_ASN1_OBJECT &&
+	    t->type != V_ASN1_BOOLEAN && t->value.asn1_string != NULL &&
+	    ASN1_STRING_length(t->value.asn1_string) > 0)
+		r = 1;
+	p10_free(p);
+	return r;
+}

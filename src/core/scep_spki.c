@@ -223,3 +223,34 @@ scep_spki_eq(const X509_PUBKEY *spki, const EVP_PKEY *key)
 	OPENSSL_free(der);
 	return r;
 }
+
+int
+scep_spki_der(const uint8_t *der, size_t len, EVP_PKEY **key,
+    X509_PUBKEY **bits)
+{
+	const unsigned char	*p = der;
+	struct scep_spki	*s;
+	int			 r = SCEP_OK;
+
+	if (key != NULL)
+		*key = NULL;
+	if (bits != NULL)
+		*bits = NULL;
+	if (der == NULL || len == 0 || len > (size_t)LONG_MAX)
+		return SCEP_E_MALFORMED;
+	s = (struct scep_spki *)ASN1_item_d2i(NULL, &p, (long)len,
+	    ASN1_ITEM_rptr(SCEP_SPKI));
+	if (s == NULL)
+		r = SCEP_E_MALFORMED;
+	else if (p != der + len)
+		r = SCEP_E_TRAILING;
+	else {
+		if (key != NULL)
+			*key = scep_spki_import(s);
+		if (bits != NULL)
+			*bits = scep_spki_bits(s);
+	}
+	ERR_clear_error();
+	ASN1_item_free((ASN1_VALUE *)s, ASN1_ITEM_rptr(SCEP_SPKI));
+	return r;
+}

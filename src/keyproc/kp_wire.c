@@ -20,13 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/asn1t.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
-#include <openssl/param_build.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -389,122 +386,6 @@ der_gens(const uint8_t *der, size_t len, GENERAL_NAMES **out)
 }
 
 /*
- * SubjectPublicKeyInfo (RFC 5280 4.1.2.7) and RSAPublicKey (RFC 8017
- * A.1.1) as ASN1 templates, for a fast path around d2i_PUBKEY(): OpenSSL
- * 3.0 builds a decoder chain (OSSL_DECODER_CTX_new_for_pkey) on every
- * call, ~0.1 ms, once per issuance.  The common keys -- RSA, EC on P-256
- * and P-384 -- are imported with EVP_PKEY_fromdata() instead, which
- * validates an EC point against its curve; anything else takes the
- * general path.  Both give the same EVP_PKEY.
- */
-struct kp_spki {
-	X509_ALGOR		*alg;
-	ASN1_BIT_STRING		*key;
-};
-
-ASN1_SEQUENCE(KP_SPKI) = {
-	ASN1_SIMPLE(struct kp_spki, alg, X509_ALGOR),
-	ASN1_SIMPLE(struct kp_spki, key, ASN1_BIT_STRING),
-} static_ASN1_SEQUENCE_END_name(struct kp_spki, KP_SPKI)
-
-struct kp_rsapub {
-	ASN1_INTEGER		*n;
-	ASN1_INTEGER		*e;
-};
-
-ASN1_SEQUENCE(KP_RSAPUB) = {
-	ASN1_SIMPLE(struct kp_rsapub, n, ASN1_INTEGER),
-	ASN1_SIMPLE(struct kp_rsapub, e, ASN1_INTEGER),
-} static_ASN1_SEQUENCE_END_name(struct kp_rsapub, KP_RSAPUB)
-
-/* Import OSSL_PARAMs as a public key of "type" ("RSA", "EC"). */
-static EVP_PKEY *
-pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld)
-{
-	OSSL_PARAM	*params = NULL;
-	EVP_PKEY_CTX	*ctx = NULL;
-	EVP_PKEY	*k = NULL;
-
-	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		k = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	return k;
-}
-
-/* The fast path; NULL means "use d2i_PUBKEY", not "invalid". */
-static EVP_PKEY *
-spki_fast(const uint8_t *der, size_t len)
-{
-	const unsigned char	*p = der, *q = NULL;
-	const ASN1_OBJECT	*obj = NULL;
-	const void		*pval = NULL;
-	struct kp_spki		*s = NULL;
-	struct kp_rsapub	*rp = NULL;
-	OSSL_PARAM_BLD		*bld = NULL;
-	BIGNUM			*n = NULL, *e = NULL;
-	EVP_PKEY		*k = NULL;
-	int			 ptype = 0, nid, curve, bits;
-
-	s = (struct kp_spki *)ASN1_item_d2i(NULL, &p, (long)len,
-	    ASN1_ITEM_rptr(KP_SPKI));
-	if (s == NULL || p != der + len)
-		goto out;
-	/* A key is a whole number of octets. */
-	if ((s->key->flags & ASN1_STRING_FLAG_BITS_LEFT) != 0 &&
-	    (s->key->flags & 0x07) != 0)
-		goto out;
-	X509_ALGOR_get0(&obj, &ptype, &pval, s->alg);	/* get0 */
-	nid = OBJ_obj2nid(obj);
-	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
-		goto out;
-	if (nid == NID_rsaEncryption && (ptype == V_ASN1_NULL ||
-	    ptype == V_ASN1_UNDEF)) {
-		q = ASN1_STRING_get0_data(s->key);
-		rp = (struct kp_rsapub *)ASN1_item_d2i(NULL, &q,
-		    ASN1_STRING_length(s->key), ASN1_ITEM_rptr(KP_RSAPUB));
-		if (rp == NULL || q != ASN1_STRING_get0_data(s->key) +
-		    ASN1_STRING_length(s->key) ||
-		    ASN1_STRING_type(rp->n) != V_ASN1_INTEGER ||
-		    ASN1_STRING_type(rp->e) != V_ASN1_INTEGER)
-			goto out;
-		if ((n = ASN1_INTEGER_to_BN(rp->n, NULL)) == NULL ||
-		    (e = ASN1_INTEGER_to_BN(rp->e, NULL)) == NULL)
-			goto out;
-		/* Ordinary sizes only; odd ones get the general path. */
-		bits = BN_num_bits(n);
-		if (bits < 512 || bits > 16384 || BN_num_bits(e) > 64)
-			goto out;
-		if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
-			goto out;
-		k = pkey_fromdata("RSA", bld);
-	} else if (nid == NID_X9_62_id_ecPublicKey && ptype ==
-	    V_ASN1_OBJECT) {
-		curve = OBJ_obj2nid((const ASN1_OBJECT *)pval);
-		if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1)
-			goto out;
-		if (!OSSL_PARAM_BLD_push_utf8_string(bld,
-		    OSSL_PKEY_PARAM_GROUP_NAME, OBJ_nid2sn(curve), 0) ||
-		    !OSSL_PARAM_BLD_push_octet_string(bld,
-		    OSSL_PKEY_PARAM_PUB_KEY, ASN1_STRING_get0_data(s->key),
-		    (size_t)ASN1_STRING_length(s->key)))
-			goto out;
-		k = pkey_fromdata("EC", bld);
-	}
- out:
-	BN_free(n);
-	BN_free(e);
-	OSSL_PARAM_BLD_free(bld);
-	ASN1_item_free((ASN1_VALUE *)rp, ASN1_ITEM_rptr(KP_RSAPUB));
-	ASN1_item_free((ASN1_VALUE *)s, ASN1_ITEM_rptr(KP_SPKI));
-	return k;
-}
-
-/*
  * The SubjectPublicKeyInfo as an X509_PUBKEY holding algorithm and key
  * bits only, for ca_issue to copy into the certificate (issue_tmpl.spki)
  * without OpenSSL 3's key encoder.  No key is decoded here: der_pubkey
@@ -515,46 +396,9 @@ spki_fast(const uint8_t *der, size_t len)
 static X509_PUBKEY *
 spki_bits(const uint8_t *der, size_t len)
 {
-	const unsigned char	*p = der;
-	const ASN1_OBJECT	*aobj = NULL;
-	const void		*pval = NULL;
-	struct kp_spki		*s = NULL;
-	X509_PUBKEY		*k = NULL;
-	ASN1_OBJECT		*obj = NULL, *param = NULL;
-	unsigned char		*enc = NULL;
-	int			 ptype = 0, n;
+	X509_PUBKEY	*k = NULL;
 
-	if (len > (size_t)LONG_MAX)
-		return NULL;
-	s = (struct kp_spki *)ASN1_item_d2i(NULL, &p, (long)len,
-	    ASN1_ITEM_rptr(KP_SPKI));
-	if (s == NULL || p != der + len ||
-	    ((s->key->flags & ASN1_STRING_FLAG_BITS_LEFT) != 0 &&
-	    (s->key->flags & 0x07) != 0) ||
-	    (n = ASN1_STRING_length(s->key)) <= 0)
-		goto out;
-	X509_ALGOR_get0(&aobj, &ptype, &pval, s->alg);	/* get0 */
-	if (ptype == V_ASN1_OBJECT) {
-		if ((param = OBJ_dup(pval)) == NULL)
-			goto out;
-	} else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF)
-		goto out;
-	if ((k = X509_PUBKEY_new()) == NULL || (obj = OBJ_dup(aobj)) == NULL ||
-	    (enc = OPENSSL_memdup(ASN1_STRING_get0_data(s->key),
-	    (size_t)n)) == NULL)
-		goto fail;
-	if (X509_PUBKEY_set0_param(k, obj, ptype, param, enc, n) != 1)
-		goto fail;
-	goto out;		/* k owns obj, param and enc */
- fail:
-	X509_PUBKEY_free(k);
-	k = NULL;
-	ASN1_OBJECT_free(obj);
-	ASN1_OBJECT_free(param);
-	OPENSSL_free(enc);
- out:
-	ERR_clear_error();
-	ASN1_item_free((ASN1_VALUE *)s, ASN1_ITEM_rptr(KP_SPKI));
+	(void)scep_spki_der(der, len, NULL, &k);
 	return k;
 }
 
@@ -670,11 +514,12 @@ der_pubkey(const uint8_t *der, size_t len, EVP_PKEY **out)
 	*out = NULL;
 	if (der == NULL || len == 0 || len > (size_t)LONG_MAX)
 		return SCEP_E_MALFORMED;
-	if ((k = spki_fast(der, len)) != NULL) {
+	/* RSA and EC P-256/P-384 without OpenSSL 3.0's decoder chain
+	 * (~0.1 ms, once per issuance), the rest by d2i_PUBKEY. */
+	if (scep_spki_der(der, len, &k, NULL) == SCEP_OK && k != NULL) {
 		*out = k;
 		return SCEP_OK;
 	}
-	ERR_clear_error();
 	if ((k = d2i_PUBKEY(NULL, &p, (long)len)) == NULL)
 		return SCEP_E_MALFORMED;
 	if (p != der + len) {

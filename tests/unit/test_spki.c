@@ -265,6 +265,123 @@ test_bad_spki(EVP_PKEY *ec)
 	ERR_clear_error();
 }
 
+/* scep_spki_der (the key process's SPKI reader) against d2i_PUBKEY. */
+static void
+test_spki_der(EVP_PKEY *ec)
+{
+	EVP_PKEY	*keys[3], *k = NULL, *ed;
+	X509_PUBKEY	*b = NULL;
+	unsigned char	*sd = NULL, *bd = NULL, *big;
+	size_t		 i;
+	int		 sl, bl, ok = 1;
+
+	keys[0] = rsa;
+	keys[1] = ec;
+	keys[2] = ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	for (i = 0; i < 3; i++) {
+		if (keys[i] == NULL || (sl = i2d_PUBKEY(keys[i], &sd)) <= 0) {
+			ok = 0;
+			continue;
+		}
+		if (scep_spki_der(sd, (size_t)sl, &k, &b) != SCEP_OK ||
+		    b == NULL || (bl = i2d_X509_PUBKEY(b, &bd)) != sl ||
+		    memcmp(sd, bd, (size_t)sl) != 0 ||
+		    (i < 2 ? k == NULL || EVP_PKEY_eq(k, keys[i]) != 1 :
+		    k != NULL))
+			ok = 0;
+		EVP_PKEY_free(k);
+		X509_PUBKEY_free(b);
+		OPENSSL_free(bd);
+		k = NULL;
+		b = NULL;
+		bd = NULL;
+		/* One byte more: TRAILING, nothing returned. */
+		big = OPENSSL_malloc((size_t)sl + 1);
+		memcpy(big, sd, (size_t)sl);
+		big[sl] = 0;
+		if (scep_spki_der(big, (size_t)sl + 1, &k, &b) !=
+		    SCEP_E_TRAILING || k != NULL || b != NULL)
+			ok = 0;
+		OPENSSL_free(big);
+		OPENSSL_free(sd);
+		sd = NULL;
+	}
+	tap_ok(ok, "scep_spki_der: RSA and EC imported, Ed25519 left to "
+	    "d2i_PUBKEY, bits re-encode to the same DER, trailing refused");
+	tap_ok(scep_spki_der((const uint8_t *)"\x30\x03\x02\x01\x01", 5,
+	    &k, &b) == SCEP_E_MALFORMED && k == NULL && b == NULL &&
+	    scep_spki_der(NULL, 0, &k, NULL) == SCEP_E_MALFORMED,
+	    "scep_spki_der: not an SPKI, empty: MALFORMED");
+	EVP_PKEY_free(ed);
+	ERR_clear_error();
+}
+
+/* The Intune pre-check as it was, on d2i_X509_REQ. */
+static int
+old_has_challenge(const uint8_t *csr, size_t len)
+{
+	const unsigned char	*p = csr;
+	X509_REQ		*rq = NULL;
+	X509_ATTRIBUTE		*at;
+	ASN1_TYPE		*t;
+	int			 i, r = 0;
+
+	if (len == 0 || (rq = d2i_X509_REQ(NULL, &p, (long)len)) == NULL ||
+	    p != csr + len) {
+		X509_REQ_free(rq);
+		return -1;
+	}
+	if ((i = X509_REQ_get_attr_by_NID(rq, NID_pkcs9_challengePassword,
+	    -1)) >= 0 && (at = X509_REQ_get_attr(rq, i)) != NULL &&
+	    X509_ATTRIBUTE_count(at) == 1 &&
+	    (t = X509_ATTRIBUTE_get0_type(at, 0)) != NULL &&
+	    t->type != V_ASN1_NULL && t->type != V_ASN1_OBJECT &&
+	    t->type != V_ASN1_BOOLEAN && t->value.asn1_string != NULL &&
+	    ASN1_STRING_length(t->value.asn1_string) > 0)
+		r = 1;
+	X509_REQ_free(rq);
+	return r;
+}
+
+static void
+test_has_challenge(EVP_PKEY *ec)
+{
+	static const struct {
+		enum tu_chal	 ct;
+		const char	*chal;
+		int		 want;
+	} rows[] = {
+		{ TU_CHAL_PRINTABLE, "pw", 1 }, { TU_CHAL_UTF8, "p", 1 },
+		{ TU_CHAL_BMP, "b", 1 }, { TU_CHAL_IA5, "i", 1 },
+		{ TU_CHAL_INTEGER, "", 1 }, { TU_CHAL_TWICE, "a", 1 },
+		{ TU_CHAL_TWO_VALUES, "a", 0 }, { TU_CHAL_NONE, NULL, 0 },
+	};
+	uint8_t	*der;
+	size_t	 i, len;
+	int	 n, o, ok = 1;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		der = tu_csr(i % 2 ? ec : rsa, "dev", rows[i].ct, rows[i].chal,
+		    0, &len);
+		n = der != NULL ? scep_csr_has_challenge(der, len) : -999;
+		o = der != NULL ? old_has_challenge(der, len) : -998;
+		if (n != rows[i].want || n != o) {
+			ok = 0;
+			printf("# row %zu: %d, d2i_X509_REQ %d\n", i, n, o);
+		}
+		if (der != NULL && (scep_csr_has_challenge(der, len - 1) !=
+		    -1 || old_has_challenge(der, len - 1) != -1))
+			ok = 0;
+		OPENSSL_free(der);
+	}
+	tap_ok(ok, "scep_csr_has_challenge == the d2i_X509_REQ check "
+	    "(every challenge encoding, none, truncated)");
+	tap_ok(scep_csr_has_challenge((const uint8_t *)"\x30\x00", 2) == -1 &&
+	    scep_csr_has_challenge(NULL, 0) == -1,
+	    "scep_csr_has_challenge: garbage and empty input -1");
+	ERR_clear_error();
+}
+
 int
 main(void)
 {
@@ -280,6 +397,8 @@ main(void)
 	same_as_openssl("EC P-384", p384, rsa);
 	test_wrong_signer(p256);
 	test_bad_spki(p256);
+	test_has_challenge(p256);
+	test_spki_der(p384);
 	EVP_PKEY_free(r1);
 	EVP_PKEY_free(p256);
 	EVP_PKEY_free(p384);
