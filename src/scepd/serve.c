@@ -253,14 +253,16 @@ intune_start(const char *dir, struct store *st, struct svc *sv,
 {
 	uint8_t key[SVC_INTUNE_KEY_LEN];
 	char path[PATH_MAX];
-	long workers, queue;
+	long workers, queue, poll;
 	int r;
 
 	*out = NULL;
 	/* The pool that waits on Microsoft: SCEPD_INTUNE_WORKERS (32) and
-	 * SCEPD_INTUNE_QUEUE (1024, beyond it HTTP 503). */
+	 * SCEPD_INTUNE_QUEUE (1024, beyond it HTTP 503); the revocation
+	 * poll interval (spec 9: 900 s), SCEPD_INTUNE_POLL_INTERVAL. */
 	if ((workers = env_count("SCEPD_INTUNE_WORKERS", 1024)) < 0 ||
-	    (queue = env_count("SCEPD_INTUNE_QUEUE", 1000000)) < 0)
+	    (queue = env_count("SCEPD_INTUNE_QUEUE", 1000000)) < 0 ||
+	    (poll = env_count("SCEPD_INTUNE_POLL_INTERVAL", 86400)) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/azure.key", dir);
 	if ((r = svc_intune_key_load(path, 1, key)) != SCEP_OK) {
@@ -278,7 +280,7 @@ intune_start(const char *dir, struct store *st, struct svc *sv,
 		if ((r = svc_intune_sync(*out, NULL, 1)) != SCEP_OK)
 			log_warn("msg=\"cannot load the Azure accounts\" "
 			    "err=\"%s\"", scep_strerror(r));
-		r = svc_intune_poller_start(*out, sv, 0);
+		r = svc_intune_poller_start(*out, sv, (int)poll);
 	}
 	sodium_memzero(key, sizeof(key));
 	if (r != SCEP_OK) {

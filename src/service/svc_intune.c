@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,8 @@ struct acct {
 	int			 poll;	/* revocation requests (spec 9) */
 	uint8_t			 fp_cfg[32];	/* svc_intune_sync: the row */
 	uint8_t			 fp_sec[32];	/* ... and its sealed secret */
+	char			 name[STORE_NAME_MAX];	/* the row's, for the
+					 * audit (si->lock); may change */
 	struct intune_client	*c;	/* owned */
 	int			 refs;	/* the registry's one included */
 	struct acct		*next;
@@ -305,6 +308,7 @@ svc_intune_account_set(struct svc_intune *si, int64_t id,
 			break;
 	if (*pp != NULL) {
 		old = *pp;
+		memcpy(a->name, old->name, sizeof(a->name));
 		a->next = old->next;
 		*pp = a;
 	} else if (si->naccts >= MAX_ACCOUNTS) {
@@ -471,6 +475,29 @@ svc_intune_endpoint_get(struct svc_intune *si, int64_t endpoint_id,
 	return r;
 }
 
+/* The account's name as it is now (the audit keeps it as it was). */
+static void
+acct_name_copy(struct svc_intune *si, const struct acct *a, char *buf,
+    size_t bufsz)
+{
+	pthread_mutex_lock(&si->lock);
+	snprintf(buf, bufsz, "%s", a->name);
+	pthread_mutex_unlock(&si->lock);
+}
+
+/* A rename alone changes no client: only the name is replaced. */
+static void
+acct_name_set(struct svc_intune *si, int64_t id, const char *name)
+{
+	struct acct *a;
+
+	pthread_mutex_lock(&si->lock);
+	for (a = si->accts; a != NULL; a = a->next)
+		if (a->id == id)
+			snprintf(a->name, sizeof(a->name), "%s", name);
+	pthread_mutex_unlock(&si->lock);
+}
+
 /* The endpoint's settings and a reference to its account; a failure
  * text in out when either is missing. */
 static int
@@ -492,6 +519,8 @@ resolve(struct svc_intune *si, const struct store_endpoint *ep,
 		    (long long)set->azure_account_id);
 		return SCEP_E_CONFIG;
 	}
+	acct_name_copy(si, *acct, out->account_name,
+	    sizeof(out->account_name));
 	return SCEP_OK;
 }
 
@@ -557,6 +586,7 @@ sync_account(struct svc_intune *si, const uint8_t key[SVC_INTUNE_KEY_LEN],
 	}
 	if (same_cfg && same_sec) {
 		acct_unref(si, a);
+		acct_name_set(si, row->id, row->name);
 		return SCEP_OK;
 	}
 	if ((r = svc_intune_secret_open(key, row->secret, row->secret_len,
@@ -623,6 +653,8 @@ sync_account(struct svc_intune *si, const uint8_t key[SVC_INTUNE_KEY_LEN],
 		(void)svc_intune_account_remove(si, row->id);
 	}
 	acct_unref(si, a);
+	if (r == SCEP_OK)
+		acct_name_set(si, row->id, row->name);
 	svc_intune_secret_free(secret);
 	svc_intune_secret_free(ppass);
 	return r;
@@ -896,6 +928,21 @@ has_challenge(const uint8_t *csr, size_t len)
 	return scep_csr_has_challenge(csr, len);
 }
 
+/*
+ * Issue 8: did Intune refuse the request itself?  An answer that parsed
+ * (HTTP 2xx) with a named code.  "Unknown" (an unspecified failure on
+ * Microsoft's side), an empty or missing code, a lower-case "success",
+ * non-2xx answers, timeouts and token or discovery failures are not the
+ * device's doing and must not lock it out.
+ */
+static int
+challenge_refused(const struct intune_call *c)
+{
+	return c->stage == INTUNE_STAGE_REJECTED && c->code[0] != '\0' &&
+	    strcasecmp(c->code, "Success") != 0 &&
+	    strcasecmp(c->code, "Unknown") != 0;
+}
+
 int
 svc_intune_check(struct svc_intune *si, const struct store_endpoint *ep,
     const char *transid, const uint8_t *csr, size_t csr_len,
@@ -914,6 +961,7 @@ svc_intune_check(struct svc_intune *si, const struct store_endpoint *ep,
 	if ((hc = has_challenge(csr, csr_len)) <= 0) {
 		snprintf(out->failtext, sizeof(out->failtext), "%s",
 		    hc == 0 ? "challenge missing" : "malformed PKCS#10");
+		out->refused = hc == 0;
 		return SCEP_E_DENIED;
 	}
 	if (resolve(si, ep, &set, &a, out) != SCEP_OK) {
@@ -929,6 +977,7 @@ svc_intune_check(struct svc_intune *si, const struct store_endpoint *ep,
 		/* spec 2 step 4: any failure, no issuance, no notification. */
 		failtext_for(&out->validate, "Intune validation", out->failtext,
 		    sizeof(out->failtext));
+		out->refused = challenge_refused(&out->validate);
 		return SCEP_E_DENIED;
 	}
 	out->issue = 1;
@@ -1016,6 +1065,7 @@ bg_note_run(void *arg)
 
 	outcome_init(&o);
 	o.account_id = b->acct->id;
+	acct_name_copy(b->si, b->acct, o.account_name, sizeof(o.account_name));
 	o.background = 1;
 	t0 = metrics_now();
 	if (intune_notify_success(b->acct->c, b->transid, b->csr, b->csr_len,
@@ -1245,6 +1295,10 @@ svc_intune_details(const struct svc_intune_outcome *o, char *buf,
 		if (o->account_id > 0)
 			json_object_set_new(root, "azure_account_id",
 			    json_integer(o->account_id));
+		/* The name as it was at the time (accounts get renamed). */
+		if (o->account_id > 0 && o->account_name[0] != '\0')
+			json_object_set_new(root, "azure_account_name",
+			    json_string(o->account_name));
 		if (o->validate.action != NULL)
 			json_object_set_new(root, "validate",
 			    call_obj(&o->validate, level));

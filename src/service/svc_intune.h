@@ -79,6 +79,12 @@ struct svc_intune_ep {
 /* What happened, for the reply and the audit record. */
 struct svc_intune_outcome {
 	int		 issue;		/* check: 1 = validated, may issue */
+	int		 refused;	/* check: 1 = the challenge itself was
+					 * refused (missing, or Intune named a
+					 * refusal code other than "Unknown"):
+					 * counted by the failed-challenge
+					 * limiter (issue 8).  0 for outages,
+					 * HTTP errors, timeouts, no code. */
 	int		 failinfo;	/* for a FAILURE: badRequest (2) */
 	char		 failtext[SCEP_MAX_FAILTEXT];	/* failInfoText */
 	int		 revoke;	/* after_issue: 1 = revoke the new
@@ -86,6 +92,7 @@ struct svc_intune_outcome {
 	int		 background;	/* after_issue: the notification was
 					 * handed to the pool (switch off) */
 	int64_t		 account_id;	/* Azure account used, 0 if none */
+	char		 account_name[STORE_NAME_MAX];	/* its name then */
 	struct intune_call validate;	/* action NULL when not called */
 	struct intune_call notify;	/* success or failure notification */
 };
@@ -207,10 +214,11 @@ int	svc_intune_after_failure(struct svc_intune *,
 /* The HRESULT of spec 6.3 for an issuance failure. */
 int64_t	svc_intune_hresult(int err, int failinfo);
 
-/* Compact JSON object for the audit record ("validate" and "notify":
- * code, HTTP status, time, stage, client-request-ids, message), at most
- * SVC_INTUNE_DETAILS_MAX bytes including the NUL; "{}" when nothing was
- * called.  Returns the length. */
+/* Compact JSON object for the audit record ("azure_account_id", and
+ * "azure_account_name" as the account was named at the time; "validate"
+ * and "notify": code, HTTP status, time, stage, client-request-ids,
+ * message), at most SVC_INTUNE_DETAILS_MAX bytes including the NUL;
+ * "{}" when nothing was called.  Returns the length. */
 int	svc_intune_details(const struct svc_intune_outcome *, char *buf,
 	    size_t bufsz);
 

@@ -558,6 +558,26 @@ name_rules(struct op *o, int64_t account_id, const struct scep_csr *csr)
 }
 
 /*
+ * A source that keeps guessing challenges is locked out before any lookup
+ * or Intune call (issue 8): cheap, and it cannot slow others.  Returns 1
+ * when it answered (FAILURE) into *rc.
+ */
+static int
+locked_out(struct op *o, time_t now, struct svc_result *res, int *rc)
+{
+	char msg[128];
+	long wait;
+
+	if ((wait = svc_limit_check(o->s->limit, o->client_addr, o->ep->id,
+	    now)) <= 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "too many failed challenge attempts from "
+	    "this address; retry in %ld s", wait);
+	*rc = fail(o, SCEP_FAIL_BADREQUEST, msg, res);
+	return 1;
+}
+
+/*
  * Intune endpoints (issue 5, intune-scep.md section 2).  The enrollment
  * below calls these three at fixed points; each records what Intune said
  * in the audit record's details (o->ev.details, "intune" key).
@@ -582,14 +602,19 @@ intune_details(struct op *o, const struct svc_intune_outcome *io)
  * validates the exact CSR ("inner") with the transactionID.  A renewal is
  * a new request with a new challenge (spec 2 step 2), so a signer issued
  * by this CA may sign for another key; a self-signed one must hold the
- * CSR's key.  Returns 1 when it answered (FAILURE) into *rc.
+ * CSR's key.  The failed-challenge limiter of plain endpoints applies
+ * (issue 8): a locked-out source is answered without a call; Intune's
+ * refusals count, its outages do not.  Returns 1 when it answered
+ * (FAILURE) into *rc.
  */
 static int
 intune_gate(struct op *o, const struct scep_csr *csr, const uint8_t *inner,
-    size_t inner_len, struct svc_intune_outcome *io, struct svc_result *res,
-    int *rc)
+    size_t inner_len, time_t now, struct svc_intune_outcome *io,
+    struct svc_result *res, int *rc)
 {
 	struct svc_intune *si = o->s->intune;
+	time_t then;
+	int nfail, r;
 
 	memset(io, 0, sizeof(*io));
 	if (!issued_by_us(o, o->msg->signer) &&
@@ -603,15 +628,29 @@ intune_gate(struct op *o, const struct scep_csr *csr, const uint8_t *inner,
 		    "Intune is not configured on this server", res);
 		return 1;
 	}
+	/* Challenge guessing (issue 8): the same limiter as plain
+	 * endpoints, so a locked-out source costs no call to Microsoft. */
+	if (locked_out(o, now, res, rc))
+		return 1;
 	(void)svc_intune_sync(si, NULL, 0);	/* admin changes, cheaply */
-	if (svc_intune_check(si, o->ep, o->msg->transid, inner, inner_len,
-	    io) != SCEP_OK) {
+	r = svc_intune_check(si, o->ep, o->msg->transid, inner, inner_len, io);
+	then = time(NULL);	/* Microsoft may have taken a while */
+	if (r != SCEP_OK) {
+		/* Only a refused challenge counts: never an outage of
+		 * Microsoft's (that would lock devices out). */
+		if (io->refused && (nfail = svc_limit_record(o->s->limit,
+		    o->client_addr, o->ep->id, 0, then)) > SVC_LIMIT_FREE_FAILS)
+			snprintf(o->ev.reason, sizeof(o->ev.reason), "%s (%d "
+			    "failures from this address; now locked out)",
+			    io->failtext, nfail);
 		intune_details(o, io);
 		*rc = fail(o, io->failinfo > 0 ? io->failinfo :
 		    SCEP_FAIL_BADREQUEST, io->failtext[0] ? io->failtext :
 		    "Intune validation failed", res);
 		return 1;
 	}
+	(void)svc_limit_record(o->s->limit, o->client_addr, o->ep->id, 1,
+	    then);
 	return 0;
 }
 
@@ -762,7 +801,6 @@ enroll(struct op *o, struct svc_result *res)
 	int64_t account_id = 0, org_id = 0, dept_id = 0, otc_id = 0;
 	int renewal, intune = svc_intune_is_intune(o->ep), r, rc = SCEP_OK;
 	double t0;
-	long wait;
 	time_t now = time(NULL);
 
 	memset(&acct, 0, sizeof(acct));
@@ -835,7 +873,7 @@ enroll(struct op *o, struct svc_result *res)
 		 * organization and department. */
 		snprintf(o->ev.details, sizeof(o->ev.details),
 		    "{\"request_id\":\"%s\"}", o->request_id);
-		if (intune_gate(o, csr, inner, inner_len, &io, res, &rc))
+		if (intune_gate(o, csr, inner, inner_len, now, &io, res, &rc))
 			goto out;
 		renewal = 0;
 		org_id = o->ep->org_id;
@@ -904,17 +942,8 @@ enroll(struct op *o, struct svc_result *res)
 			    "signer key differs from the requested key", res);
 			goto out;
 		}
-		/* A source that keeps guessing is locked out before any
-		 * lookup (issue 8): cheap, and it cannot slow others. */
-		if ((wait = svc_limit_check(o->s->limit, o->client_addr,
-		    o->ep->id, now)) > 0) {
-			char msg[128];
-
-			snprintf(msg, sizeof(msg), "too many failed challenge "
-			    "attempts from this address; retry in %ld s", wait);
-			rc = fail(o, SCEP_FAIL_BADREQUEST, msg, res);
+		if (locked_out(o, now, res, &rc))
 			goto out;
-		}
 		if (csr->challenge == NULL || csr->challenge_len == 0) {
 			(void)svc_limit_record(o->s->limit, o->client_addr,
 			    o->ep->id, 0, now);

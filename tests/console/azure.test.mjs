@@ -224,6 +224,9 @@ async function main()
 		like(txt, /Intune code ChallengeExpired/, 'the record shows ' +
 		    'Intune\'s code, readably', txt);
 		like(txt, /Why refused/, 'and why the device was refused');
+		like(txt, new RegExp(`Azure account\\s*${ACCOUNT} \\(id ` +
+		    `${acct.id}\\)`), 'and the Azure account by name and id',
+		    txt);
 		await shot(page, 'dialog-endpoint-audit-intune');
 		await d.locator('.dlg-head').getByRole('button',
 		    { name: 'Close' }).click();

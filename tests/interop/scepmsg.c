@@ -7,26 +7,29 @@
  * It deliberately shares no code with src/core: a second implementation
  * written from RFC 8894 is what makes an interop test worth having.
  *
- *   scepmsg req -t pkcsreq|renewalreq|certpoll -c CSR.pem -s SIGNER.pem
- *       -k SIGNERKEY.pem -r RECIPIENT.pem [-e aes128|aes192|aes256|des3|des]
- *       [-d sha1|sha256|sha512|md5] [-x TXID] [-n NONCELEN] [-i CA.pem]
- *       [-P] -o OUT
- *     Builds a PKCSReq (19), RenewalReq (17) or CertPoll (20) message
- *     (RFC 8894 3.2, 3.3.1, 3.3.3): the CSR (or IssuerAndSubject for
- *     CertPoll, the issuer taken from -i) is enveloped for RECIPIENT with
- *     the given content cipher, then signed by SIGNER with the SCEP signed
- *     attributes.  -P writes PEM ("PKCS7" label, what scep-submit reads),
+ *   scepmsg req -t pkcsreq|renewalreq|certpoll|getcert|getcrl [-c CSR.pem]
+ *       -s SIGNER.pem -k SIGNERKEY.pem -r RECIPIENT.pem
+ *       [-e aes128|aes192|aes256|des3|des] [-d sha1|sha256|sha512|md5]
+ *       [-x TXID] [-n NONCELEN] [-i CA.pem] [-S SERIALHEX] [-P] -o OUT
+ *     Builds a PKCSReq (19), RenewalReq (17), CertPoll (20), GetCert (21)
+ *     or GetCRL (22) message (RFC 8894 3.2, 3.3.1, 3.3.3, 3.3.4): the CSR
+ *     (IssuerAndSubject for CertPoll, the issuer taken from -i;
+ *     IssuerAndSerialNumber for GetCert and GetCRL, issuer from -i and the
+ *     serial -S in hex) is enveloped for RECIPIENT with the given content
+ *     cipher, then signed by SIGNER with the SCEP signed attributes.  -c
+ *     is needed for the first three, and for the default transactionID.  -P writes PEM ("PKCS7" label, what scep-submit reads),
  *     else DER.  Prints "transactionID=..." and "senderNonce=<hex>" on
  *     stdout.  The default transactionID is the lower-case hex SHA-256 of
  *     the CSR's SubjectPublicKeyInfo, as jscep and strongSwan derive it.
  *
  *   scepmsg rep -i REPLY.der [-s SIGNER.pem -k SIGNERKEY.pem] [-C CA.pem]
- *       [-x TXID] [-N NONCEHEX] [-o CERT.pem] [-E ENV.der]
+ *       [-x TXID] [-N NONCEHEX] [-o CERT.pem] [-L CRL.pem] [-E ENV.der]
  *     Reads a CertRep (RFC 8894 3.3.2): verifies its signature (and the
  *     signer's chain to CA.pem when -C is given), prints the SCEP
  *     attributes as key=value lines, and on SUCCESS decrypts the envelope
  *     with SIGNER/SIGNERKEY and writes the issued certificate (the first
- *     one of the degenerate SignedData, spec 9.2) to CERT.pem.  -E saves
+ *     one of the degenerate SignedData, spec 9.2) to CERT.pem, or, for a
+ *     GetCRL reply, its CRL to CRL.pem (prints issuedCerts=N, crls=N).  -E saves
  *     the EnvelopedData DER so the caller can inspect its cipher.
  *
  * Exit status: 0 success, 1 bad input or a check that failed, 2 usage.
@@ -41,10 +44,12 @@
 
 #include <openssl/asn1t.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/provider.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -89,14 +94,16 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: scepmsg req -t pkcsreq|renewalreq|certpoll -c CSR.pem "
-	    "-s SIGNER.pem -k KEY.pem\n"
-	    "           -r RECIPIENT.pem [-e aes128|aes192|aes256|des3|des] "
-	    "[-d sha1|sha256|sha512|md5]\n"
-	    "           [-x TXID] [-n NONCELEN] [-i CA.pem] [-P] -o OUT\n"
+	    "usage: scepmsg req -t pkcsreq|renewalreq|certpoll|getcert|getcrl "
+	    "[-c CSR.pem]\n"
+	    "           -s SIGNER.pem -k KEY.pem -r RECIPIENT.pem "
+	    "[-e aes128|aes192|aes256|des3|des]\n"
+	    "           [-d sha1|sha256|sha512|md5] [-x TXID] [-n NONCELEN] "
+	    "[-i CA.pem] [-S SERIALHEX] [-P] -o OUT\n"
 	    "       scepmsg rep -i REPLY.der [-s SIGNER.pem -k KEY.pem] "
 	    "[-C CA.pem] [-x TXID]\n"
-	    "           [-N NONCEHEX] [-o CERT.pem] [-E ENV.der]\n");
+	    "           [-N NONCEHEX] [-o CERT.pem] [-L CRL.pem] "
+	    "[-E ENV.der]\n");
 }
 
 /* Print the libcrypto error queue after our own message, then clear it. */
@@ -309,18 +316,55 @@ default_txid(X509_REQ *csr, char *out, size_t outsz)
 }
 
 /*
+ * GetCert and GetCRL (RFC 8894 3.3.4): IssuerAndSerialNumber, the issuer
+ * from issuer_cert and the serial in hex (*out, take; OPENSSL_free).
+ */
+static int
+issuer_and_serial(X509 *issuer_cert, const char *serialhex,
+    unsigned char **out)
+{
+	PKCS7_ISSUER_AND_SERIAL	*is = NULL;
+	BIGNUM			*bn = NULL;
+	int			 n = -1;
+
+	if (issuer_cert == NULL || serialhex == NULL) {
+		fprintf(stderr, "scepmsg: getcert/getcrl need -i CA.pem and "
+		    "-S SERIALHEX\n");
+		return -1;
+	}
+	if (BN_hex2bn(&bn, serialhex) != (int)strlen(serialhex) ||
+	    (is = PKCS7_ISSUER_AND_SERIAL_new()) == NULL)
+		goto out;
+	ASN1_INTEGER_free(is->serial);
+	if ((is->serial = BN_to_ASN1_INTEGER(bn, NULL)) != NULL &&
+	    X509_NAME_set(&is->issuer, X509_get_subject_name(issuer_cert)) ==
+	    1)
+		n = i2d_PKCS7_ISSUER_AND_SERIAL(is, out);
+ out:
+	BN_free(bn);
+	PKCS7_ISSUER_AND_SERIAL_free(is);
+	return n;
+}
+
+/*
  * The inner messageData: the CSR DER for PKCSReq/RenewalReq, the
- * IssuerAndSubject DER for CertPoll (*out, take; OPENSSL_free).
+ * IssuerAndSubject DER for CertPoll, IssuerAndSerialNumber for GetCert
+ * and GetCRL (*out, take; OPENSSL_free).
  */
 static int
 message_data(int msgtype, X509_REQ *csr, X509 *issuer_cert,
-    unsigned char **out, size_t *outlen)
+    const char *serialhex, unsigned char **out, size_t *outlen)
 {
 	ISSUER_AND_SUBJECT	*ias = NULL;
 	int			 n = -1;
 
 	*out = NULL;
-	if (msgtype != 20) {
+	if (msgtype == 21 || msgtype == 22) {
+		n = issuer_and_serial(issuer_cert, serialhex, out);
+	} else if (csr == NULL) {
+		fprintf(stderr, "scepmsg: this message type needs -c CSR\n");
+		return -1;
+	} else if (msgtype != 20) {
 		n = i2d_X509_REQ(csr, out);
 	} else {
 		if (issuer_cert == NULL) {
@@ -374,6 +418,7 @@ cmd_req(int argc, char **argv)
 	const char		*keypath = NULL, *recippath = NULL;
 	const char		*ciphername = "aes128", *mdname = "sha256";
 	const char		*txid = NULL, *outpath = NULL, *capath = NULL;
+	const char		*serialhex = NULL;
 	char			 txidbuf[2 * EVP_MAX_MD_SIZE + 1];
 	char			 noncehex[2 * NONCE_MAX + 1];
 	char			 msgtypestr[8];
@@ -393,8 +438,9 @@ cmd_req(int argc, char **argv)
 	CMS_ContentInfo		*env = NULL, *cms = NULL;
 	CMS_SignerInfo		*si = NULL;
 
-	while ((c = getopt(argc, argv, "t:c:s:k:r:e:d:x:n:i:Po:")) != -1) {
+	while ((c = getopt(argc, argv, "t:c:s:k:r:e:d:x:n:i:S:Po:")) != -1) {
 		switch (c) {
+		case 'S': serialhex = optarg; break;
 		case 't': type = optarg; break;
 		case 'c': csrpath = optarg; break;
 		case 's': signpath = optarg; break;
@@ -421,8 +467,9 @@ cmd_req(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (type == NULL || csrpath == NULL || signpath == NULL ||
-	    keypath == NULL || recippath == NULL || outpath == NULL) {
+	if (type == NULL || (csrpath == NULL && txid == NULL) ||
+	    signpath == NULL || keypath == NULL || recippath == NULL ||
+	    outpath == NULL) {
 		usage();
 		return 2;
 	}
@@ -432,6 +479,10 @@ cmd_req(int argc, char **argv)
 		msgtype = 17;
 	else if (strcmp(type, "certpoll") == 0)
 		msgtype = 20;
+	else if (strcmp(type, "getcert") == 0)
+		msgtype = 21;
+	else if (strcmp(type, "getcrl") == 0)
+		msgtype = 22;
 	if (msgtype == 0 || (cipher = cipher_by_name(ciphername)) == NULL ||
 	    (md = md_by_name(mdname)) == NULL) {
 		usage();
@@ -442,7 +493,7 @@ cmd_req(int argc, char **argv)
 		return 2;
 	}
 
-	if ((csr = load_csr(csrpath)) == NULL ||
+	if ((csrpath != NULL && (csr = load_csr(csrpath)) == NULL) ||
 	    (signer = load_cert(signpath)) == NULL ||
 	    (key = load_key(keypath)) == NULL ||
 	    (recip = load_cert(recippath)) == NULL)
@@ -462,7 +513,7 @@ cmd_req(int argc, char **argv)
 	}
 
 	/* RFC 8894 3.2.2: pkcsPKIEnvelope, EnvelopedData for the CA/RA. */
-	if (message_data(msgtype, csr, ca, &data, &datalen) != 0) {
+	if (message_data(msgtype, csr, ca, serialhex, &data, &datalen) != 0) {
 		warn_ssl("cannot encode messageData");
 		goto out;
 	}
@@ -619,15 +670,17 @@ print_hex_attr(CMS_SignerInfo *si, const char *oid, const char *name,
 
 /*
  * Decrypt the SUCCESS envelope and write the first certificate of the
- * degenerate SignedData to certpath (spec 9.2: the issued one first).
+ * degenerate SignedData to certpath (spec 9.2: the issued one first), or
+ * its first CRL to crlpath (a GetCRL reply, RFC 8894 3.3.2.2).
  */
 static int
 open_envelope(const unsigned char *env, size_t envlen, X509 *signer,
-    EVP_PKEY *key, const char *certpath)
+    EVP_PKEY *key, const char *certpath, const char *crlpath)
 {
 	BIO		*out = NULL, *cb = NULL;
 	CMS_ContentInfo	*ecms = NULL, *degen = NULL;
 	STACK_OF(X509)	*certs = NULL;
+	STACK_OF(X509_CRL) *crls = NULL;
 	const unsigned char *p = NULL;
 	char		*inner = NULL;
 	long		 innerlen;
@@ -661,13 +714,31 @@ open_envelope(const unsigned char *env, size_t envlen, X509 *signer,
 		warn_ssl("envelope content is not a degenerate SignedData");
 		goto out;
 	}
-	if ((certs = CMS_get1_certs(degen)) == NULL ||
-	    sk_X509_num(certs) < 1) {
+	certs = CMS_get1_certs(degen);
+	crls = CMS_get1_crls(degen);
+	printf("issuedCerts=%d\ncrls=%d\n", sk_X509_num(certs),
+	    sk_X509_CRL_num(crls));
+	if (crlpath != NULL) {
+		if (sk_X509_CRL_num(crls) < 1) {
+			fprintf(stderr, "scepmsg: degenerate SignedData has "
+			    "no CRL\n");
+			goto out;
+		}
+		if ((cb = BIO_new_file(crlpath, "w")) == NULL ||
+		    PEM_write_bio_X509_CRL(cb, sk_X509_CRL_value(crls, 0)) !=
+		    1) {
+			fprintf(stderr, "scepmsg: %s: write failed\n",
+			    crlpath);
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	if (sk_X509_num(certs) < 1) {
 		fprintf(stderr, "scepmsg: degenerate SignedData has no "
 		    "certificate\n");
 		goto out;
 	}
-	printf("issuedCerts=%d\n", sk_X509_num(certs));
 	if (certpath != NULL) {
 		if ((cb = BIO_new_file(certpath, "w")) == NULL ||
 		    PEM_write_bio_X509(cb, sk_X509_value(certs, 0)) != 1) {
@@ -683,6 +754,7 @@ open_envelope(const unsigned char *env, size_t envlen, X509 *signer,
 	CMS_ContentInfo_free(ecms);
 	CMS_ContentInfo_free(degen);
 	sk_X509_pop_free(certs, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	return rc;
 }
 
@@ -693,6 +765,7 @@ cmd_rep(int argc, char **argv)
 	const char		*keypath = NULL, *capath = NULL;
 	const char		*txid = NULL, *noncehex = NULL;
 	const char		*certpath = NULL, *envpath = NULL;
+	const char		*crlpath = NULL;
 	char			 status[16], msgtype[16], failinfo[16];
 	char			 failtext[512], rtxid[TXID_MAX + 1];
 	char			 rnonce[2 * NONCE_MAX + 1];
@@ -715,8 +788,9 @@ cmd_rep(int argc, char **argv)
 	ASN1_OCTET_STRING	**pos = NULL;
 	BIO			*out = NULL, *dcont = NULL;
 
-	while ((c = getopt(argc, argv, "i:s:k:C:x:N:o:E:")) != -1) {
+	while ((c = getopt(argc, argv, "i:s:k:C:x:N:o:L:E:")) != -1) {
 		switch (c) {
+		case 'L': crlpath = optarg; break;
 		case 'i': inpath = optarg; break;
 		case 's': signpath = optarg; break;
 		case 'k': keypath = optarg; break;
@@ -829,7 +903,7 @@ cmd_rep(int argc, char **argv)
 		    (unsigned char *)content, (size_t)contentlen) != 0)
 			goto out;
 		if (signer != NULL && open_envelope((unsigned char *)content,
-		    (size_t)contentlen, signer, key, certpath) != 0)
+		    (size_t)contentlen, signer, key, certpath, crlpath) != 0)
 			goto out;
 	}
 	rc = 0;

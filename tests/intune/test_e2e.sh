@@ -85,6 +85,9 @@ sq() { sqlite3 -cmd '.timeout 10000' "$DB" "$1"; }
 # --- scepd, the account and the endpoints ------------------------------------
 # A small pool, so that "queue full" below is reachable: 4 workers, 2 queued.
 export SCEPD_INTUNE_WORKERS=4 SCEPD_INTUNE_QUEUE=2
+# Revocation requests (spec 9) polled every second, for the accounts that
+# ask for them (none until the GetCRL case switches it on).
+export SCEPD_INTUNE_POLL_INTERVAL=1
 # shellcheck disable=SC2119
 start_scepd
 DATA=$(json_get "$WORK/init.json" data_dir) || bail "no data_dir"
@@ -159,6 +162,7 @@ print(sum(1 for x in c if x.get("kind") == "connect"))')" '^[1-9]' \
     "15: the calls went through the account's CONNECT proxy"
 serial=$(sq "SELECT serial FROM certs ORDER BY id DESC LIMIT 1")
 tap_is "$(cert_status "$serial")" "1:0" "1: and it is valid"
+C1_SERIAL=$serial
 tap_unlike "$(sq "SELECT result FROM events WHERE \
 transid = '$tx'")" PENDING "9: manual approval on: never PENDING"
 det=$(sq "SELECT details FROM events WHERE transid = '$tx' \
@@ -170,6 +174,32 @@ tap_like "$det" '"notify":\{.*"http":200' \
     diag "$det"
 tap_like "$det" '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-' \
     "audit: client-request-id in the details"
+# The Azure account by id and by name, as the name was at the time: rename
+# the account (admin API), enroll again, the old record keeps the old name.
+AID=$(sq "SELECT id FROM azure_accounts LIMIT 1")
+IEP=$(sq "SELECT id FROM endpoints WHERE uri_ext = 'intune'")
+tap_like "$det" "\"azure_account_id\":$AID,\"azure_account_name\":\"stand-in tenant\"" \
+    "audit: the Azure account by id and by name"
+api() { curl -s -m 10 -H "Authorization: Bearer $ADMIN_TOKEN" \
+    -H 'Content-Type: application/json' "$@"; }
+tap_is "$(api -X PATCH -d '{"name": "renamed tenant"}' -o /dev/null \
+    -w '%{http_code}' "$BASE_URL/api/v1/azure-accounts/$AID")" 200 \
+    "audit: the account renamed through the admin API"
+d="$WORK/c1r"
+make_client "$d" intune-device-1r "STANDIN-OK/n1r" || bail "make_client"
+post "$d" "$IURL"
+tap_is "$(reply_field "$d" pkiStatus)" 0 "audit: enrolled after the rename"
+tap_like "$(sq "SELECT details FROM events WHERE transid = '$(txid_of "$d")' \
+AND action = 'PKCSReq'")" "\"azure_account_id\":$AID,\"azure_account_name\":\"renamed tenant\"" \
+    "audit: the new record has the new name"
+tap_is "$(sq "SELECT details FROM events WHERE transid = '$tx' \
+AND action = 'PKCSReq'")" "$det" "audit: the earlier record keeps the old name"
+exp=$(api "$BASE_URL/api/v1/endpoints/$IEP/audit?format=csv&limit=1000")
+tap_like "$exp" 'azure_account_name"":""stand-in tenant""' \
+    "audit export (CSV): the old name on the earlier record"
+tap_like "$exp" 'azure_account_name"":""renamed tenant""' \
+    "audit export (CSV): the new name on the later one"
+d="$WORK/c1"	# case 9 polls for case 1's request
 
 # --- case 9: CertPoll on an Intune endpoint never calls Intune -------------
 si_ctl reset '{}' >/dev/null
@@ -313,6 +343,116 @@ post "$d" "$SCEP_URL"
 tap_is "$(reply_field "$d" pkiStatus)" 0 "8: plain endpoint: SUCCESS"
 tap_is "$(count_all)" 0 "8: plain endpoint: no call to the stand-in"
 
+# --- GetCert, GetCRL and CertPoll on an Intune endpoint (spec 9) -----------
+# Same rules as on plain endpoints, never an Intune call; the certificate
+# case 1 got through Intune, the CRL after an administrator's revocation
+# and after the section 9 revocation poller's.
+si_ctl reset '{}' >/dev/null
+dg="$WORK/getcert"
+mkdir -p "$dg"
+cp "$WORK/c1/key.pem" "$WORK/c1/self.pem" "$dg/"
+# ias_op TYPE SERIAL TXID: GetCert/GetCRL for issuer $CA, serial SERIAL
+# (hex), signed by case 1's device key; the reply in $dg/rep.txt, the
+# certificate in $dg/cert.pem or the CRL in $dg/crl.pem.
+ias_op()
+{
+	rm -f "$dg/cert.pem" "$dg/crl.pem"
+	"$SCEPMSG" req -t "$1" -s "$dg/self.pem" -k "$dg/key.pem" -r "$RA" \
+	    -i "$CA" -S "$2" -x "$3" -o "$dg/msg.der" >"$dg/req.txt" ||
+	    return 1
+	http_post "$IURL?operation=PKIOperation" "$dg/msg.der" "$dg/rep.der" \
+	    >/dev/null
+	"$SCEPMSG" rep -i "$dg/rep.der" -s "$dg/self.pem" -k "$dg/key.pem" \
+	    -C "$CA" -x "$3" -N "$(sed -n 's/^senderNonce=//p' "$dg/req.txt")" \
+	    $([ "$1" = getcrl ] && echo "-L $dg/crl.pem" ||
+	    echo "-o $dg/cert.pem") >"$dg/rep.txt" 2>"$dg/rep.err"
+}
+# crl_serials: the serials the CRL lists, upper-case hex, no leading 0s.
+crl_serials() { openssl crl -in "$dg/crl.pem" -noout -text |
+    sed -n 's/^ *Serial Number: *//p' | sed 's/^0*//' | tr 'a-f' 'A-F'; }
+crl_ok() { openssl crl -in "$dg/crl.pem" -CAfile "$CA" -noout 2>&1; }
+
+ias_op getcert "$C1_SERIAL" gc-1
+tap_is "$(reply_field "$dg" pkiStatus)/$(reply_field "$dg" txidMatch)/$(reply_field "$dg" recipientNonceMatch)" \
+    "0/yes/yes" "GetCert of the certificate Intune validated: SUCCESS" ||
+    diag_text "$(cat "$dg/rep.txt" "$dg/rep.err")"
+tap_is "$(openssl x509 -in "$dg/cert.pem" -noout -serial 2>/dev/null |
+    sed 's/^serial=0*//')/$(openssl x509 -in "$dg/cert.pem" -noout \
+    -subject -nameopt RFC2253 2>/dev/null | sed -n 's/.*CN=\([^,]*\).*/\1/p')" \
+    "$C1_SERIAL/intune-device-1" "GetCert: it is that certificate"
+tap_is "$(openssl x509 -in "$dg/cert.pem" -outform DER 2>/dev/null |
+    sha256sum | cut -d' ' -f1)" "$(sq "SELECT lower(hex(der)) FROM certs \
+WHERE serial = '$C1_SERIAL'" | xxd -r -p | sha256sum | cut -d' ' -f1)" \
+    "GetCert: byte for byte the stored certificate"
+ias_op getcert 0DEAD0BEEF gc-2
+tap_is "$(reply_field "$dg" pkiStatus)/$(reply_field "$dg" failInfo)" "2/4" \
+    "GetCert of an unknown serial: FAILURE badCertId"
+ias_op getcrl "$C1_SERIAL" gcrl-1
+tap_is "$(reply_field "$dg" pkiStatus)/$(reply_field "$dg" crls)" "0/1" \
+    "GetCRL: SUCCESS with one CRL" ||
+    diag_text "$(cat "$dg/rep.txt" "$dg/rep.err")"
+tap_like "$(crl_ok)" 'verify OK' "GetCRL: the CRL verifies with the CA"
+tap_unlike "$(crl_serials)" "^$C1_SERIAL\$" \
+    "GetCRL: the certificate is not listed (not revoked)"
+# CertPoll of a transaction that does not exist.
+"$SCEPMSG" req -t certpoll -c "$WORK/c1/csr.pem" -s "$dg/self.pem" \
+    -k "$dg/key.pem" -r "$RA" -i "$CA" -x no-such-transaction \
+    -o "$dg/poll.der" >"$dg/req.txt" && {
+	http_post "$IURL?operation=PKIOperation" "$dg/poll.der" "$dg/rep.der" \
+	    >/dev/null
+	scep_read_reply "$dg"
+}
+tap_is "$(reply_field "$dg" pkiStatus)/$(reply_field "$dg" failInfo)/$(reply_field "$dg" failInfoText)" \
+    "2/2/no request with this transactionID" \
+    "CertPoll of an unknown transaction: FAILURE badRequest"
+tap_is "$(count_all)" 0 "GetCert, GetCRL, CertPoll: no call to the stand-in"
+
+# An administrator revokes the certificate of the rename case (keyCompromise).
+C1R_SERIAL=$(sq "SELECT serial FROM events WHERE transid = '$(txid_of \
+"$WORK/c1r")' AND action = 'PKCSReq'")
+tap_is "$(api -X POST -d '{"reason": "keyCompromise"}' -o /dev/null -w '%{http_code}' \
+    "$BASE_URL/api/v1/certificates/$C1R_SERIAL/revoke")" 200 \
+    "admin API: revoke an Intune-issued certificate"
+ias_op getcrl "$C1_SERIAL" gcrl-2
+tap_is "$(reply_field "$dg" pkiStatus)" 0 "GetCRL after that: SUCCESS"
+tap_like "$(crl_serials)" "^$C1R_SERIAL\$" "GetCRL: it lists that certificate"
+
+# Intune asks for case 1's certificate to be revoked (spec 9): the poller
+# (SCEPD_INTUNE_POLL_INTERVAL=1) of an account with revocation polling on.
+si_ctl config "{\"revocations\": [{\"requestContext\": \"ctx-e2e\", \
+\"serialNumber\": \"$C1_SERIAL\"}]}" >/dev/null
+tap_is "$(api -X PATCH -d '{"revocation_poll": true}' -o /dev/null \
+    -w '%{http_code}' "$BASE_URL/api/v1/azure-accounts/$AID")" 200 \
+    "revocation polling switched on (admin API)"
+for i in $(seq 100); do
+	[ "$(cert_status "$C1_SERIAL")" = "2:5" ] && break
+	sleep 0.2
+done
+tap_is "$(cert_status "$C1_SERIAL")" "2:5" \
+    "the poller revoked it (cessationOfOperation)"
+api -X PATCH -d '{"revocation_poll": false}' -o /dev/null \
+    "$BASE_URL/api/v1/azure-accounts/$AID"
+si_ctl config '{"revocations": []}' >/dev/null
+for i in $(seq 50); do
+	si_ctl calls | grep -q ctx-e2e && break
+	sleep 0.2
+done
+tap_like "$(si_ctl calls | python3 -c 'import json, sys
+for c in json.load(sys.stdin)["calls"]:
+    for r in ((c.get("json") or {}).get("results") or []):
+        if isinstance(r, dict):
+            print(r.get("requestContext"), r.get("succeeded"))')" \
+    "^ctx-e2e True$" "the poller told Intune it succeeded"
+ias_op getcrl "$C1_SERIAL" gcrl-3
+tap_is "$(reply_field "$dg" pkiStatus)" 0 "GetCRL after the poller: SUCCESS"
+tap_like "$(crl_serials)" "^$C1_SERIAL\$" "GetCRL: it lists the certificate"
+tap_like "$(openssl crl -in "$dg/crl.pem" -noout -text)" \
+    'Cessation Of Operation' "GetCRL: reason cessationOfOperation"
+ias_op getcert "$C1_SERIAL" gc-3
+tap_is "$(reply_field "$dg" pkiStatus)" 0 \
+    "GetCert of the revoked certificate: still SUCCESS"
+tap_unlike "$(kinds)" . "GetCert/GetCRL after revocation: no ScepActions call"
+
 # --- scepclient (DES, SHA-1) on a legacy Intune endpoint -------------------
 si_ctl reset '{}' >/dev/null
 d="$WORK/sc"
@@ -331,6 +471,134 @@ tap_is "$(calls | awk '{print $3}' | sort -u)" \
 tap_like "$(grep 'endpoint=intune-legacy op=PKIOperation msgtype=PKCSReq' \
     "$SCEPD_LOG" | grep result=SUCCESS | tail -n 1)" 'cipher=DES-CBC' \
     "scepclient sent a DES envelope (legacy endpoint)"
+
+# --- challenge guessing (issue 8): Intune refusals count in the limiter -----
+# The same per-source limiter as plain endpoints (svc_limit.c): a named
+# refusal from validateRequest counts; an outage of Microsoft's never does.
+# Each source is its own loopback address, so the other cases are untouched.
+# post_from ADDR DIR URL TXID: scepmsg + curl from ADDR.
+post_from()
+{
+	local a="$1" d="$2" u="$3" x="$4"
+	"$SCEPMSG" req -t pkcsreq -c "$d/csr.pem" -s "$d/self.pem" \
+	    -k "$d/key.pem" -r "$RA" -e aes256 -d sha256 -x "$x" \
+	    -o "$d/msg.der" >"$d/req.txt" || return 1
+	curl -s -m 60 --interface "$a" -o "$d/rep.der" \
+	    -H 'Content-Type: application/x-pki-message' -H 'Expect:' \
+	    --data-binary "@$d/msg.der" "$u?operation=PKIOperation" \
+	    >/dev/null || return 1
+	scep_read_reply "$d"
+}
+nvalidate() { calls | awk '$1 == "validateRequest"' | wc -l; }
+LOCKED='too many failed challenge attempts from this address'
+
+si_ctl reset '{}' >/dev/null
+d="$WORK/outage"
+make_client "$d" intune-outage "STANDIN-OK/o0" || bail "make_client"
+nlocked=0; n=0
+for v in HTTP-500 HTML-500 DROP GARBAGE NOCODE ERR-Unknown ERR- HTTP-500; do
+	n=$((n + 1))
+	make_client "$d" intune-outage "STANDIN-$v/o$n" || bail "make_client"
+	post_from 127.0.0.8 "$d" "$IURL" "outage-$n"
+	case $(reply_field "$d" failInfoText) in
+	"$LOCKED"*) nlocked=$((nlocked + 1)) ;;
+	esac
+done
+tap_is "$nlocked/$(nvalidate)" "0/8" \
+    "guessing: 8 Intune outages/no-code answers from one source: no lockout, each validated"
+make_client "$d" intune-outage "STANDIN-OK/o-ok" || bail "make_client"
+post_from 127.0.0.8 "$d" "$IURL" "outage-ok"
+tap_is "$(reply_field "$d" pkiStatus)" 0 \
+    "guessing: ... and that source's next good challenge enrolls"
+
+# A source sending refused challenges: five are free, then backoff (1, 2,
+# 4, 8 ... s).  One CSR (the stand-in refuses its challenge every time),
+# a new transactionID per request, and nothing slow between requests:
+# keep sending until a lockout of >= 6 s holds (under load the shorter
+# ones may end before the next request arrives).  The messages of the
+# checks below are built before, so they arrive while it holds.
+si_ctl reset '{}' >/dev/null
+d="$WORK/guess"
+make_client "$d" intune-guess "STANDIN-ERR-ChallengeExpired/g" ||
+    bail "make_client"
+dk="$WORK/guess-ok"
+mkdir -p "$dk"
+cp "$d/key.pem" "$dk/key.pem"
+make_client "$dk" intune-guess "STANDIN-OK/g-ok" || bail "make_client"
+"$SCEPMSG" req -t pkcsreq -c "$dk/csr.pem" -s "$dk/self.pem" -k "$dk/key.pem" \
+    -r "$RA" -x guess-ok -o "$dk/msg.der" >"$dk/req.txt" || bail "scepmsg req"
+dp="$WORK/guess-plain"
+make_client "$dp" plain-guess "wrong-challenge" || bail "make_client"
+"$SCEPMSG" req -t pkcsreq -c "$dp/csr.pem" -s "$dp/self.pem" -k "$dp/key.pem" \
+    -r "$RA" -x guess-plain -o "$dp/msg.der" >"$dp/req.txt" ||
+    bail "scepmsg req"
+# send_from ADDR DIR URL: POST DIR/msg.der from ADDR, read the reply.
+send_from()
+{
+	curl -s -m 60 --interface "$1" -o "$2/rep.der" \
+	    -H 'Content-Type: application/x-pki-message' -H 'Expect:' \
+	    --data-binary "@$2/msg.der" "$3?operation=PKIOperation" \
+	    >/dev/null || return 1
+	scep_read_reply "$2"
+}
+refused=0; first_lock=0; locked=0; wait_s=0; bad_ans=0
+t_end=$(($(date +%s) + 90))
+i=0
+while [ "$(date +%s)" -lt "$t_end" ]; do
+	i=$((i + 1))
+	"$SCEPMSG" req -t pkcsreq -c "$d/csr.pem" -s "$d/self.pem" \
+	    -k "$d/key.pem" -r "$RA" -x "guess-$i" -o "$d/msg.der" \
+	    >"$d/req.txt" || bail "scepmsg req"
+	send_from 127.0.0.7 "$d" "$IURL"
+	[ "$(reply_field "$d" pkiStatus)/$(reply_field "$d" failInfo)" = 2/2 ] ||
+	    bad_ans=$((bad_ans + 1))
+	txt=$(reply_field "$d" failInfoText)
+	case $txt in
+	"$LOCKED"*)
+		locked=$((locked + 1))
+		[ "$first_lock" -eq 0 ] && first_lock=$refused
+		wait_s=$(echo "$txt" | sed -n 's/.*retry in \([0-9]*\) s$/\1/p')
+		[ "${wait_s:-0}" -ge 6 ] && break
+		sleep 0.2 ;;
+	*ChallengeExpired*)
+		refused=$((refused + 1)) ;;
+	*)	bad_ans=$((bad_ans + 1)) ;;
+	esac
+done
+# While it holds: a good challenge from that source is not even sent to
+# Intune, and the plain endpoint gives that source the same answer.
+send_from 127.0.0.7 "$dk" "$IURL"
+send_from 127.0.0.7 "$dp" "$SCEP_URL"
+tap_check "guessing: refused challenges lock the source out ($refused refused, $locked locked-out answers, last: retry in ${wait_s:-?} s)" \
+    "$([ "$locked" -gt 0 ] && [ "${wait_s:-0}" -ge 6 ]; echo $?)"
+tap_check "guessing: the first 5 failures are free (first lockout after $first_lock)" \
+    "$([ "$first_lock" -ge 6 ]; echo $?)"
+tap_is "$(nvalidate)" "$refused" \
+    "guessing: validateRequest calls = refusals: no locked-out request reached Intune"
+tap_is "$bad_ans" 0 "guessing: every answer FAILURE badRequest"
+tap_like "$(reply_field "$dk" pkiStatus)/$(reply_field "$dk" failInfo)/$(reply_field "$dk" failInfoText)" \
+    "^2/2/$LOCKED; retry in [0-9]+ s\$" \
+    "guessing: while locked out, even a good challenge is refused ..."
+tap_unlike "$(calls | awk '{print $2}')" '^guess-ok$' \
+    "guessing: ... without calling Intune"
+tap_like "$(reply_field "$dp" pkiStatus)/$(reply_field "$dp" failInfo)/$(reply_field "$dp" failInfoText)" \
+    "^2/2/$LOCKED; retry in [0-9]+ s\$" \
+    "guessing: the plain endpoint gives the locked-out source the same answer"
+do_="$WORK/guess-other"
+make_client "$do_" intune-other "STANDIN-OK/g-other" || bail "make_client"
+post_from 127.0.0.1 "$do_" "$IURL" "guess-other"
+tap_is "$(reply_field "$do_" pkiStatus)" 0 \
+    "guessing: another source enrolls on the Intune endpoint"
+# Audited like plain failures: the refusal that locked the source out and
+# the locked-out answers, with the source address.
+tap_like "$(sq "SELECT reason FROM events WHERE client_addr = '127.0.0.7' \
+AND reason LIKE '%now locked out%' ORDER BY id LIMIT 1")" \
+    '^Intune validation failed: ChallengeExpired \([0-9]+ failures from this address; now locked out\)$' \
+    "guessing: audit: the refusal names the failure count and the lockout"
+tap_like "$(sq "SELECT count(*) FROM events WHERE client_addr = '127.0.0.7' \
+AND action = 'PKCSReq' AND result = 'FAILURE' AND reason LIKE \
+'too many failed challenge attempts%'")" '^[1-9]' \
+    "guessing: audit: the locked-out requests are recorded"
 
 # --- case 6: the token endpoint rejects the secret -------------------------
 si_ctl reset '{}' >/dev/null

@@ -137,9 +137,9 @@ test_check(void)
 	all = su_calls();
 	tap_ok(r == SCEP_E_DENIED && o.issue == 0 && o.failinfo ==
 	    SCEP_FAIL_BADREQUEST && strcmp(o.failtext, "challenge missing")
-	    == 0 && json_array_size(all) == 0,
+	    == 0 && json_array_size(all) == 0 && o.refused == 1,
 	    "no challenge: FAILURE badRequest \"challenge missing\", Intune "
-	    "not called");
+	    "not called, counted as a refused challenge");
 	json_decref(all);
 	r = svc_intune_check(si, &ep, "TXN-junk", (const uint8_t *)"junk", 4,
 	    &o);
@@ -153,7 +153,7 @@ test_check(void)
 	tap_ok(r == SCEP_OK && o.issue == 1 && strcmp(o.validate.code,
 	    "Success") == 0 && o.account_id == ACCOUNT &&
 	    su_count_kind(all, "validateRequest") == 1 &&
-	    su_count_kind(all, "successNotification") == 0,
+	    su_count_kind(all, "successNotification") == 0 && o.refused == 0,
 	    "STANDIN-OK: validated, may issue");
 	json_decref(all);
 
@@ -165,27 +165,38 @@ test_check(void)
 	    SCEP_FAIL_BADREQUEST && strcmp(o.failtext,
 	    "Intune validation failed: ChallengeExpired") == 0 &&
 	    su_count_kind(all, "successNotification") == 0 &&
-	    su_count_kind(all, "failureNotification") == 0,
+	    su_count_kind(all, "failureNotification") == 0 && o.refused == 1,
 	    "ChallengeExpired: FAILURE badRequest naming the code, no "
-	    "notification (%s)", o.failtext);
+	    "notification, a refused challenge (%s)", o.failtext);
 	json_decref(all);
 	r = check("STANDIN-ERR-/e", "TXN-emptycode", &o);
 	tap_ok(r == SCEP_E_DENIED && strcmp(o.failtext,
-	    "Intune validation failed: (no code)") == 0, "empty code");
+	    "Intune validation failed: (no code)") == 0 && o.refused == 0,
+	    "empty code: not counted as a refused challenge");
+	/* Issue 8: only a named refusal counts against the source. */
+	r = check("STANDIN-ERR-Unknown/e2", "TXN-unknown", &o);
+	tap_ok(r == SCEP_E_DENIED && o.refused == 0,
+	    "code Unknown: refused, not counted against the source");
+	r = check("STANDIN-LOWER/e3", "TXN-lower", &o);
+	tap_ok(r == SCEP_E_DENIED && o.refused == 0,
+	    "code \"success\": refused, not counted against the source");
+	r = check("STANDIN-ERR-CsrValidationFailed/e4", "TXN-csrv", &o);
+	tap_ok(r == SCEP_E_DENIED && o.refused == 1,
+	    "CsrValidationFailed: counted against the source");
 
 	/* spec 10.2 case 3. */
 	r = check("STANDIN-HTTP-500/f", "TXN-500", &o);
 	tap_ok(r == SCEP_E_DENIED && strcmp(o.failtext,
-	    "Intune validation failed: HTTP 500") == 0, "HTTP 500: %s",
-	    o.failtext);
+	    "Intune validation failed: HTTP 500") == 0 && o.refused == 0,
+	    "HTTP 500: %s, not counted", o.failtext);
 	r = check("STANDIN-SLOW-6000/g", "TXN-slow", &o);
 	tap_ok(r == SCEP_E_DENIED && strcmp(o.failtext,
-	    "Intune validation failed: timed out") == 0, "timeout: %s",
-	    o.failtext);
+	    "Intune validation failed: timed out") == 0 && o.refused == 0,
+	    "timeout: %s, not counted", o.failtext);
 	r = check("STANDIN-DROP/h", "TXN-drop", &o);
 	tap_ok(r == SCEP_E_DENIED && strcmp(o.failtext,
-	    "Intune validation failed: no answer") == 0, "dropped: %s",
-	    o.failtext);
+	    "Intune validation failed: no answer") == 0 && o.refused == 0,
+	    "dropped: %s, not counted", o.failtext);
 }
 
 static void
@@ -342,6 +353,7 @@ test_details(void)
 
 	memset(&o, 0, sizeof(o));
 	o.account_id = 3;
+	snprintf(o.account_name, sizeof(o.account_name), "Contoso \"prod\"");
 	o.validate.action = "validateRequest";
 	o.validate.http_status = 200;
 	o.validate.elapsed_ms = 120;
@@ -355,8 +367,11 @@ test_details(void)
 	    strcmp(json_string_value(json_object_get(json_object_get(j,
 	    "validate"), "code")), "ChallengeExpired") == 0 &&
 	    json_integer_value(json_object_get(json_object_get(j, "validate"),
-	    "http")) == 200 && json_object_get(j, "notify") == NULL,
-	    "audit details: %s", buf);
+	    "http")) == 200 && json_object_get(j, "notify") == NULL &&
+	    json_integer_value(json_object_get(j, "azure_account_id")) == 3 &&
+	    strcmp(json_string_value(json_object_get(j,
+	    "azure_account_name")), "Contoso \"prod\"") == 0,
+	    "audit details (account id and name): %s", buf);
 	json_decref(j);
 
 	/* Worst case: both calls, long codes and messages, 4 IDs each. */
@@ -834,8 +849,10 @@ test_sync(void)
 	su_make_csr("STANDIN-OK/sync", &der, &len);
 	su_reset();
 	r = svc_intune_check(s2, &e2, "TXN-sync", der, len, &o);
-	tap_ok(r == SCEP_OK && o.account_id == row.id,
-	    "an enrollment on the synced endpoint validates (%s)", o.failtext);
+	tap_ok(r == SCEP_OK && o.account_id == row.id &&
+	    strcmp(o.account_name, "stand-in tenant") == 0,
+	    "an enrollment on the synced endpoint validates, naming the "
+	    "account (%s)", o.failtext);
 
 	/* Nothing changed: same client, caches kept. */
 	svc_intune_account_stats(s2, row.id, &s0);
@@ -843,6 +860,19 @@ test_sync(void)
 	    svc_intune_account_stats(s2, row.id, &s1) == SCEP_OK &&
 	    s1.token_requests == s0.token_requests && s0.token_requests > 0,
 	    "an unchanged account keeps its client and tokens");
+
+	/* Renamed: the next outcome names it so, same client. */
+	snprintf(row.name, sizeof(row.name), "renamed tenant");
+	row.updated_at++;
+	r = store_azure_account_update(st, &row, NULL, 0);
+	r = r == SCEP_OK ? svc_intune_sync(s2, key, 0) : r;
+	r = r == SCEP_OK ? svc_intune_check(s2, &e2, "TXN-sync1r", der, len,
+	    &o) : r;
+	svc_intune_account_stats(s2, row.id, &s1);
+	tap_ok(r == SCEP_OK && strcmp(o.account_name, "renamed tenant") == 0 &&
+	    s1.token_requests == s0.token_requests,
+	    "renamed: the outcome has the new name, client and tokens kept "
+	    "(%s)", o.account_name);
 
 	/* The secret rotated in the store: rotated in place. */
 	su_ctl0("config", "{\"client_secret\": \"sync-rotated\"}");

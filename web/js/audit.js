@@ -61,8 +61,12 @@ function intuneView(ev)
 	const rows = [];
 	if (ev.result && ev.result !== 'SUCCESS')
 		rows.push(['Why refused', ev.reason || 'see below']);
+	/* The account's name as it was at the time (it may have been
+	 * renamed or deleted since), and its id. */
 	if (io.azure_account_id)
-		rows.push(['Azure account', String(io.azure_account_id)]);
+		rows.push(['Azure account', io.azure_account_name ?
+		    `${io.azure_account_name} (id ${io.azure_account_id})` :
+		    `id ${io.azure_account_id}`]);
 	for (const k of ['validate', 'notify'])
 		if (io[k] && typeof io[k] === 'object')
 			rows.push([INTUNE_CALLS[io[k].action] || io[k].action,
