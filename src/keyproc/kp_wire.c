@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/asn1t.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -401,6 +402,18 @@ spki_bits(const uint8_t *der, size_t len)
 	(void)scep_spki_der(der, len, NULL, &k);
 	return k;
 }
+
+/* SubjectPublicKeyInfo (RFC 5280 4.1.2.7) as algorithm and key bits: no
+ * X509_PUBKEY callback, so no key decoder runs. */
+struct kp_spki {
+	X509_ALGOR		*alg;
+	ASN1_BIT_STRING		*key;
+};
+
+ASN1_SEQUENCE(KP_SPKI) = {
+	ASN1_SIMPLE(struct kp_spki, alg, X509_ALGOR),
+	ASN1_SIMPLE(struct kp_spki, key, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END_name(struct kp_spki, KP_SPKI)
 
 /*
  * A certificate (RFC 5280 4.1) as ASN1 templates whose key stays
