@@ -63,7 +63,7 @@ if [ ! -f "$b/build.ninja" ]; then
 	    { echo "fuzz-smoke: meson setup $b failed"; exit 1; }
 fi
 targets=""
-for t in msg env csr getmsg ias kpwire query adminjson; do
+for t in msg env csr getmsg ias kpwire query adminjson policy; do
 	targets="$targets fuzz/fuzz_$t fuzz/replay_$t"
 done
 # shellcheck disable=SC2086

@@ -18,13 +18,12 @@
 #include "scep.h"
 #include "svc.h"
 #include "svc_int.h"
+#include "svc_policy.h"
 
 /* Serial collisions at 128 random bits are astronomically unlikely; the
  * store's unique constraint makes them harmless, and we issue again
  * (keyops draws a fresh serial on every call, issue 8). */
 #define ISSUE_SERIAL_TRIES	4
-/* Backdate notBefore a little for clients whose clocks run behind. */
-#define ISSUE_BACKDATE		300
 
 static void
 name_text(X509_NAME *n, char *buf, size_t bufsz)
@@ -41,30 +40,19 @@ name_text(X509_NAME *n, char *buf, size_t bufsz)
 	BIO_free(b);
 }
 
-/* The template of a certificate for "csr" on "ep"; "crl_url" (a buffer
- * of STORE_TEXT_MAX bytes) is what t->crl_url may point to. */
+/* The template of a certificate for "csr" on "ep" (svc_policy_tmpl);
+ * "crl_url" (a buffer of STORE_TEXT_MAX bytes) is what t->crl_url may
+ * point to. */
 static void
 issue_tmpl_fill(struct svc *s, const struct store_endpoint *ep,
     const struct scep_csr *csr, time_t now, struct issue_tmpl *t,
     char crl_url[STORE_TEXT_MAX])
 {
-	memset(t, 0, sizeof(*t));
-	t->kind = ep->type == EP_CLIENT_SCEP || ep->type == EP_CLIENT_INTUNE ?
-	    ISSUE_CLIENT : ISSUE_DEVICE;
-	t->server_auth = ep->profile.server_auth;
-	t->subject = csr->subject;
-	t->sans = ep->profile.copy_sans ? csr->sans : NULL;
-	t->pubkey = csr->pubkey;
-	t->spki = csr->spki;	/* borrowed */
-	t->legacy = ep->legacy;
-	t->not_before = now - ISSUE_BACKDATE;
-	t->not_after = now + (time_t)(ep->profile.term_days > 0 ?
-	    ep->profile.term_days : 365) * 86400;
-	if (s->cfg.base_url != NULL && s->cfg.base_url[0] != '\0') {
+	crl_url[0] = '\0';
+	if (s->cfg.base_url != NULL && s->cfg.base_url[0] != '\0')
 		snprintf(crl_url, STORE_TEXT_MAX, "%s/crl/%lld.crl",
 		    s->cfg.base_url, (long long)ep->ca_id);
-		t->crl_url = crl_url;
-	}
+	svc_policy_tmpl(ep, csr, now, crl_url[0] != '\0' ? crl_url : NULL, t);
 }
 
 /* The store row of a new certificate: everything but the DER. */

@@ -6,8 +6,6 @@
  * does everything that needs a private key; the store keeps transactions,
  * certificates and the audit trail.  This file holds the rules.
  */
-#include <arpa/inet.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +21,7 @@
 #include "svc.h"
 #include "svc_int.h"
 #include "svc_intune.h"
+#include "svc_policy.h"
 
 /* Everything one PKIOperation needs on its way through. */
 struct op {
@@ -349,25 +348,6 @@ issued_by_us(struct op *o, X509 *signer)
 	return X509_verify(signer, X509_get0_pubkey(ca)) == 1;
 }
 
-/* Key policy of the endpoint's profile (spec 12.1). */
-static const char *
-key_policy(const struct store_endpoint *ep, const struct scep_csr *csr)
-{
-	int min = ep->profile.min_rsa_bits > 0 ? ep->profile.min_rsa_bits :
-	    2048;
-
-	if (csr->key_type == EVP_PKEY_RSA) {
-		if (csr->key_bits < min)
-			return "RSA key too small for this endpoint";
-		return NULL;
-	}
-	if (csr->key_type == EVP_PKEY_EC && ep->profile.allow_ec &&
-	    (csr->ec_nid == NID_X9_62_prime256v1 ||
-	    csr->ec_nid == NID_secp384r1))
-		return NULL;
-	return "key type not allowed for this endpoint";
-}
-
 static int
 load_cert(const uint8_t *der, size_t len, X509 **out)
 {
@@ -498,63 +478,19 @@ resend(struct op *o, const struct store_request *prev,
 }
 
 /*
- * The account's subject/SAN constraints (fnmatch(3) patterns, issue 3).
+ * The account's subject/SAN constraints (issue 3, svc_policy_names).
  * Returns NULL when the request passes, else the reason.
  */
 static const char *
 name_rules(struct op *o, int64_t account_id, const struct scep_csr *csr)
 {
 	struct store_account_rules rules;
-	const GENERAL_NAME *gn;
-	char cn[256], ip[64];
-	const char *v;
-	int i, n, vl;
 
 	memset(&rules, 0, sizeof(rules));
 	if (account_id == 0 || store_account_rules_get(o->s->store,
 	    account_id, &rules) != SCEP_OK)
 		return NULL;	/* no rules row: no constraints */
-	if (rules.cn_pattern[0] != '\0') {
-		n = X509_NAME_get_text_by_NID(csr->subject,
-		    NID_commonName, cn, sizeof(cn));
-		if (n <= 0 || fnmatch(rules.cn_pattern, cn, 0) != 0)
-			return "subject CN does not match the account's pattern";
-	}
-	if (rules.san_pattern[0] == '\0' || csr->sans == NULL)
-		return NULL;
-	for (i = 0; i < sk_GENERAL_NAME_num(csr->sans); i++) {
-		gn = sk_GENERAL_NAME_value(csr->sans, i);
-		v = NULL;
-		vl = 0;
-		switch (gn->type) {
-		case GEN_DNS:
-		case GEN_EMAIL:
-		case GEN_URI:
-			v = (const char *)ASN1_STRING_get0_data(gn->d.ia5);
-			vl = ASN1_STRING_length(gn->d.ia5);
-			break;
-		case GEN_IPADD:
-			if (gn->d.ip->length == 4 || gn->d.ip->length == 16) {
-				inet_ntop(gn->d.ip->length == 4 ? AF_INET :
-				    AF_INET6, gn->d.ip->data, ip, sizeof(ip));
-				v = ip;
-				vl = (int)strlen(ip);
-			}
-			break;
-		default:
-			break;
-		}
-		if (v == NULL || vl <= 0 || memchr(v, '\0', (size_t)vl) != NULL ||
-		    (size_t)vl >= sizeof(cn))
-			return "a subjectAltName does not match the account's "
-			    "pattern";
-		memcpy(cn, v, (size_t)vl);
-		cn[vl] = '\0';
-		if (fnmatch(rules.san_pattern, cn, 0) != 0)
-			return "a subjectAltName does not match the account's "
-			    "pattern";
-	}
-	return NULL;
+	return svc_policy_names(&rules, csr);
 }
 
 /*
@@ -824,7 +760,7 @@ enroll(struct op *o, struct svc_result *res)
 		    "malformed PKCS#10 request", res);
 		goto out;
 	}
-	if ((why = key_policy(o->ep, csr)) != NULL) {
+	if ((why = svc_policy_key(&o->ep->profile, csr)) != NULL) {
 		rc = fail(o, SCEP_FAIL_BADREQUEST, why, res);
 		goto out;
 	}

@@ -12,7 +12,11 @@
  *   - the query string: http_query_get / http_query_raw (they allocate
  *     nothing: checked) and the GET PKIOperation message= value through
  *     scep_get_message_decode (OPENSSL_malloc, hooked with
- *     CRYPTO_set_mem_functions).
+ *     CRYPTO_set_mem_functions);
+ *   - the CSR policy of the enrollment path (svc_policy.h) on a decoded
+ *     CSR (scep_csr_decode is test_oom.c's): the profile's key rules,
+ *     the account's name rules, the template, and keyops_issue in this
+ *     process (an EC CA: see test_oom.c on RSA blinding).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +24,19 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "admin.h"
 #include "http_query.h"
+#include "keyops.h"
+#include "keyops_impl.h"
 #include "scep.h"
 #include "scep_err.h"
+#include "store.h"
+#include "svc_policy.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define WRONG	1	/* "succeeded" with a wrong or partial result */
 
@@ -233,6 +244,96 @@ c_query(void)
 	return r;
 }
 
+/* The CSR policy: made before anything is armed. */
+static struct keyops	*pol_ko;
+static struct scep_csr	*pol_csr;	/* its decoder: test_oom.c */
+
+static int
+pol_setup(void)
+{
+	EVP_PKEY *ca_key = NULL, *key = NULL;
+	X509 *ca = NULL;
+	uint8_t *csr = NULL;
+	unsigned char *der = NULL;
+	size_t csr_len = 0;
+	int len, r = -1;
+
+	if ((ca_key = tu_ec("P-256")) == NULL ||
+	    (key = tu_ec("P-256")) == NULL ||
+	    (ca = tu_cert(ca_key, "oom CA", 1, NULL, NULL, TU_CA)) == NULL ||
+	    (len = i2d_X509(ca, &der)) <= 0 ||
+	    (csr = tu_csr(key, "dev01", TU_CHAL_UTF8, "secret", 3,
+	    &csr_len)) == NULL ||
+	    scep_csr_decode(csr, csr_len, &pol_csr) != SCEP_OK ||
+	    keyops_new(&pol_ko) != SCEP_OK)
+		goto out;
+	r = keyops_load_ca_key(pol_ko, 1, ca_key, der, (size_t)len);
+	ca_key = NULL;				/* taken */
+ out:
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(key);
+	X509_free(ca);
+	OPENSSL_free(der);
+	OPENSSL_free(csr);
+	return r;
+}
+
+static int
+c_policy(void)
+{
+	struct store_endpoint ep;
+	struct store_account_rules ar;
+	struct issue_tmpl t;
+	const struct scep_csr *csr = pol_csr;
+	uint8_t serial[ISSUE_SERIAL_LEN];
+	EVP_PKEY *pk;
+	X509 *cert = NULL;
+	int r;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.type = EP_DEVICE_SCEP;
+	ep.ca_id = 1;
+	ep.profile.allow_ec = 1;
+	ep.profile.copy_sans = 1;
+	ep.profile.server_auth = 1;
+	ep.profile.term_days = 30;
+	memset(&ar, 0, sizeof(ar));
+	snprintf(ar.cn_pattern, sizeof(ar.cn_pattern), "dev[0-9]*");
+	snprintf(ar.san_pattern, sizeof(ar.san_pattern), "h*.example");
+	/* A refusal is a safe answer to a failed allocation (the clean run
+	 * must pass). */
+	if (svc_policy_key(&ep.profile, csr) != NULL ||
+	    svc_policy_names(&ar, csr) != NULL) {
+		r = SCEP_E_DENIED;
+		goto out;
+	}
+	svc_policy_tmpl(&ep, csr, TU_NOW, "http://ca.example/crl/1.crl", &t);
+	r = keyops_issue(pol_ko, 1, &t, &cert, serial);
+	/* X509_PUBKEY_set0_param (ca_issue.c) and d2i_X509 ignore a failed
+	 * decode of the key: after a failed allocation the object may have
+	 * no decoded key (its DER is whole).  Whoever uses the key then sees
+	 * NULL, an error; a key other than the CSR's would be wrong. */
+	if (r == SCEP_OK) {
+		if ((pk = X509_get0_pubkey(cert)) == NULL)
+			r = SCEP_E_NOMEM;
+		else if (EVP_PKEY_eq(pk, csr->pubkey) != 1)
+			/* The comparison itself may allocate (and only one
+			 * allocation fails): ask again. */
+			r = EVP_PKEY_eq(pk, csr->pubkey) == 1 ? SCEP_E_NOMEM :
+			    WRONG;
+		else if (X509_get_ext_by_NID(cert, NID_subject_alt_name,
+		    -1) < 0)
+			r = WRONG;
+	}
+ out:
+	X509_free(cert);
+	/* The thread's error state keeps the buffers of ERR_add_error_data
+	 * for reuse (not leaks): drop the state so the count is exact. */
+	ERR_clear_error();
+	OPENSSL_thread_stop();
+	return r;
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(void);
@@ -243,6 +344,7 @@ static const struct {
 	{ "admin body: endpoint", c_endpoint },
 	{ "admin body: account", c_account },
 	{ "query: operation and GET message", c_query },
+	{ "CSR policy, template and issuance", c_policy },
 };
 
 int
@@ -258,6 +360,7 @@ main(void)
 		tap_ok(0, "CRYPTO_set_mem_functions");
 		return tap_done();
 	}
+	tap_ok(pol_setup() == SCEP_OK, "CSR policy: CA and CSR made");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		/* Warm up (lazy initialisation), then count. */
 		r = cases[i].fn();
@@ -295,5 +398,7 @@ main(void)
 		tap_ok(cases[i].fn() == SCEP_OK, "%s: succeeds again",
 		    cases[i].name);
 	}
+	keyops_free(pol_ko);
+	scep_csr_free(pol_csr);
 	return tap_done();
 }
