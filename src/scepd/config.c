@@ -125,6 +125,14 @@ config_set(struct config *c, const char *key, const char *v)
 		c->key_isolation = on;
 		return 0;
 	}
+	if (strcmp(key, "core_dumps") == 0) {
+		int on = config_onoff(v);
+
+		if (on < 0)
+			return -1;
+		c->core_dumps = on;
+		return 0;
+	}
 	if (strcmp(key, "keyprocs") == 0)
 		return set_uint(&c->keyprocs, v, CFG_MAX_KEYPROCS);
 	if (strcmp(key, "user") == 0)
@@ -247,6 +255,7 @@ config_read_env(struct config *c)
 		{ "SCEPD_KEY_ISOLATION",	"key_isolation" },
 		{ "SCEPD_KEYPROCS",		"keyprocs" },
 		{ "SCEPD_USER",			"user" },
+		{ "SCEPD_CORE_DUMPS",		"core_dumps" },
 	};
 	const char *v;
 	size_t i;
@@ -292,5 +301,6 @@ config_write_file(const struct config *c, const char *path)
 			fprintf(f, "pkcs11_paths = %s\n", c->pkcs11_paths);
 	}
 	fprintf(f, "# key_isolation = on\n# keyprocs = 0\n# user = scepd\n");
+	fprintf(f, "# core_dumps = off\n");
 	return fclose(f) == 0 ? 0 : -1;
 }

@@ -36,6 +36,8 @@ struct config {
 	int		 key_isolation;		/* 1 (default) or 0 */
 	unsigned int	 keyprocs;		/* 0 = one per CPU; max 64 */
 	char		 user[CFG_USER_MAX];	/* run as, after binding */
+	int		 core_dumps;		/* 0 (default): no core file,
+						 * not dumpable; 1: debugging */
 };
 
 /* Defaults for a data directory. */

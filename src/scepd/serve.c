@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -74,7 +75,11 @@ serve_usage(FILE *f)
 "                        SCEPD_KEYPROCS)\n"
 "  --user USER           when started as root: run as USER once the ports\n"
 "                        are bound (user =; SCEPD_USER); the key processes keep\n"
-"                        root's uid without any capability\n");
+"                        root's uid without any capability\n"
+"  --core-dumps on|off   allow core dumps and ptrace by scepd's own user, for\n"
+"                        debugging only: a dump holds challenges, passwords\n"
+"                        and tokens (default off; core_dumps =;\n"
+"                        SCEPD_CORE_DUMPS; SECURITY.md)\n");
 }
 
 /* The uid and primary gid of "name", looked up before any thread runs. */
@@ -111,6 +116,30 @@ drop_privileges(uid_t uid, gid_t gid)
 	    getegid() != gid)
 		return -1;
 	if (uid != 0 && setuid(0) == 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * No core file of this process, and no ptrace or /proc/PID/mem by its
+ * own user (issue 8, SECURITY.md): it holds challenges in flight, admin
+ * passwords during a login, the decrypted Azure secrets and tokens, the
+ * challenge key.  Called at start and again after drop_privileges(),
+ * because a change of uid sets the dumpable flag to fs.suid_dumpable.
+ * "allow" (core_dumps = on, for debugging) makes the process dumpable
+ * and leaves RLIMIT_CORE as inherited.
+ */
+static int
+core_protect(int allow)
+{
+	struct rlimit rl;
+
+	if (allow)
+		return prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0 ? 0 : -1;
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return -1;
 	return 0;
 }
@@ -327,6 +356,7 @@ cmd_serve(int argc, char **argv)
 		{ "key-isolation", required_argument, NULL, 'I' },
 		{ "keyprocs",	required_argument, NULL, 'K' },
 		{ "user",	required_argument, NULL, 'U' },
+		{ "core-dumps",	required_argument, NULL, 'D' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -378,6 +408,7 @@ cmd_serve(int argc, char **argv)
 		case 'I': key = "key_isolation"; break;
 		case 'K': key = "keyprocs"; break;
 		case 'U': key = "user"; break;
+		case 'D': key = "core_dumps"; break;
 		case 'h': serve_usage(stdout); return 0;
 		default: serve_usage(stderr); return 2;
 		}
@@ -413,6 +444,15 @@ cmd_serve(int argc, char **argv)
 	if (run_user != NULL && *run_user != '\0' &&
 	    user_lookup(run_user, &uid, &gid) != 0)
 		return 2;
+	/* Before any secret is read (and inherited by the key processes,
+	 * which also protect themselves). */
+	if (core_protect(cfg.core_dumps) != 0) {
+		log_error("msg=\"cannot disable core dumps\" errno=%d", errno);
+		return 1;
+	}
+	if (cfg.core_dumps)
+		log_warn("msg=\"core dumps are allowed (core_dumps = on): a "
+		    "dump of this process holds secrets; for debugging only\"");
 
 	/*
 	 * The key processes first (issue 8): they are forks of this process,
@@ -538,6 +578,13 @@ cmd_serve(int argc, char **argv)
 			}
 			log_info("msg=\"running as\" user=\"%s\" uid=%ld",
 			    run_user, (long)uid);
+		}
+		/* setuid() set the dumpable flag to fs.suid_dumpable:
+		 * settle it for good. */
+		if (core_protect(cfg.core_dumps) != 0) {
+			log_error("msg=\"cannot disable core dumps\" "
+			    "errno=%d", errno);
+			goto out;
 		}
 		/* scepd never executes anything: nothing it runs may gain
 		 * privileges either (setuid binaries, file capabilities). */

@@ -346,6 +346,88 @@ tap_is "$dd" "$(keyprocs scepd-keyproc | wc -w)" \
     "every key worker's secure heap is excluded from dumps (MADV_DONTDUMP)"
 finish_scepd
 
+# --- 3b. scepd's own process: no core file, not dumpable ----------------------
+#
+# The HTTP process holds challenges in flight, passwords during a login, the
+# decrypted Azure secrets and tokens: RLIMIT_CORE 0 and PR_SET_DUMPABLE 0
+# unless core_dumps = on.  "Not dumpable" is seen from outside the way the
+# kernel shows it (proc(5)): the files in /proc/PID are then owned by root, and another
+# process of scepd's own user may not read /proc/PID/environ (or attach).
+# So scepd runs as an unprivileged user here: nobody when the test is root
+# (setpriv), else the test's own user.
+if [ "$(id -u)" = 0 ]; then
+	RUNAS="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups --"
+	chmod 0711 "$WORK"
+else
+	RUNAS=""
+fi
+UD="$WORK/unpriv"
+mkdir "$UD" && chmod 0700 "$UD" || bail "cannot make $UD"
+[ -n "$RUNAS" ] && chown nobody "$UD"
+RUID=$($RUNAS id -u)
+$RUNAS "$SCEPD" init --data-dir "$UD/data" --json --url "$BASE_URL" \
+    >"$UD/init.json" 2>"$UD/init.err" || bail "scepd init as uid $RUID failed"
+UD_SCEP_URL=$(json_get "$UD/init.json" scep_url) || bail "no scep_url"
+# What scepd inherits: the core limit raised as high as it goes.
+CORE_INHERIT=$(ulimit -c unlimited 2>/dev/null
+    awk '/^Max core file size/ { print $5, $6 }' /proc/self/limits)
+
+# serve_unpriv [ARGS]: scepd as uid $RUID, inheriting RLIMIT_CORE
+# $CORE_INHERIT.
+serve_unpriv()
+{
+	(ulimit -c unlimited 2>/dev/null; exec $RUNAS "$SCEPD" serve \
+	    --data-dir "$UD/data" --listen "127.0.0.1:$PORT" "$@") \
+	    >>"$SCEPD_LOG" 2>&1 &
+	SCEPD_PID=$!
+	wait_healthz "$BASE_URL/healthz" 20 "$SCEPD_PID"
+}
+# core_limit PID: "soft hard" of "Max core file size".
+core_limit()
+{
+	awk '/^Max core file size/ { print $5, $6 }' "/proc/$1/limits"
+}
+
+serve_unpriv || bail "scepd as uid $RUID did not start"
+tap_is "$(awk '/^Name:/ { n = $2 } /^Uid:/ { u = $2 } END { print n, u }' \
+    "/proc/$SCEPD_PID/status")" "scepd $RUID" \
+    "the pid waited for is scepd itself, as uid $RUID"
+tap_is "$(core_limit "$SCEPD_PID")" "0 0" \
+    "scepd serve has RLIMIT_CORE 0, soft and hard (inherited: $CORE_INHERIT)"
+tap_is "$(stat -c %u "/proc/$SCEPD_PID/environ")" 0 \
+    "scepd serve is not dumpable: /proc/PID/environ owned by root, not uid $RUID"
+$RUNAS cat "/proc/$SCEPD_PID/environ" >/dev/null 2>&1
+tap_isnt "$?" 0 \
+    "another process of uid $RUID cannot read scepd's /proc/PID/environ"
+tap_like "$(curl -s -m 5 "$UD_SCEP_URL?operation=GetCACaps")" \
+    "POSTPKIOperation" "scepd still answers (GetCACaps)"
+finish_scepd
+
+# The opt-out, for debugging: the environment, then scepd.conf.
+SCEPD_CORE_DUMPS=on serve_unpriv || bail "scepd (core dumps on) did not start"
+tap_is "$(core_limit "$SCEPD_PID")" "$CORE_INHERIT" \
+    "SCEPD_CORE_DUMPS=on: RLIMIT_CORE left as inherited ($CORE_INHERIT)"
+tap_is "$(stat -c %u "/proc/$SCEPD_PID/environ")" "$RUID" \
+    "SCEPD_CORE_DUMPS=on: dumpable (/proc/PID/environ owned by uid $RUID)"
+$RUNAS cat "/proc/$SCEPD_PID/environ" >/dev/null 2>&1
+tap_is "$?" 0 "SCEPD_CORE_DUMPS=on: uid $RUID may read /proc/PID/environ"
+tap_like "$(cat "$SCEPD_LOG")" "core dumps are allowed" \
+    "... and scepd warns about it in its log"
+finish_scepd
+echo "core_dumps = yes" >>"$UD/data/scepd.conf"
+serve_unpriv || bail "scepd (core_dumps = yes) did not start"
+tap_is "$(stat -c %u "/proc/$SCEPD_PID/environ")" "$RUID" \
+    "scepd.conf core_dumps = yes: dumpable"
+finish_scepd
+serve_unpriv --core-dumps off || bail "scepd (--core-dumps off) did not start"
+tap_is "$(stat -c %u "/proc/$SCEPD_PID/environ"):$(core_limit "$SCEPD_PID")" "0:0 0" \
+    "--core-dumps off overrides scepd.conf: not dumpable, RLIMIT_CORE 0"
+finish_scepd
+echo "core_dumps = maybe" >>"$UD/data/scepd.conf"
+$RUNAS "$SCEPD" serve --data-dir "$UD/data" --listen "127.0.0.1:$PORT" \
+    >"$WORK/bad.log" 2>&1
+tap_is "$?" 2 "scepd.conf core_dumps = maybe: refused (exit 2)"
+
 # --- 4. file modes ------------------------------------------------------------
 
 # Public by design: the CA and RA certificates init writes next to the
