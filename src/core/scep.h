@@ -354,4 +354,14 @@ int	scep_spki_eq(const X509_PUBKEY *spki, const EVP_PKEY *key);
 int	scep_spki_der(const uint8_t *der, size_t len, EVP_PKEY **key,
 	    X509_PUBKEY **bits);
 
+/*
+ * A certificate's issuer, serial number and RSA key -- all that
+ * CMS_add1_recipient_cert() reads of an envelope recipient -- without
+ * OpenSSL 3.0's key decoder: *out is a new X509 holding only those (not a
+ * certificate to verify or re-encode).  SCEP_E_UNSUPPORTED (no error
+ * queued) when the DER is not a certificate with an RSA key as the
+ * templates read it: the caller's general path (d2i_X509) decides.
+ */
+int	scep_cert_recipient(const uint8_t *der, size_t len, X509 **out);
+
 #endif /* !SCEP_H */

@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/asn1t.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -403,119 +402,25 @@ spki_bits(const uint8_t *der, size_t len)
 	return k;
 }
 
-/* SubjectPublicKeyInfo (RFC 5280 4.1.2.7) as algorithm and key bits: no
- * X509_PUBKEY callback, so no key decoder runs. */
-struct kp_spki {
-	X509_ALGOR		*alg;
-	ASN1_BIT_STRING		*key;
-};
-
-ASN1_SEQUENCE(KP_SPKI) = {
-	ASN1_SIMPLE(struct kp_spki, alg, X509_ALGOR),
-	ASN1_SIMPLE(struct kp_spki, key, ASN1_BIT_STRING),
-} static_ASN1_SEQUENCE_END_name(struct kp_spki, KP_SPKI)
-
 /*
- * A certificate (RFC 5280 4.1) as ASN1 templates whose key stays
- * algorithm and bits (KP_SPKI), for the CertRep recipient: the envelope
- * needs only its issuer, serial number and RSA key, and d2i_X509 would
- * build an OpenSSL 3.0 decoder chain for the key (~90 us) per reply.
- */
-struct kp_tbs {
-	ASN1_INTEGER		*version;
-	ASN1_INTEGER		*serial;
-	X509_ALGOR		*sigalg;
-	X509_NAME		*issuer;
-	X509_VAL		*validity;
-	X509_NAME		*subject;
-	struct kp_spki		*spki;
-	ASN1_BIT_STRING		*issuer_uid;
-	ASN1_BIT_STRING		*subject_uid;
-	STACK_OF(X509_EXTENSION) *exts;
-};
-
-ASN1_SEQUENCE(KP_TBS) = {
-	ASN1_EXP_OPT(struct kp_tbs, version, ASN1_INTEGER, 0),
-	ASN1_SIMPLE(struct kp_tbs, serial, ASN1_INTEGER),
-	ASN1_SIMPLE(struct kp_tbs, sigalg, X509_ALGOR),
-	ASN1_SIMPLE(struct kp_tbs, issuer, X509_NAME),
-	ASN1_SIMPLE(struct kp_tbs, validity, X509_VAL),
-	ASN1_SIMPLE(struct kp_tbs, subject, X509_NAME),
-	ASN1_SIMPLE(struct kp_tbs, spki, KP_SPKI),
-	ASN1_IMP_OPT(struct kp_tbs, issuer_uid, ASN1_BIT_STRING, 1),
-	ASN1_IMP_OPT(struct kp_tbs, subject_uid, ASN1_BIT_STRING, 2),
-	ASN1_EXP_SEQUENCE_OF_OPT(struct kp_tbs, exts, X509_EXTENSION, 3),
-} static_ASN1_SEQUENCE_END_name(struct kp_tbs, KP_TBS)
-
-struct kp_cert {
-	struct kp_tbs		*tbs;
-	X509_ALGOR		*sigalg;
-	ASN1_BIT_STRING		*sig;
-};
-
-ASN1_SEQUENCE(KP_CERT) = {
-	ASN1_SIMPLE(struct kp_cert, tbs, KP_TBS),
-	ASN1_SIMPLE(struct kp_cert, sigalg, X509_ALGOR),
-	ASN1_SIMPLE(struct kp_cert, sig, ASN1_BIT_STRING),
-} static_ASN1_SEQUENCE_END_name(struct kp_cert, KP_CERT)
-
-/*
- * The recipient of a CertRep envelope from its DER: for an RSA key, an
- * X509 holding only what CMS_add1_recipient_cert() reads -- issuer,
- * serial number (the RecipientInfo's issuerAndSerialNumber) and the key
- * -- with the key decoded by d2i_PublicKey (RSAPublicKey, RFC 8017
- * A.1.1, no decoder chain).  Anything else (another key type, a
- * certificate the templates do not take) goes through d2i_X509, as
- * before, so the envelope code answers it as it always has.
+ * The recipient of a CertRep envelope from its DER: for an RSA key, the
+ * core's decoder-free reading (scep_cert_recipient: issuer, serial number
+ * and key -- what CMS_add1_recipient_cert() reads); anything else goes
+ * through d2i_X509, as before, so the envelope code answers it as it
+ * always has.
  */
 static int
 der_recipient(const uint8_t *der, size_t len, X509 **out)
 {
-	const unsigned char	*p = der, *q = NULL;
-	const ASN1_OBJECT	*obj = NULL;
-	const void		*pval = NULL;
-	struct kp_cert		*c = NULL;
-	EVP_PKEY		*k = NULL;
-	X509			*x = NULL;
-	int			 ptype = 0, n, r = SCEP_E_NOMEM;
+	int	r;
 
 	*out = NULL;
 	if (der == NULL || len == 0 || len > (size_t)LONG_MAX)
 		return SCEP_E_MALFORMED;
-	c = (struct kp_cert *)ASN1_item_d2i(NULL, &p, (long)len,
-	    ASN1_ITEM_rptr(KP_CERT));
-	if (c == NULL || p != der + len)
-		goto general;
-	X509_ALGOR_get0(&obj, &ptype, &pval, c->tbs->spki->alg); /* get0 */
-	if (OBJ_obj2nid(obj) != NID_rsaEncryption ||
-	    (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) ||
-	    ((c->tbs->spki->key->flags & ASN1_STRING_FLAG_BITS_LEFT) != 0 &&
-	    (c->tbs->spki->key->flags & 0x07) != 0))
-		goto general;
-	q = ASN1_STRING_get0_data(c->tbs->spki->key);
-	n = ASN1_STRING_length(c->tbs->spki->key);
-	if ((k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, n)) == NULL ||
-	    q != ASN1_STRING_get0_data(c->tbs->spki->key) + n)
-		goto general;
-	if ((x = X509_new()) == NULL)
-		goto out;
-	r = SCEP_E_INTERNAL;
-	if (X509_set_issuer_name(x, c->tbs->issuer) != 1 ||
-	    X509_set_serialNumber(x, c->tbs->serial) != 1 ||
-	    X509_set_pubkey(x, k) != 1)
-		goto out;
-	*out = x;
-	x = NULL;
-	r = SCEP_OK;
-	goto out;
- general:
+	if ((r = scep_cert_recipient(der, len, out)) != SCEP_E_UNSUPPORTED)
+		return r;
 	ERR_clear_error();
-	r = der_x509(der, len, out);
- out:
-	X509_free(x);
-	EVP_PKEY_free(k);
-	ASN1_item_free((ASN1_VALUE *)c, ASN1_ITEM_rptr(KP_CERT));
-	return r;
+	return der_x509(der, len, out);
 }
 
 static int

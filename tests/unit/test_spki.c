@@ -382,6 +382,48 @@ test_has_challenge(EVP_PKEY *ec)
 	ERR_clear_error();
 }
 
+/* scep_cert_recipient == d2i_X509 for what a CMS recipient needs. */
+static void
+test_cert_recipient(EVP_PKEY *ec)
+{
+	X509 *c = NULL, *fast = NULL, *e = NULL, *efast = NULL;
+	uint8_t *der = NULL, *eder = NULL;
+	int len, elen, r, re, rg;
+
+	if ((c = tu_cert(rsa, "recipient", 4242, NULL, NULL, 0)) == NULL ||
+	    (len = i2d_X509(c, &der)) <= 0 ||
+	    (e = tu_cert(ec, "ec recipient", 7, NULL, NULL, 0)) == NULL ||
+	    (elen = i2d_X509(e, &eder)) <= 0) {
+		tap_ok(0, "setup: recipient certificates");
+		goto out;
+	}
+	r = scep_cert_recipient(der, (size_t)len, &fast);
+	tap_ok(r == SCEP_OK && fast != NULL &&
+	    X509_NAME_cmp(X509_get_issuer_name(fast),
+	    X509_get_issuer_name(c)) == 0 &&
+	    ASN1_INTEGER_cmp(X509_get0_serialNumber(fast),
+	    X509_get0_serialNumber(c)) == 0 &&
+	    EVP_PKEY_eq(X509_get0_pubkey(fast), rsa) == 1,
+	    "scep_cert_recipient: RSA certificate -> same issuer, serial and "
+	    "key as d2i_X509");
+	re = scep_cert_recipient(eder, (size_t)elen, &efast);
+	rg = scep_cert_recipient(der, (size_t)len - 1, &efast);
+	tap_ok(re == SCEP_E_UNSUPPORTED && rg == SCEP_E_UNSUPPORTED &&
+	    efast == NULL && ERR_peek_error() == 0,
+	    "scep_cert_recipient: EC key and truncated DER left to d2i_X509 "
+	    "(SCEP_E_UNSUPPORTED, no error queued)");
+	tap_ok(scep_cert_recipient(NULL, 0, &efast) == SCEP_E_MALFORMED &&
+	    efast == NULL, "scep_cert_recipient: empty input malformed");
+ out:
+	ERR_clear_error();
+	X509_free(c);
+	X509_free(e);
+	X509_free(fast);
+	X509_free(efast);
+	OPENSSL_free(der);
+	OPENSSL_free(eder);
+}
+
 int
 main(void)
 {
@@ -399,6 +441,7 @@ main(void)
 	test_bad_spki(p256);
 	test_has_challenge(p256);
 	test_spki_der(p384);
+	test_cert_recipient(p256);
 	EVP_PKEY_free(r1);
 	EVP_PKEY_free(p256);
 	EVP_PKEY_free(p384);
