@@ -373,10 +373,14 @@ CORE_INHERIT=$(ulimit -c unlimited 2>/dev/null
     awk '/^Max core file size/ { print $5, $6 }' /proc/self/limits)
 
 # serve_unpriv [ARGS]: scepd as uid $RUID, inheriting RLIMIT_CORE
-# $CORE_INHERIT.
+# $CORE_INHERIT (AddressSanitizer would set the soft limit to 0 itself
+# unless told not to).
 serve_unpriv()
 {
-	(ulimit -c unlimited 2>/dev/null; exec $RUNAS "$SCEPD" serve \
+	(ulimit -c unlimited 2>/dev/null
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}disable_coredump=0"
+	export ASAN_OPTIONS
+	exec $RUNAS "$SCEPD" serve \
 	    --data-dir "$UD/data" --listen "127.0.0.1:$PORT" "$@") \
 	    >>"$SCEPD_LOG" 2>&1 &
 	SCEPD_PID=$!
