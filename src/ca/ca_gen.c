@@ -238,18 +238,6 @@ ca_key_read_fd(int fd, EVP_PKEY **out)
 	return r;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One parsed "type=value" pair: both point into dn_parse's buffers. */
 struct dn_rdn {
 	char	 type[64];
@@ -325,9 +313,11 @@ ca_dn_parse(const char *dn, X509_NAME **out)
 			if (c == '\\') {
 				if (i + 1 >= len)
 					goto out;
-				if (i + 2 < len &&
-				    (hi = hexval((unsigned char)dn[i + 1])) >= 0 &&
-				    (lo = hexval((unsigned char)dn[i + 2])) >= 0) {
+				hi = i + 2 < len ? OPENSSL_hexchar2int(
+				    (unsigned char)dn[i + 1]) : -1;
+				lo = i + 2 < len ? OPENSSL_hexchar2int(
+				    (unsigned char)dn[i + 2]) : -1;
+				if (hi >= 0 && lo >= 0) {
 					c = hi * 16 + lo;
 					i += 3;
 				} else {

@@ -26,18 +26,6 @@
 #include "scep_int.h"
 
 static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 is_b64(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -68,8 +56,9 @@ scep_get_message_decode(const char *raw, size_t len, uint8_t **out,
 		if (c == '%') {
 			if (i + 2 >= len)
 				goto out;	/* "%" or "%X" at the end */
-			if ((hi = hexval(raw[i + 1])) < 0 ||
-			    (lo = hexval(raw[i + 2])) < 0)
+			hi = OPENSSL_hexchar2int((unsigned char)raw[i + 1]);
+			lo = OPENSSL_hexchar2int((unsigned char)raw[i + 2]);
+			if (hi < 0 || lo < 0)
 				goto out;
 			c = hi * 16 + lo;
 			i += 2;

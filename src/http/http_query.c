@@ -1,12 +1,15 @@
 /*
  * http_query.c -- the query string of a request, as pure functions over
- * the raw (still escaped) query: no libmicrohttpd, no allocation, so
- * fuzz/fuzz_query.c can run them alone.  http.c's http_req_query and
- * http_req_query_raw are these, applied to req->query.
+ * the raw (still escaped) query: no libmicrohttpd, no allocation (of
+ * libcrypto only OPENSSL_hexchar2int), so fuzz/fuzz_query.c can run them
+ * alone.  http.c's http_req_query and http_req_query_raw are these,
+ * applied to req->query.
  */
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/crypto.h>
 
 #include "http_query.h"
 
@@ -32,18 +35,6 @@ http_query_raw(const char *query, const char *name, const char **val)
 	return -1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_query_get(const char *query, const char *name, char *buf, size_t bufsz)
 {
@@ -58,8 +49,9 @@ http_query_get(const char *query, const char *name, char *buf, size_t bufsz)
 	for (i = 0; i < n; i++) {
 		char c = v[i];
 
-		if (c == '%' && i + 2 < n && (hi = hexval(v[i + 1])) >= 0 &&
-		    (lo = hexval(v[i + 2])) >= 0) {
+		if (c == '%' && i + 2 < n &&
+		    (hi = OPENSSL_hexchar2int((unsigned char)v[i + 1])) >= 0 &&
+		    (lo = OPENSSL_hexchar2int((unsigned char)v[i + 2])) >= 0) {
 			c = (char)(hi * 16 + lo);
 			i += 2;
 		}
