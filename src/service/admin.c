@@ -737,3 +737,14 @@ admin_audit(struct admin_actor *a, const char *action, int64_t endpoint_id,
 		    action, scep_strerror(r));
 	return r;
 }
+
+int
+admin_audit_done(struct admin_actor *a, const char *action, json_t *before,
+    json_t *after)
+{
+	(void)admin_audit(a, action, 0, 0, NULL, "SUCCESS", NULL, before,
+	    after);
+	json_decref(before);
+	json_decref(after);
+	return SCEP_OK;
+}

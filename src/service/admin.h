@@ -175,6 +175,13 @@ int	admin_audit(struct admin_actor *, const char *action,
 	    int64_t endpoint_id, int64_t account_id, const char *serial,
 	    const char *result, const char *reason, json_t *before,
 	    json_t *after);
+/*
+ * admin_audit of a change made with success, outside any endpoint and
+ * account: "before" and "after" (either NULL) are taken and released.
+ * Returns SCEP_OK (the change is made; a failed append is logged).
+ */
+int	admin_audit_done(struct admin_actor *, const char *action,
+	    json_t *before, json_t *after);
 
 /* ---- organizations and departments (admin_org.c) ---- */
 

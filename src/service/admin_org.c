@@ -61,7 +61,6 @@ int
 admin_org_create(struct admin_actor *a, struct store_org *o,
     struct admin_err *err)
 {
-	json_t *after = NULL;
 	int r;
 
 	if (!admin_is_mrao(a))
@@ -76,11 +75,8 @@ admin_org_create(struct admin_actor *a, struct store_org *o,
 			    "an organization with this name exists");
 		return r;
 	}
-	after = admin_json_org(o);
-	(void)admin_audit(a, "organization.create", 0, 0, NULL, "SUCCESS",
-	    NULL, NULL, after);
-	json_decref(after);
-	return SCEP_OK;
+	return admin_audit_done(a, "organization.create",
+	    NULL, admin_json_org(o));
 }
 
 int
@@ -88,7 +84,6 @@ admin_org_update(struct admin_actor *a, const struct store_org *o,
     struct admin_err *err)
 {
 	struct store_org old;
-	json_t *before = NULL, *after = NULL;
 	int r;
 
 	memset(&old, 0, sizeof(old));
@@ -104,20 +99,14 @@ admin_org_update(struct admin_actor *a, const struct store_org *o,
 			    "an organization with this name exists");
 		return r;
 	}
-	before = admin_json_org(&old);
-	after = admin_json_org(o);
-	(void)admin_audit(a, "organization.update", 0, 0, NULL, "SUCCESS",
-	    NULL, before, after);
-	json_decref(before);
-	json_decref(after);
-	return SCEP_OK;
+	return admin_audit_done(a, "organization.update",
+	    admin_json_org(&old), admin_json_org(o));
 }
 
 int
 admin_org_delete(struct admin_actor *a, int64_t id, struct admin_err *err)
 {
 	struct store_org old;
-	json_t *before = NULL;
 	int r;
 
 	memset(&old, 0, sizeof(old));
@@ -132,11 +121,8 @@ admin_org_delete(struct admin_actor *a, int64_t id, struct admin_err *err)
 			    "or delegations)");
 		return r;
 	}
-	before = admin_json_org(&old);
-	(void)admin_audit(a, "organization.delete", 0, 0, NULL, "SUCCESS",
-	    NULL, before, NULL);
-	json_decref(before);
-	return SCEP_OK;
+	return admin_audit_done(a, "organization.delete",
+	    admin_json_org(&old), NULL);
 }
 
 /* ---- departments ---- */
@@ -196,7 +182,6 @@ admin_dept_create(struct admin_actor *a, struct store_dept *d,
     struct admin_err *err)
 {
 	struct store_org org;
-	json_t *after = NULL;
 	int r;
 
 	memset(&org, 0, sizeof(org));
@@ -220,11 +205,8 @@ admin_dept_create(struct admin_actor *a, struct store_dept *d,
 			    "has a department with this name");
 		return r;
 	}
-	after = admin_json_dept(d);
-	(void)admin_audit(a, "department.create", 0, 0, NULL, "SUCCESS",
-	    NULL, NULL, after);
-	json_decref(after);
-	return SCEP_OK;
+	return admin_audit_done(a, "department.create",
+	    NULL, admin_json_dept(d));
 }
 
 int
@@ -232,7 +214,6 @@ admin_dept_update(struct admin_actor *a, const struct store_dept *d,
     struct admin_err *err)
 {
 	struct store_dept old;
-	json_t *before = NULL, *after = NULL;
 	int r;
 
 	memset(&old, 0, sizeof(old));
@@ -253,20 +234,14 @@ admin_dept_update(struct admin_actor *a, const struct store_dept *d,
 			    "has a department with this name");
 		return r;
 	}
-	before = admin_json_dept(&old);
-	after = admin_json_dept(d);
-	(void)admin_audit(a, "department.update", 0, 0, NULL, "SUCCESS",
-	    NULL, before, after);
-	json_decref(before);
-	json_decref(after);
-	return SCEP_OK;
+	return admin_audit_done(a, "department.update",
+	    admin_json_dept(&old), admin_json_dept(d));
 }
 
 int
 admin_dept_delete(struct admin_actor *a, int64_t id, struct admin_err *err)
 {
 	struct store_dept old;
-	json_t *before = NULL;
 	int r;
 
 	memset(&old, 0, sizeof(old));
@@ -280,11 +255,8 @@ admin_dept_delete(struct admin_actor *a, int64_t id, struct admin_err *err)
 			    "use (accounts, administrators or delegations)");
 		return r;
 	}
-	before = admin_json_dept(&old);
-	(void)admin_audit(a, "department.delete", 0, 0, NULL, "SUCCESS",
-	    NULL, before, NULL);
-	json_decref(before);
-	return SCEP_OK;
+	return admin_audit_done(a, "department.delete",
+	    admin_json_dept(&old), NULL);
 }
 
 /* ---- administrators ---- */
@@ -723,7 +695,6 @@ admin_token_create(struct admin_actor *a, int64_t admin_id, const char *name,
     struct store_token *out, struct admin_err *err)
 {
 	uint8_t hash[STORE_HASH_LEN];
-	json_t *after = NULL;
 	int64_t now = admin_now();
 	int r;
 
@@ -748,11 +719,7 @@ admin_token_create(struct admin_actor *a, int64_t admin_id, const char *name,
 		sodium_memzero(token_out, tokensz);
 		return r;
 	}
-	after = admin_json_token(out);
-	(void)admin_audit(a, "token.create", 0, 0, NULL, "SUCCESS", NULL,
-	    NULL, after);
-	json_decref(after);
-	return SCEP_OK;
+	return admin_audit_done(a, "token.create", NULL, admin_json_token(out));
 }
 
 int
@@ -771,7 +738,6 @@ int
 admin_token_revoke(struct admin_actor *a, int64_t admin_id, int64_t token_id)
 {
 	struct store_token tok;
-	json_t *before = NULL;
 	int r;
 
 	memset(&tok, 0, sizeof(tok));
@@ -785,9 +751,6 @@ admin_token_revoke(struct admin_actor *a, int64_t admin_id, int64_t token_id)
 	if ((r = store_token_revoke(svc_store(a->svc), token_id,
 	    admin_now())) != SCEP_OK)
 		return r;
-	before = admin_json_token(&tok);
-	(void)admin_audit(a, "token.revoke", 0, 0, NULL, "SUCCESS", NULL,
-	    before, NULL);
-	json_decref(before);
-	return SCEP_OK;
+	return admin_audit_done(a, "token.revoke",
+	    admin_json_token(&tok), NULL);
 }

@@ -280,7 +280,6 @@ admin_ra_create(struct admin_actor *a, int64_t ca_id, const char *alg,
     const char *subject, int usage, int days, int state,
     struct store_ra *out, struct admin_err *err)
 {
-	json_t *after = NULL;
 	int r;
 
 	if (!admin_is_mrao(a))
@@ -288,11 +287,7 @@ admin_ra_create(struct admin_actor *a, int64_t ca_id, const char *alg,
 	if ((r = ra_make(a, ca_id, alg, subject, usage, days, state, out,
 	    err)) != SCEP_OK)
 		return r;
-	after = admin_json_ra(out);
-	(void)admin_audit(a, "ra.create", 0, 0, NULL, "SUCCESS", NULL, NULL,
-	    after);
-	json_decref(after);
-	return SCEP_OK;
+	return admin_audit_done(a, "ra.create", NULL, admin_json_ra(out));
 }
 
 int
