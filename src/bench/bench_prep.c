@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -379,19 +380,6 @@ cache_save(struct bench *b)
 	ERR_clear_error();
 }
 
-static void
-hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char d[] = "0123456789ABCDEF";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int
 make_req(struct bench *b, long i)
 {
@@ -405,7 +393,8 @@ make_req(struct bench *b, long i)
 	if (RAND_bytes(tid, sizeof(tid)) != 1 ||
 	    RAND_bytes(q->nonce, sizeof(q->nonce)) != 1)
 		return SCEP_E_INTERNAL;
-	hex(tid, sizeof(tid), q->transid);
+	(void)OPENSSL_buf2hexstr_ex(q->transid, sizeof(q->transid), NULL, tid,
+	    sizeof(tid), '\0');
 
 	memset(&rq, 0, sizeof(rq));
 	rq.type = SCEP_MSG_PKCSREQ;

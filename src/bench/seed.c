@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
@@ -92,19 +93,6 @@ rnd(uint8_t *out, size_t n)
 		left -= k;
 	}
 	return 0;
-}
-
-static void
-hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char d[] = "0123456789ABCDEF";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 static int
@@ -213,8 +201,10 @@ main(int argc, char **argv)
 			goto out;
 		ser[0] &= 0x7f;		/* positive, as scepd draws them */
 		ser[0] |= 0x10;		/* and no leading zero */
-		hex(ser, sizeof(ser), serial);
-		hex(fp, sizeof(fp), transid);
+		(void)OPENSSL_buf2hexstr_ex(serial, sizeof(serial), NULL, ser,
+		    sizeof(ser), '\0');
+		(void)OPENSSL_buf2hexstr_ex(transid, sizeof(transid), NULL, fp,
+		    sizeof(fp), '\0');
 		snprintf(subject, sizeof(subject), "CN=device-%07ld", i + 1);
 
 		sqlite3_bind_int64(req, 1, ep);
