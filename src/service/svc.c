@@ -151,6 +151,20 @@ svc_legacy_enable(struct svc *s)
 }
 
 int
+svc_ra_load(struct svc *s, const struct store_ra *ra)
+{
+	int r;
+
+	if (keyops_ra_cert(s->keys, ra->id) != NULL)
+		return SCEP_OK;
+	if ((r = keyops_load_ra(s->keys, ra->id, ra->ca_id, ra->key_path,
+	    ra->cert_der, ra->cert_len)) != SCEP_OK)
+		log_error("msg=\"cannot load RA key\" ra=%lld err=\"%s\"",
+		    (long long)ra->id, scep_strerror(r));
+	return r;
+}
+
+int
 svc_load_endpoint_keys(struct svc *s, const struct store_endpoint *ep)
 {
 	struct store_ca ca;
@@ -176,15 +190,8 @@ svc_load_endpoint_keys(struct svc *s, const struct store_endpoint *ep)
 		if (r != SCEP_OK)
 			goto out;
 		for (i = 0; i < n; i++) {
-			if (keyops_ra_cert(s->keys, ras[i].id) == NULL &&
-			    (r = keyops_load_ra(s->keys, ras[i].id, ras[i].ca_id,
-			    ras[i].key_path, ras[i].cert_der,
-			    ras[i].cert_len)) != SCEP_OK) {
-				log_error("msg=\"cannot load RA key\" ra=%lld "
-				    "err=\"%s\"", (long long)ras[i].id,
-				    scep_strerror(r));
+			if ((r = svc_ra_load(s, &ras[i])) != SCEP_OK)
 				goto out;
-			}
 			store_ra_clear(&ras[i]);
 		}
 		n = 0;

@@ -295,15 +295,8 @@ ep_identities(struct svc *s, struct svc_ep *e)
 	for (i = 0; i < n; i++) {
 		if (ras[i].state < RA_ACTIVE || ras[i].state > RA_RETIRED)
 			continue;
-		if (keyops_ra_cert(s->keys, ras[i].id) == NULL &&
-		    (r = keyops_load_ra(s->keys, ras[i].id, ras[i].ca_id,
-		    ras[i].key_path, ras[i].cert_der,
-		    ras[i].cert_len)) != SCEP_OK) {
-			log_error("msg=\"cannot load RA key\" ra=%lld "
-			    "err=\"%s\"", (long long)ras[i].id,
-			    scep_strerror(r));
+		if ((r = svc_ra_load(s, &ras[i])) != SCEP_OK)
 			goto out;
-		}
 		if (ras[i].state == RA_ACTIVE) {
 			if (first_active == 0)
 				first_active = ras[i].id;

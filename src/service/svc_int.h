@@ -45,6 +45,9 @@ struct svc {
 struct svc_cache;
 int	svc_cache_new(unsigned int ttl_ms, struct svc_cache **out);
 void	svc_cache_free(struct svc_cache *);	/* accepts NULL */
+/* Hand RA "ra" (key and certificate) to keyops unless it has it already;
+ * a failure is logged. */
+int	svc_ra_load(struct svc *, const struct store_ra *ra);
 /* The identity that signs replies (0: the CA) and the ids that may
  * decrypt a request envelope (active, next, retired). */
 int64_t	svc_ep_sign_ra(const struct svc_ep *);
