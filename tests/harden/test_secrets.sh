@@ -34,19 +34,10 @@ SCEPD_LOG="$WORK/scepd.log"
 OUT="$WORK/answers"	# every HTTP answer and scepctl message
 mkdir -p "$OUT"
 
-"$SCEPD" init --data-dir "$DATA" --json --url "$BASE_URL" \
-    >"$WORK/init.json" 2>"$WORK/init.err" || bail "scepd init failed"
-SCEP_URL=$(json_get "$WORK/init.json" scep_url) || bail "no scep_url"
-CHALLENGE=$(json_get "$WORK/init.json" challenge) || bail "no challenge"
-CA_CERT=$(json_get "$WORK/init.json" ca_cert) || bail "no ca_cert"
-CA_FPR=$(json_get "$WORK/init.json" ca_fingerprint_sha256 |
-    tr -d ':' | tr 'A-F' 'a-f')
-ADMIN_TOKEN=$(json_get "$WORK/init.json" admin_token) || bail "no token"
+init_scepd "$DATA"
+[ -n "$ADMIN_TOKEN" ] || bail "no token"
 ADMIN_USER=$(json_get "$WORK/init.json" admin_user) || bail "no admin_user"
 ADMIN_PW=$(json_get "$WORK/init.json" admin_password) || bail "no password"
-SCEPD_URL="$BASE_URL"
-SCEPD_TOKEN="$ADMIN_TOKEN"
-export SCEPD_URL SCEPD_TOKEN
 cp "$DATA/scepd.conf" "$WORK/scepd.conf.orig"
 
 # serve [ARGS]: start scepd on the port; 0 once /healthz answers.

@@ -287,11 +287,7 @@ start_scepd()
 		BASE_URL="http://127.0.0.1:$port"
 		SCEPD_LOG="$WORK/scepd-$try.log"
 		# shellcheck disable=SC2086
-		if ! "$SCEPD" init --data-dir "$data" --json --url "$BASE_URL" \
-		    $legacy >"$WORK/init.json" 2>"$WORK/init.err"; then
-			diag_file "$WORK/init.err" "scepd init stderr"
-			bail "scepd init failed"
-		fi
+		init_scepd "$data" $legacy
 		"$SCEPD" serve --data-dir "$data" --listen "127.0.0.1:$port" \
 		    >"$SCEPD_LOG" 2>&1 &
 		SCEPD_PID=$!
@@ -303,6 +299,23 @@ start_scepd()
 		stop_scepd
 		[ "$try" -eq 3 ] && bail "scepd serve never became ready"
 	done
+	diag "scepd pid $SCEPD_PID at $SCEP_URL"
+}
+
+# init_scepd DATA [init options]: scepd init --json of a new data
+# directory DATA for $BASE_URL, its answer in $WORK/init.json.  Sets
+# SCEP_URL, CHALLENGE, CA_FPR (lower-case hex, no colons), CA_CERT,
+# ADMIN_TOKEN and SCEPD_URL/SCEPD_TOKEN (exported, for scepctl); bails
+# when init fails or leaves one of them out.
+init_scepd()
+{
+	local data=$1
+	shift
+	if ! "$SCEPD" init --data-dir "$data" --json --url "$BASE_URL" "$@" \
+	    >"$WORK/init.json" 2>"$WORK/init.err"; then
+		diag_file "$WORK/init.err" "scepd init stderr"
+		bail "scepd init failed"
+	fi
 	SCEP_URL=$(json_get "$WORK/init.json" scep_url) ||
 	    bail "scepd init printed no scep_url"
 	CHALLENGE=$(json_get "$WORK/init.json" challenge) ||
@@ -317,7 +330,6 @@ start_scepd()
 	SCEPD_TOKEN="$ADMIN_TOKEN"
 	export SCEPD_URL SCEPD_TOKEN
 	[ -f "$CA_CERT" ] || bail "ca_cert $CA_CERT does not exist"
-	diag "scepd pid $SCEPD_PID at $SCEP_URL"
 }
 
 # The developer stand-in (see the header): micromdm scepserver with a CA
