@@ -465,13 +465,50 @@ ca_import_check(X509 *cert, EVP_PKEY *key)
 	return ca_cert_check_pair(cert, key);
 }
 
+/*
+ * A new v3 certificate with a random serial, "subject" and "issuer"
+ * (copied), valid from nb to na, for "key"; the caller adds extensions
+ * and signs.  *out is NULL on failure.
+ */
+static int
+cert_start(X509 **out, const X509_NAME *subject, const X509_NAME *issuer,
+    time_t nb, time_t na, EVP_PKEY *key)
+{
+	X509	*x;
+	uint8_t	 serial[CA_SERIAL_LEN];
+	int	 r;
+
+	*out = NULL;
+	if ((x = X509_new()) == NULL)
+		return SCEP_E_NOMEM;
+	r = SCEP_E_INTERNAL;
+	if (X509_set_version(x, X509_VERSION_3) != 1)
+		goto out;
+	if ((r = ca_serial_random(serial)) != SCEP_OK ||
+	    (r = ca_set_serial(x, serial, sizeof(serial))) != SCEP_OK)
+		goto out;
+	r = SCEP_E_INTERNAL;
+	if (X509_set_subject_name(x, subject) != 1 ||
+	    X509_set_issuer_name(x, issuer) != 1)
+		goto out;
+	if ((r = ca_set_validity(x, nb, na)) != SCEP_OK)
+		goto out;
+	r = SCEP_E_INTERNAL;
+	if (X509_set_pubkey(x, key) != 1)
+		goto out;
+	*out = x;
+	return SCEP_OK;
+ out:
+	X509_free(x);
+	return r;
+}
+
 int
 ca_make_root(EVP_PKEY *key, const char *subject_dn, int days, time_t now,
     X509 **out)
 {
 	X509		*x = NULL;
 	X509_NAME	*name = NULL;
-	uint8_t		 serial[CA_SERIAL_LEN];
 	unsigned int	 ku;
 	int		 r;
 
@@ -483,25 +520,8 @@ ca_make_root(EVP_PKEY *key, const char *subject_dn, int days, time_t now,
 	if ((r = ca_dn_parse(subject_dn, &name)) != SCEP_OK)
 		return r;
 
-	r = SCEP_E_NOMEM;
-	if ((x = X509_new()) == NULL)
-		goto out;
-	r = SCEP_E_INTERNAL;
-	if (X509_set_version(x, X509_VERSION_3) != 1)
-		goto out;
-	if ((r = ca_serial_random(serial)) != SCEP_OK)
-		goto out;
-	if ((r = ca_set_serial(x, serial, sizeof(serial))) != SCEP_OK)
-		goto out;
-	r = SCEP_E_INTERNAL;
-	if (X509_set_subject_name(x, name) != 1 ||	/* both copy */
-	    X509_set_issuer_name(x, name) != 1)
-		goto out;
-	if ((r = ca_set_validity(x, now,
-	    now + (time_t)days * 86400)) != SCEP_OK)
-		goto out;
-	r = SCEP_E_INTERNAL;
-	if (X509_set_pubkey(x, key) != 1)
+	if ((r = cert_start(&x, name, name, now, now + (time_t)days * 86400,
+	    key)) != SCEP_OK)
 		goto out;
 
 	ku = CA_KU_KEY_CERT_SIGN | CA_KU_CRL_SIGN | CA_KU_DIGITAL_SIGNATURE;
@@ -530,7 +550,6 @@ ca_make_ra(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *ra_key,
 {
 	X509		*x = NULL;
 	X509_NAME	*name = NULL;
-	uint8_t		 serial[CA_SERIAL_LEN];
 	unsigned int	 ku;
 	time_t		 not_after, ca_not_after;
 	int		 is_rsa = 0, r;
@@ -570,25 +589,8 @@ ca_make_ra(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *ra_key,
 	if ((r = ca_dn_parse(subject_dn, &name)) != SCEP_OK)
 		return r;
 
-	r = SCEP_E_NOMEM;
-	if ((x = X509_new()) == NULL)
-		goto out;
-	r = SCEP_E_INTERNAL;
-	if (X509_set_version(x, X509_VERSION_3) != 1)
-		goto out;
-	if ((r = ca_serial_random(serial)) != SCEP_OK)
-		goto out;
-	if ((r = ca_set_serial(x, serial, sizeof(serial))) != SCEP_OK)
-		goto out;
-	r = SCEP_E_INTERNAL;
-	/* get_subject_name is get0; set_issuer_name copies. */
-	if (X509_set_subject_name(x, name) != 1 ||
-	    X509_set_issuer_name(x, X509_get_subject_name(ca_cert)) != 1)
-		goto out;
-	if ((r = ca_set_validity(x, now, not_after)) != SCEP_OK)
-		goto out;
-	r = SCEP_E_INTERNAL;
-	if (X509_set_pubkey(x, ra_key) != 1)
+	if ((r = cert_start(&x, name, X509_get_subject_name(ca_cert), now,
+	    not_after, ra_key)) != SCEP_OK)
 		goto out;
 	if ((r = ca_ext_basic_constraints(x, 0)) != SCEP_OK ||
 	    (r = ca_ext_key_usage(x, ku)) != SCEP_OK ||
