@@ -9,8 +9,8 @@
  */
 import { api, list } from './api.js';
 import { h, replace, field, openDialog, errorBox, busy, toast, fmtDate,
-    fmtTime, copyButton, setOptions, confirmDialog, newId } from
-    './dom.js';
+    fmtTime, copyButton, setOptions, confirmDialog, newId, clearErrors,
+    showError } from './dom.js';
 import { orgs, isMrao, session } from './model.js';
 
 /* Unix seconds at the end of day "YYYY-MM-DD" (UTC); 0 for "". */
@@ -141,9 +141,7 @@ export function openAccountsDialog(ep)
 		    h('div', { class: 'actions' }, cancel, save));
 		form.addEventListener('submit', async (ev) => {
 			ev.preventDefault();
-			general.clear();
-			for (const f of Object.values(F))
-				f.clear();
+			clearErrors(F, general);
 			const exp = dayEnd(F.expires_at.input.value);
 			if (Number.isNaN(exp)) {
 				F.expires_at.set('Enter a valid date.');
@@ -169,13 +167,7 @@ export function openAccountsDialog(ep)
 				    api('PATCH', `/api/v1/accounts/${a.id}`,
 				    body), 'Saving\u2026');
 			} catch (e) {
-				const f = F[e.field];
-				if (f) {
-					f.set(e.message);
-					f.input.focus();
-				} else {
-					general.set(e.message);
-				}
+				showError(F, general, e, true);
 				return;
 			}
 			toast(create ? `Account "${r.name}" added` :

@@ -5,8 +5,8 @@
  * filters select.  The API pages oldest first with an "after" cursor.
  */
 import { apiGet, qs, list } from './api.js';
-import { h, replace, field, openDialog, errorBox, busy, fmtTime, defList }
-    from './dom.js';
+import { h, replace, field, openDialog, errorBox, busy, fmtTime, defList,
+    showError } from './dom.js';
 import { orgs } from './model.js';
 
 const EXPORT_MAX = 10000;	/* API_EXPORT_MAX of src/api/api_int.h */
@@ -207,11 +207,7 @@ export function openAuditDialog(ep)
 			    after: cursors[page] || undefined }),
 			    'Loading\u2026');
 		} catch (e) {
-			const f = F[e.field];
-			if (f)
-				f.set(e.message);
-			else
-				err.set(e.message);
+			showError(F, err, e);
 			return;
 		}
 		replace(tbody);

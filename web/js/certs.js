@@ -6,7 +6,7 @@
  */
 import { api, apiGet, list } from './api.js';
 import { h, replace, field, formDialog, openDialog, errorBox, busy, toast,
-    fmtTime, fmtDate, defList } from './dom.js';
+    fmtTime, fmtDate, defList, clearErrors, showError } from './dom.js';
 import { CRL_REASONS, orgs } from './model.js';
 
 let endpoints = [], accounts = [];
@@ -137,9 +137,7 @@ export async function render(main)
 	};
 	let shown = 0;
 	const load = async (append) => {
-		err.clear();
-		for (const f of Object.values(F))
-			f.clear();
+		clearErrors(F, err);
 		let r;
 		try {
 			r = await busy(append ? more : search, () => apiGet(
@@ -147,10 +145,7 @@ export async function render(main)
 			    after: append ? cursor : undefined }),
 			    'Searching\u2026');
 		} catch (e) {
-			if (F[e.field])
-				F[e.field].set(e.message);
-			else
-				err.set(e.message);
+			showError(F, err, e);
 			return;
 		}
 		if (!append) {

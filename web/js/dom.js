@@ -499,6 +499,30 @@ export function errorBox()
 	};
 }
 
+/* Clear a form's errors: the general box and every field of F. */
+export function clearErrors(F, box)
+{
+	box.clear();
+	for (const f of Object.values(F))
+		f.clear();
+}
+
+/*
+ * Show an error the API gave (an ApiError): next to the field of F it
+ * names (focused when "focus" is set), else in the general box.
+ */
+export function showError(F, box, e, focus)
+{
+	const f = F[e.field];
+	if (!f) {
+		box.set(e.message);
+		return;
+	}
+	f.set(e.message);
+	if (focus && f.input && f.input.focus)
+		f.input.focus();
+}
+
 /*
  * A dialog holding one form.  opts: title, id, intro (text), fields
  * ({ apiName: field-or-radios }), extra (nodes after the fields), submit
@@ -525,21 +549,12 @@ export function formDialog(opts)
 		cancel.addEventListener('click', () => d.close());
 		form.addEventListener('submit', async (ev) => {
 			ev.preventDefault();
-			err.clear();
-			for (const f of Object.values(F))
-				f.clear();
+			clearErrors(F, err);
 			try {
 				result = await busy(ok, () => opts.run(F),
 				    opts.busy || 'Saving\u2026');
 			} catch (e) {
-				const f = F[e.field];
-				if (f) {
-					f.set(e.message);
-					if (f.input && f.input.focus)
-						f.input.focus();
-				} else {
-					err.set(e.message);
-				}
+				showError(F, err, e, true);
 				return;
 			}
 			if (opts.after) {

@@ -13,7 +13,7 @@
  */
 import { api, list, apiGet } from './api.js';
 import { h, field, radios, tabs, openDialog, errorBox, busy,
-    setOptions, toast, newId } from './dom.js';
+    setOptions, toast, newId, clearErrors } from './dom.js';
 import { typeLabel, isIntune, certType, orgs, isMrao, session,
     creatableTypes } from './model.js';
 
@@ -485,9 +485,7 @@ export function openEndpointDialog(opts)
 			next.click();
 			return;
 		}
-		general.clear();
-		for (const f of Object.values(F))
-			f.clear();
+		clearErrors(F, general);
 		if (create && isIntune(curType()) && !F.org_id.input.value) {
 			showError({ field: 'org_id', message: 'Choose the ' +
 			    'organization of this Intune endpoint.' });

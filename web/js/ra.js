@@ -8,7 +8,8 @@
  */
 import { api, list } from './api.js';
 import { h, replace, field, openDialog, errorBox, busy, toast, fmtTime,
-    fmtDate, defList, confirmDialog, setOptions } from './dom.js';
+    fmtDate, defList, confirmDialog, setOptions, clearErrors, showError }
+    from './dom.js';
 
 const KEY_ALGS = [
 	['rsa2048', 'RSA 2048'], ['rsa3072', 'RSA 3072'],
@@ -173,9 +174,7 @@ export function openRaDialog(ep, onDone)
 		    h('div', { class: 'actions' }, cancel, save));
 		form.addEventListener('submit', async (ev) => {
 			ev.preventDefault();
-			err.clear();
-			for (const f of Object.values(F))
-				f.clear();
+			clearErrors(F, err);
 			try {
 				await busy(save, () => api('POST', '/api/v1/ras', {
 					ca_id: Number(F.ca_id.input.value),
@@ -186,13 +185,7 @@ export function openRaDialog(ep, onDone)
 					state: F.state.input.value,
 				}), 'Generating the key and certificate\u2026');
 			} catch (e) {
-				const f = F[e.field];
-				if (f) {
-					f.set(e.message);
-					f.input.focus();
-				} else {
-					err.set(e.message);
-				}
+				showError(F, err, e, true);
 				return;
 			}
 			toast('RA certificate created');
