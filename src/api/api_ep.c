@@ -91,25 +91,6 @@ h_ep_create(struct api_call *c)
 	return api_json(c, 201, j);
 }
 
-int
-h_ep_get(struct api_call *c)
-{
-	struct admin_endpoint *e = NULL;
-	json_t *j;
-	int r;
-
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return -1;
-	if ((r = admin_endpoint_get(&c->actor, api_param_id(c, 0), e)) !=
-	    SCEP_OK) {
-		free(e);
-		return api_fail(c, r, NULL);
-	}
-	j = ep_json(c, e);
-	free(e);
-	return api_json(c, 200, j);
-}
-
 /* {"delegation": "general"|"customized", "targets": [...]} */
 static json_t *
 deleg_json(const struct admin_endpoint *e)
@@ -122,6 +103,32 @@ deleg_json(const struct admin_endpoint *e)
 		    json_object_get(full, "targets"));
 	json_decref(full);
 	return j;
+}
+
+/* GET of endpoint {0}: all of it, or (deleg_only) its delegation. */
+static int
+ep_show(struct api_call *c, int deleg_only)
+{
+	struct admin_endpoint *e = NULL;
+	json_t *j;
+	int r;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return -1;
+	if ((r = admin_endpoint_get(&c->actor, api_param_id(c, 0), e)) !=
+	    SCEP_OK) {
+		free(e);
+		return api_fail(c, r, NULL);
+	}
+	j = deleg_only ? deleg_json(e) : ep_json(c, e);
+	free(e);
+	return api_json(c, 200, j);
+}
+
+int
+h_ep_get(struct api_call *c)
+{
+	return ep_show(c, 0);
 }
 
 /* Apply the body to the current state and save it. */
@@ -199,20 +206,7 @@ h_ep_delete(struct api_call *c)
 int
 h_ep_deleg_get(struct api_call *c)
 {
-	struct admin_endpoint *e = NULL;
-	json_t *j;
-	int r;
-
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return -1;
-	if ((r = admin_endpoint_get(&c->actor, api_param_id(c, 0), e)) !=
-	    SCEP_OK) {
-		free(e);
-		return api_fail(c, r, NULL);
-	}
-	j = deleg_json(e);
-	free(e);
-	return api_json(c, 200, j);
+	return ep_show(c, 1);
 }
 
 int
