@@ -875,3 +875,15 @@ store_event_digest(const uint8_t prev_hash[STORE_HASH_LEN],
 	EVP_MD_CTX_free(md);
 	return r;
 }
+
+/* SHA-256 of a blob (requests.signer_fp of the SQLite backend). */
+int
+store_sha256(const uint8_t *p, size_t len, uint8_t out[STORE_HASH_LEN])
+{
+	unsigned int n = 0;
+
+	if (!EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) ||
+	    n != STORE_HASH_LEN)
+		return SCEP_E_INTERNAL;
+	return SCEP_OK;
+}

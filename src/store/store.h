@@ -254,8 +254,11 @@ int	store_account_by_challenge(struct store *,
 	    const uint8_t hash[STORE_HASH_LEN], struct store_account *);
 
 /* Requests.  store_request_find: the latest request of (endpoint, transid).
- * store_request_transition: a NULL serial or reason leaves that column as
- * it was. */
+ * store_request_insert: SCEP_E_EXISTS when a live (REQ_PENDING or
+ * REQ_ISSUED) request with the same endpoint, transid, key_fp and signer
+ * certificate exists (both backends: requests_live); a rejected one does
+ * not count.  store_request_transition: a NULL serial or reason leaves
+ * that column as it was. */
 int	store_request_insert(struct store *, struct store_request *);
 int	store_request_get(struct store *, int64_t id, struct store_request *);
 int	store_request_find(struct store *, int64_t endpoint_id,

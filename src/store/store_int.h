@@ -229,6 +229,11 @@ extern const struct store_admin_ops store_pg_admin_ops;
 int	store_event_digest(const uint8_t prev_hash[STORE_HASH_LEN],
 	    const struct store_event *ev, uint8_t out[STORE_HASH_LEN]);
 
+/* SHA-256 of len bytes at p: SCEP_OK, or SCEP_E_INTERNAL when libcrypto
+ * fails. */
+int	store_sha256(const uint8_t *p, size_t len,
+	    uint8_t out[STORE_HASH_LEN]);
+
 /* Backends call this wherever they bump config_version. */
 void	store_config_touch(void);
 

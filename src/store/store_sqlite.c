@@ -154,10 +154,12 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "enrollments < max_enrollments)",
 	[ST_ACC_HAS] = "SELECT 1 FROM accounts WHERE id = ?",
 
+	/* signer_fp: the store's SHA-256 of signer_der, for requests_live
+	 * (migrations/0005_requests_live.sql). */
 	[ST_REQ_INS] = "INSERT INTO requests (endpoint_id, account_id, "
 	    "transid, key_fp, msgtype, status, serial, reason, csr_der, "
-	    "signer_der, created_at, updated_at) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "signer_der, created_at, updated_at, signer_fp) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_REQ_GET] = "SELECT " REQ_COLS " FROM requests WHERE id = ?",
 	[ST_REQ_FIND] = "SELECT " REQ_COLS " FROM requests "
 	    "WHERE endpoint_id = ? AND transid = ? ORDER BY id DESC LIMIT 1",
@@ -1719,14 +1721,25 @@ request_row(sqlite3_stmt *st, struct store_request *o)
 	return cl.r;
 }
 
+/*
+ * A new request.  SCEP_E_EXISTS when a live (pending or issued) request
+ * of the same endpoint, transactionID, key and signer exists already
+ * (requests_live, migrations/0005_requests_live.sql: the rule of the
+ * PostgreSQL backend), so two copies of one PKCSReq handled at once
+ * cannot both be recorded.
+ */
 static int
 request_insert_in(struct sq_conn *c, void *arg)
 {
 	struct store_request *req = arg;
 	sqlite3_stmt *st = NULL;
 	struct bind b = { NULL, 0, SQLITE_OK };
+	uint8_t signer_fp[STORE_HASH_LEN];
 	int r;
 
+	if (req->signer_len > 0 && (r = store_sha256(req->signer_der,
+	    req->signer_len, signer_fp)) != SCEP_OK)
+		return r;
 	if ((r = stmt(c, ST_REQ_INS, &st)) != SCEP_OK)
 		return r;
 	b.st = st;
@@ -1742,6 +1755,7 @@ request_insert_in(struct sq_conn *c, void *arg)
 	b_blob_opt(&b, req->signer_der, req->signer_len);
 	sq_b_i64(&b, req->created_at);
 	sq_b_i64(&b, req->updated_at);
+	b_blob_opt(&b, signer_fp, req->signer_len > 0 ? STORE_HASH_LEN : 0);
 	if ((r = sq_exec_changes(c, st, &b, NULL)) == SCEP_OK)
 		req->id = sqlite3_last_insert_rowid(c->db);
 	return r;

@@ -54,8 +54,12 @@ db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
 TABLES = [r[0] for r in db.execute(
     "SELECT name FROM sqlite_master WHERE type = 'table' AND "
     "name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name")]
+# Columns only SQLite has: requests.signer_fp is the SHA-256 of signer_der
+# that SQLite's requests_live needs (PostgreSQL computes it in its index).
+SQLITE_ONLY = {("requests", "signer_fp")}
 for t in TABLES:
-    cols = [r[1] for r in db.execute("PRAGMA table_info(%s)" % t)]
+    cols = [r[1] for r in db.execute("PRAGMA table_info(%s)" % t)
+            if (t, r[1]) not in SQLITE_ONLY]
     key = "key" if t == "settings" else ("account_id" if t == "account_rules"
                                          else "id")
     h = hashlib.sha256()
@@ -80,7 +84,8 @@ import sqlite3
 sq = sqlite3.connect("file:%s?mode=ro" % sqlite, uri=True)
 for line in sys.stdin:
     t = line.split()[0]
-    info = list(sq.execute("PRAGMA table_info(%s)" % t))
+    info = [r for r in sq.execute("PRAGMA table_info(%s)" % t)
+            if (t, r[1]) not in {("requests", "signer_fp")}]
     key = "key" if t == "settings" else ("account_id" if t == "account_rules"
                                          else "id")
     sel = []

@@ -787,6 +787,57 @@ test_accounts(struct store *s, int64_t ep_id)
 	    "account: get missing");
 }
 
+/*
+ * One live request per transaction (requests_live, both backends): two
+ * copies of one PKCSReq -- same endpoint, transactionID, key and signer
+ * certificate -- cannot both be pending or issued.  A rejected one does
+ * not block a new attempt; another signer or key is another request.
+ */
+static void
+test_requests_live(struct store *s, int64_t ep_id)
+{
+	static const uint8_t signer[] = { 0x30, 0x01, 0x42 };
+	static const uint8_t signer2[] = { 0x30, 0x01, 0x43 };
+	struct store_request r, got;
+	int64_t first, retry;
+
+	req_init(&r, ep_id, 0, "live-1");
+	r.signer_der = (uint8_t *)signer;
+	r.signer_len = sizeof(signer);
+	tap_ok(store_request_insert(s, &r) == SCEP_OK, "live: first copy");
+	first = r.id;
+	r.id = 0;
+	tap_ok(store_request_insert(s, &r) == SCEP_E_EXISTS && r.id == 0,
+	    "live: second copy of the same live request is SCEP_E_EXISTS");
+	tap_ok(store_enroll_commit(s, &r, NULL, NULL) == SCEP_E_EXISTS,
+	    "live: the same through store_enroll_commit");
+	tap_ok(store_request_find(s, ep_id, "live-1", &got) == SCEP_OK &&
+	    got.id == first, "live: only the first copy is recorded");
+	store_request_clear(&got);
+	r.signer_der = (uint8_t *)signer2;
+	tap_ok(store_request_insert(s, &r) == SCEP_OK,
+	    "live: same transaction under another signer is a new request");
+	r.signer_der = (uint8_t *)signer;
+	r.id = 0;
+	fill_hash(r.key_fp, 4);
+	tap_ok(store_request_insert(s, &r) == SCEP_OK,
+	    "live: same transaction with another key is a new request");
+	fill_hash(r.key_fp, 3);
+	tap_ok(store_request_transition(s, first, REQ_PENDING, REQ_REJECTED,
+	    NULL, "no", 4100) == SCEP_OK, "live: reject the first copy");
+	r.id = 0;
+	tap_ok(store_request_insert(s, &r) == SCEP_OK && r.id > first,
+	    "live: a rejected request does not block a retry");
+	retry = r.id;
+	r.id = 0;
+	tap_ok(store_request_insert(s, &r) == SCEP_E_EXISTS,
+	    "live: the retry is live in turn");
+	tap_ok(store_request_transition(s, retry, REQ_PENDING, REQ_ISSUED,
+	    "11", NULL, 4200) == SCEP_OK &&
+	    store_request_insert(s, &r) == SCEP_E_EXISTS,
+	    "live: an issued request blocks its copy too");
+}
+
 static void
 test_requests(struct store *s, int64_t ep_id, int64_t ep2_id)
 {
@@ -1615,6 +1666,7 @@ main(void)
 	tap_ok(ep_id > 0 && ep2_id > 0, "two endpoints for the rest");
 	test_accounts(s, ep_id);
 	test_requests(s, ep_id, ep2_id);
+	test_requests_live(s, ep_id);
 	test_race(s, ep_id);
 	test_certs(s, ca_id, ep_id);
 	test_issue_race(s, ca_id, ep_id);
