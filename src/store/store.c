@@ -119,6 +119,11 @@ store_open(const char *dsn, struct store **out)
 	s->ops = ops;
 	if ((r = ops->open(arg, &s->be)) != SCEP_OK)
 		goto out;
+	/* After the schema migrations, the data migration (run once). */
+	if ((r = store_redact_old_csrs(s)) != SCEP_OK) {
+		ops->close(s->be);
+		goto out;
+	}
 	*out = s;		/* ownership moves to the caller */
 	s = NULL;
 	r = SCEP_OK;

@@ -43,6 +43,13 @@ struct store_migration {
 extern const struct store_migration store_migrations[];
 extern const size_t store_nmigrations;
 
+/* One stored CSR, for the data migration of store_redact.c. */
+struct store_csr_row {
+	int64_t		 id;		/* requests.id */
+	uint8_t		*der;		/* owned (malloc) */
+	size_t		 len;
+};
+
 /*
  * The backend vtable.  "be" is the backend's own state, made by open()
  * and freed by close(); the other functions mirror store.h one to one
@@ -107,6 +114,20 @@ struct store_ops {
 	int	(*event_list)(void *be, int64_t after,
 		    struct store_event *out, size_t max, size_t *n);
 	int	(*event_verify)(void *be, int64_t *bad_id);
+
+	/* The data migration of store_redact.c.  csr_batch: the rows with
+	 * id > after whose csr_der is not NULL, in id order, at most max
+	 * (out[0 .. *n - 1] filled, the caller frees their der even on an
+	 * error).  csr_rewrite: set csr_der of n rows by id, in one write
+	 * transaction, so that the old bytes do not linger in the database
+	 * file (SQLite: secure_delete).  csr_scrub: after the last batch,
+	 * whatever else still holds the old bytes (SQLite: the WAL file);
+	 * SCEP_E_BUSY when it could not be done now. */
+	int	(*csr_batch)(void *be, int64_t after, struct store_csr_row *out,
+		    size_t max, size_t *n);
+	int	(*csr_rewrite)(void *be, const struct store_csr_row *rows,
+		    size_t n);
+	int	(*csr_scrub)(void *be);
 
 	int	(*token_insert)(void *be, const char *name,
 		    const uint8_t hash[STORE_HASH_LEN], int64_t now);
@@ -233,6 +254,11 @@ int	store_event_digest(const uint8_t prev_hash[STORE_HASH_LEN],
  * fails. */
 int	store_sha256(const uint8_t *p, size_t len,
 	    uint8_t out[STORE_HASH_LEN]);
+
+/* The data migration that takes the challenge out of requests written
+ * before CSRs were stored redacted (store_redact.c); store_open runs it
+ * after the backend's schema migrations. */
+int	store_redact_old_csrs(struct store *);
 
 /* Backends call this wherever they bump config_version. */
 void	store_config_touch(void);

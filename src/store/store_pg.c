@@ -99,7 +99,7 @@ enum pg_stmt_id {
 	ST_ACC_INS, ST_ACC_UPD, ST_ACC_GET, ST_ACC_CH, ST_ACC_ENROLL,
 	ST_ACC_HAS,
 	ST_REQ_INS, ST_REQ_GET, ST_REQ_FIND, ST_REQ_TRANS, ST_REQ_HAS,
-	ST_REQ_PEND,
+	ST_REQ_PEND, ST_CSR_BATCH, ST_CSR_PUT,
 	ST_CERT_INS, ST_CERT_GET, ST_CERT_REV, ST_CERT_HAS, ST_CERT_REVD,
 	ST_EV_LOCK, ST_EV_LAST, ST_EV_INS, ST_EV_LIST,
 	ST_TOK_INS, ST_TOK_CHK,
@@ -218,6 +218,9 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_REQ_HAS] = "SELECT 1 FROM requests WHERE id = $1",
 	[ST_REQ_PEND] = "SELECT " PG_REQ_COLS " FROM requests "
 	    "WHERE status = $1 ORDER BY id DESC LIMIT $2",
+	[ST_CSR_BATCH] = "SELECT id, csr_der FROM requests "
+	    "WHERE id > $1 AND csr_der IS NOT NULL ORDER BY id LIMIT $2",
+	[ST_CSR_PUT] = "UPDATE requests SET csr_der = $1 WHERE id = $2",
 
 	[ST_CERT_INS] = "INSERT INTO certs (" PG_CERT_COLS ") VALUES ($1, $2, "
 	    "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
@@ -2049,6 +2052,68 @@ pg_request_list_pending(void *be, struct store_request *out, size_t max,
 }
 
 /*
+ * The data migration of store_redact.c.  The old row versions stay in
+ * the table (and its TOAST table) as dead tuples until VACUUM reclaims
+ * them, and in the WAL until it is recycled: SECURITY.md says what to
+ * run; csr_scrub has nothing it can do inside scepd's connections.
+ */
+static int
+csr_row_v(const PGresult *res, int row, void *out)
+{
+	struct store_csr_row *o = out;
+	struct pg_col cl;
+
+	pg_col_init(&cl, res, row);
+	o->id = c_i64(&cl);
+	c_blob_dup(&cl, &o->der, &o->len);
+	return cl.r;
+}
+
+static int
+pg_csr_batch(void *be, int64_t after, struct store_csr_row *out, size_t max,
+    size_t *n)
+{
+	struct pg_params p;
+
+	pg_params_init(&p);
+	p_i64(&p, after);
+	p_i64(&p, lim(max));
+	return select_n(be, S(ST_CSR_BATCH), &p, csr_row_v, out,
+	    sizeof(*out), max, n);
+}
+
+static int
+pg_csr_rewrite(void *be, const struct store_csr_row *rows, size_t n)
+{
+	struct pg *pg = be;
+	struct pg_conn *c = NULL;
+	struct pg_params p;
+	size_t i;
+	int r;
+
+	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
+		return r;
+	if ((r = pg_tx_begin(c)) == SCEP_OK) {
+		for (i = 0; i < n && r == SCEP_OK; i++) {
+			pg_params_init(&p);
+			p_blob(&p, rows[i].der, rows[i].len);
+			p_i64(&p, rows[i].id);
+			r = pg_exec_cmd(c, S(ST_CSR_PUT), &p, NULL);
+		}
+		r = pg_tx_end(c, r);
+	}
+	pg_conn_put(pg, c);
+	return r;
+}
+
+static int
+pg_csr_scrub(void *be)
+{
+	(void)be;
+	return SCEP_OK;
+}
+
+/*
  * Certificates.
  */
 
@@ -2711,6 +2776,9 @@ const struct store_ops store_pg_ops = {
 	.event_append = pg_event_append,
 	.event_list = pg_event_list,
 	.event_verify = pg_event_verify,
+	.csr_batch = pg_csr_batch,
+	.csr_rewrite = pg_csr_rewrite,
+	.csr_scrub = pg_csr_scrub,
 	.token_insert = pg_token_insert,
 	.token_check = pg_token_check,
 };

@@ -74,7 +74,7 @@ enum sq_stmt {
 	ST_ACC_INS, ST_ACC_UPD, ST_ACC_GET, ST_ACC_CH, ST_ACC_ENROLL,
 	ST_ACC_HAS,
 	ST_REQ_INS, ST_REQ_GET, ST_REQ_FIND, ST_REQ_TRANS, ST_REQ_HAS,
-	ST_REQ_PEND,
+	ST_REQ_PEND, ST_CSR_BATCH, ST_CSR_PUT,
 	ST_CERT_INS, ST_CERT_GET, ST_CERT_REV, ST_CERT_HAS, ST_CERT_REVD,
 	ST_EV_LAST, ST_EV_INS, ST_EV_LIST, ST_EV_ALL,
 	ST_TOK_INS, ST_TOK_CHK,
@@ -169,6 +169,9 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_REQ_HAS] = "SELECT 1 FROM requests WHERE id = ?",
 	[ST_REQ_PEND] = "SELECT " REQ_COLS " FROM requests "
 	    "WHERE status = ? ORDER BY id DESC LIMIT ?",
+	[ST_CSR_BATCH] = "SELECT id, csr_der FROM requests "
+	    "WHERE id > ? AND csr_der IS NOT NULL ORDER BY id LIMIT ?",
+	[ST_CSR_PUT] = "UPDATE requests SET csr_der = ? WHERE id = ?",
 
 	[ST_CERT_INS] = "INSERT INTO certs (" CERT_COLS ") "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1897,6 +1900,106 @@ sq_request_list_pending(void *be, struct store_request *out, size_t max,
 }
 
 /*
+ * The data migration of store_redact.c: stored CSRs, read in batches and
+ * written back.
+ */
+static int
+sq_csr_batch(void *be, int64_t after, struct store_csr_row *out, size_t max,
+    size_t *n)
+{
+	struct sq *sq = be;
+	struct sq_conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	struct bind b = { NULL, 0, SQLITE_OK };
+	int r;
+
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
+		return r;
+	if ((r = stmt(c, ST_CSR_BATCH, &st)) != SCEP_OK)
+		goto out;
+	b.st = st;
+	sq_b_i64(&b, after);
+	sq_b_i64(&b, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	if ((r = sq_b_end(&b)) != SCEP_OK)
+		goto out;
+	while (*n < max && (r = sq_step_row(st)) == SCEP_OK) {
+		struct col cl = { st, 0, SCEP_OK };
+		struct store_csr_row *o = &out[(*n)++];
+
+		o->id = sq_c_i64(&cl);
+		sq_c_blob_dup(&cl, &o->der, &o->len);
+		if ((r = cl.r) != SCEP_OK)
+			goto out;
+	}
+	if (r == SCEP_E_NOTFOUND || *n == max)
+		r = SCEP_OK;
+ out:
+	stmt_done(st);
+	sq_conn_put(sq, c);
+	return r;
+}
+
+/*
+ * secure_delete for this transaction: SQLite overwrites the space an old
+ * CSR leaves (in its page, or whole overflow pages) with zeros instead of
+ * leaving it in the file as free space.  Only here: the other writes
+ * remove nothing secret.
+ */
+static int
+sq_csr_rewrite(void *be, const struct store_csr_row *rows, size_t n)
+{
+	struct sq *sq = be;
+	struct sq_conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	struct bind b = { NULL, 0, SQLITE_OK };
+	size_t i;
+	int r;
+
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
+		return r;
+	if ((r = conn_pragma(c->db, "PRAGMA secure_delete = ON", NULL)) !=
+	    SCEP_OK)
+		goto out;
+	if ((r = sq_tx_begin(sq, c)) != SCEP_OK)
+		goto undo;
+	for (i = 0; i < n && r == SCEP_OK; i++) {
+		if ((r = stmt(c, ST_CSR_PUT, &st)) != SCEP_OK)
+			break;
+		b.st = st;
+		b.i = 0;
+		b.rc = SQLITE_OK;
+		sq_b_blob(&b, rows[i].der, rows[i].len);
+		sq_b_i64(&b, rows[i].id);
+		r = sq_exec_changes(c, st, &b, NULL);
+	}
+	r = sq_tx_end(sq, c, r);
+ undo:
+	if (conn_pragma(c->db, "PRAGMA secure_delete = OFF", NULL) != SCEP_OK
+	    && r == SCEP_OK)
+		r = SCEP_E_STORE;
+ out:
+	sq_conn_put(sq, c);
+	return r;
+}
+
+/* Copy the rewritten pages into the database file and truncate the WAL,
+ * whose older frames still hold the CSRs as they were. */
+static int
+sq_csr_scrub(void *be)
+{
+	struct sq *sq = be;
+	struct sq_conn *c = NULL;
+	int rc, r;
+
+	if ((r = sq_conn_get(sq, &c)) != SCEP_OK)
+		return r;
+	rc = sqlite3_wal_checkpoint_v2(c->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sq_conn_put(sq, c);
+	return rc == SQLITE_OK ? SCEP_OK : sq_err(rc);
+}
+
+/*
  * Certificates.
  */
 
@@ -2452,6 +2555,9 @@ const struct store_ops store_sqlite_ops = {
 	.event_append = sq_event_append,
 	.event_list = sq_event_list,
 	.event_verify = sq_event_verify,
+	.csr_batch = sq_csr_batch,
+	.csr_rewrite = sq_csr_rewrite,
+	.csr_scrub = sq_csr_scrub,
 	.token_insert = sq_token_insert,
 	.token_check = sq_token_check,
 };
