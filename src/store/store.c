@@ -652,10 +652,38 @@ store_cert_issue(struct store *s, const struct store_cert *c,
 
 static int event_check(const struct store_event *);
 
+/*
+ * An audit event goes to the backend as a private heap copy (struct
+ * store_event is ~2.7 KiB: off thread stacks), which the backend's
+ * transaction fills in with id, prev_hash and hash; only once that
+ * transaction has committed are the three copied back, so a rolled-back
+ * write leaves the caller's event as it was.  Shared by both backends
+ * and both writers (store_event_append, store_enroll_commit).
+ */
+static struct store_event *
+event_copy(const struct store_event *ev)
+{
+	struct store_event *row;
+
+	if ((row = malloc(sizeof(*row))) != NULL)
+		memcpy(row, ev, sizeof(*row));
+	return row;
+}
+
+static void
+event_copy_back(struct store_event *ev, const struct store_event *row)
+{
+	ev->id = row->id;
+	memcpy(ev->prev_hash, row->prev_hash, STORE_HASH_LEN);
+	memcpy(ev->hash, row->hash, STORE_HASH_LEN);
+}
+
 int
 store_enroll_commit(struct store *s, struct store_request *req,
     const struct store_cert *c, struct store_event *ev)
 {
+	struct store_event *row = NULL;
+	int64_t id;
 	int r;
 
 	if (s == NULL || req == NULL)
@@ -668,7 +696,16 @@ store_enroll_commit(struct store *s, struct store_request *req,
 		return r;
 	if (ev != NULL && (r = event_check(ev)) != SCEP_OK)
 		return r;
-	return s->ops->enroll_commit(s->be, req, c, ev);
+	if (ev != NULL && (row = event_copy(ev)) == NULL)
+		return SCEP_E_NOMEM;
+	id = req->id;
+	r = s->ops->enroll_commit(s->be, req, c, row);
+	if (r == SCEP_OK && ev != NULL)
+		event_copy_back(ev, row);
+	if (r != SCEP_OK)
+		req->id = id;	/* rolled back: no id */
+	free(row);
+	return r;
 }
 
 int
@@ -730,13 +767,19 @@ event_check(const struct store_event *ev)
 int
 store_event_append(struct store *s, struct store_event *ev)
 {
+	struct store_event *row = NULL;
 	int r;
 
 	if (s == NULL || ev == NULL)
 		return SCEP_E_INTERNAL;
 	if ((r = event_check(ev)) != SCEP_OK)
 		return r;
-	return s->ops->event_append(s->be, ev);
+	if ((row = event_copy(ev)) == NULL)
+		return SCEP_E_NOMEM;
+	if ((r = s->ops->event_append(s->be, row)) == SCEP_OK)
+		event_copy_back(ev, row);
+	free(row);
+	return r;
 }
 
 int

@@ -110,6 +110,10 @@ struct store_ops {
 		    int (*fn)(void *arg, const char *serial,
 		    int64_t revoked_at, int reason), void *arg);
 
+	/* event_append and enroll_commit get store.c's private copy of the
+	 * event, to fill in (id, prev_hash, hash) inside the transaction;
+	 * store.c copies those back, and restores the request's id, when
+	 * the write failed. */
 	int	(*event_append)(void *be, struct store_event *);
 	int	(*event_list)(void *be, int64_t after,
 		    struct store_event *out, size_t max, size_t *n);

@@ -2519,23 +2519,11 @@ event_append_in(struct pg_conn *c, void *arg)
 	return pg_exec_cmd(c, S(ST_EV_INS), &p, NULL);
 }
 
+/* "row" is store.c's private copy (event_copy there). */
 static int
-pg_event_append(void *be, struct store_event *ev)
+pg_event_append(void *be, struct store_event *row)
 {
-	struct store_event *row = NULL;
-	int r;
-
-	/* struct store_event is ~2.7 KiB: keep it off thread stacks. */
-	if ((row = malloc(sizeof(*row))) == NULL)
-		return SCEP_E_NOMEM;
-	memcpy(row, ev, sizeof(*row));
-	if ((r = pg_write(be, event_append_in, row)) == SCEP_OK) {
-		ev->id = row->id;
-		memcpy(ev->prev_hash, row->prev_hash, STORE_HASH_LEN);
-		memcpy(ev->hash, row->hash, STORE_HASH_LEN);
-	}
-	free(row);
-	return r;
+	return pg_write(be, event_append_in, row);
 }
 
 struct enroll_args {
@@ -2568,29 +2556,14 @@ enroll_in(struct pg_conn *c, void *arg)
 	return SCEP_OK;
 }
 
+/* store.c restores rq->id and copies the event back (event_copy). */
 static int
 pg_enroll_commit(void *be, struct store_request *rq,
-    const struct store_cert *crt, struct store_event *ev)
+    const struct store_cert *crt, struct store_event *row)
 {
-	struct enroll_args a = { rq, crt, NULL };
-	int64_t id = rq->id;
-	int r;
+	struct enroll_args a = { rq, crt, row };
 
-	if (ev != NULL) {
-		if ((a.row = malloc(sizeof(*a.row))) == NULL)
-			return SCEP_E_NOMEM;
-		memcpy(a.row, ev, sizeof(*a.row));
-	}
-	r = pg_write(be, enroll_in, &a);
-	if (r == SCEP_OK && ev != NULL) {
-		ev->id = a.row->id;
-		memcpy(ev->prev_hash, a.row->prev_hash, STORE_HASH_LEN);
-		memcpy(ev->hash, a.row->hash, STORE_HASH_LEN);
-	}
-	if (r != SCEP_OK)
-		rq->id = id;
-	free(a.row);
-	return r;
+	return pg_write(be, enroll_in, &a);
 }
 
 static int
