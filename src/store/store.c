@@ -653,6 +653,63 @@ store_cert_issue(struct store *s, const struct store_cert *c,
 static int event_check(const struct store_event *);
 
 /*
+ * One transaction (store_cert_issue): move the request from
+ * "from_status" to REQ_ISSUED, count the enrollment against the
+ * account's limit, insert the certificate.  The caller's transaction
+ * rolls all three back on any error.  A request no longer in
+ * "from_status" was taken by a concurrent issuer (SCEP_E_EXISTS) unless
+ * it is not there at all; an account that did not count the enrollment
+ * is at its limit (SCEP_E_DENIED) unless it is not there at all.
+ */
+int
+store_issue_in(const struct store_tx_ops *tx, void *c,
+    const struct store_cert *crt, int64_t request_id, int from_status,
+    int64_t now)
+{
+	int64_t n = 0;
+	int r;
+
+	if (request_id > 0) {
+		r = tx->request_move(c, request_id, from_status, REQ_ISSUED,
+		    crt->serial, NULL, now);
+		if (r == SCEP_E_NOTFOUND &&
+		    (r = tx->request_has(c, request_id)) == SCEP_OK)
+			r = SCEP_E_EXISTS;
+		if (r != SCEP_OK)
+			return r;
+	}
+	if (crt->account_id > 0) {
+		if ((r = tx->account_enroll(c, crt->account_id, &n)) !=
+		    SCEP_OK)
+			return r;
+		if (n == 0) {
+			if ((r = tx->account_has(c, crt->account_id)) ==
+			    SCEP_OK)
+				r = SCEP_E_DENIED;	/* limit reached */
+			return r;
+		}
+	}
+	return tx->cert_insert(c, crt, request_id, now);
+}
+
+/* A whole enrollment (store_enroll_commit) inside the caller's
+ * transaction: the request, then its certificate, then its event. */
+int
+store_enroll_in(const struct store_tx_ops *tx, void *c,
+    struct store_request *rq, const struct store_cert *crt,
+    struct store_event *row)
+{
+	int r;
+
+	if ((r = tx->request_insert(c, rq)) != SCEP_OK)
+		return r;
+	if (crt != NULL && (r = store_issue_in(tx, c, crt, rq->id,
+	    rq->status, rq->updated_at)) != SCEP_OK)
+		return r;
+	return row != NULL ? tx->event_append(c, row) : SCEP_OK;
+}
+
+/*
  * An audit event goes to the backend as a private heap copy (struct
  * store_event is ~2.7 KiB: off thread stacks), which the backend's
  * transaction fills in with id, prev_hash and hash; only once that

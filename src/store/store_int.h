@@ -259,6 +259,35 @@ int	store_event_digest(const uint8_t prev_hash[STORE_HASH_LEN],
 int	store_sha256(const uint8_t *p, size_t len,
 	    uint8_t out[STORE_HASH_LEN]);
 
+/*
+ * The statements of an enrollment's write, each run by a backend inside
+ * its open transaction on its connection "c".  store_issue_in (what
+ * store_cert_issue does) and store_enroll_in (store_enroll_commit) in
+ * store.c put them in order and map their outcomes to the store's
+ * errors, so that each backend keeps only its SQL.
+ */
+struct store_tx_ops {
+	int	(*request_insert)(void *c, struct store_request *); /* ->id */
+	/* The guarded status change: SCEP_E_NOTFOUND when the row is
+	 * missing or no longer in "from". */
+	int	(*request_move)(void *c, int64_t id, int from, int to,
+		    const char *serial, const char *reason, int64_t now);
+	int	(*request_has)(void *c, int64_t id);	/* OK or NOTFOUND */
+	/* One more enrollment unless the account's limit is reached:
+	 * *changed is 1, or 0 (limit, or no such account). */
+	int	(*account_enroll)(void *c, int64_t id, int64_t *changed);
+	int	(*account_has)(void *c, int64_t id);	/* OK or NOTFOUND */
+	int	(*cert_insert)(void *c, const struct store_cert *,
+		    int64_t request_id, int64_t now);
+	int	(*event_append)(void *c, struct store_event *);
+};
+int	store_issue_in(const struct store_tx_ops *, void *c,
+	    const struct store_cert *, int64_t request_id, int from_status,
+	    int64_t now);
+int	store_enroll_in(const struct store_tx_ops *, void *c,
+	    struct store_request *, const struct store_cert *,
+	    struct store_event *row);
+
 /* The data migration that takes the challenge out of requests written
  * before CSRs were stored redacted (store_redact.c); store_open runs it
  * after the backend's schema migrations. */

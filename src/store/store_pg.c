@@ -2125,42 +2125,53 @@ pg_csr_scrub(void *be)
  * row lock, then finds the status moved: SCEP_E_EXISTS); the account's
  * guarded UPDATE keeps the count within the limit; the UNIQUE serial
  * makes a collision SCEP_E_EXISTS (the caller draws again).  COMMIT
- * returns once the WAL is flushed (synchronous_commit on).
+ * returns once the WAL is flushed (synchronous_commit on).  The order
+ * and the errors are store_issue_in's (store.c); below are the
+ * statements of store_tx_ops (store_int.h) on this backend.
  */
-/* store_cert_issue's work, inside the caller's transaction. */
 static int
-cert_issue_in(struct pg_conn *c, const struct store_cert *crt,
-    int64_t request_id, int from_status, int64_t now)
+tx_request_insert(void *c, struct store_request *rq)
 {
 	struct pg_params p;
-	int64_t n = 0;
-	int r;
 
-	if (request_id > 0) {
-		r = request_move(c, request_id, from_status, REQ_ISSUED,
-		    crt->serial, NULL, now);
-		if (r == SCEP_E_NOTFOUND) {
-			/* Taken by someone else, or never there? */
-			r = exists_i64(c, ST_REQ_HAS, request_id);
-			if (r == SCEP_OK)
-				r = SCEP_E_EXISTS;
-		}
-		if (r != SCEP_OK)
-			return r;
-	}
+	request_params(&p, rq);
+	return insert_id_in(c, S(ST_REQ_INS), &p, &rq->id);
+}
 
-	if (crt->account_id > 0) {
-		pg_params_init(&p);
-		p_i64(&p, crt->account_id);
-		if ((r = pg_exec_cmd(c, S(ST_ACC_ENROLL), &p, &n)) != SCEP_OK)
-			return r;
-		if (n == 0) {
-			r = exists_i64(c, ST_ACC_HAS, crt->account_id);
-			if (r == SCEP_OK)
-				r = SCEP_E_DENIED;	/* limit reached */
-			return r;
-		}
-	}
+static int
+tx_request_move(void *c, int64_t id, int from, int to, const char *serial,
+    const char *reason, int64_t now)
+{
+	return request_move(c, id, from, to, serial, reason, now);
+}
+
+static int
+tx_request_has(void *c, int64_t id)
+{
+	return exists_i64(c, ST_REQ_HAS, id);
+}
+
+static int
+tx_account_enroll(void *c, int64_t id, int64_t *changed)
+{
+	struct pg_params p;
+
+	pg_params_init(&p);
+	p_i64(&p, id);
+	return pg_exec_cmd(c, S(ST_ACC_ENROLL), &p, changed);
+}
+
+static int
+tx_account_has(void *c, int64_t id)
+{
+	return exists_i64(c, ST_ACC_HAS, id);
+}
+
+static int
+tx_cert_insert(void *c, const struct store_cert *crt, int64_t request_id,
+    int64_t now)
+{
+	struct pg_params p;
 
 	pg_params_init(&p);
 	p_text(&p, crt->serial);
@@ -2182,6 +2193,24 @@ cert_issue_in(struct pg_conn *c, const struct store_cert *crt,
 	return pg_exec_cmd(c, S(ST_CERT_INS), &p, NULL);
 }
 
+static int	event_append_in(struct pg_conn *, void *);
+
+static int
+tx_event_append(void *c, struct store_event *row)
+{
+	return event_append_in(c, row);
+}
+
+static const struct store_tx_ops pg_tx = {
+	.request_insert = tx_request_insert,
+	.request_move = tx_request_move,
+	.request_has = tx_request_has,
+	.account_enroll = tx_account_enroll,
+	.account_has = tx_account_has,
+	.cert_insert = tx_cert_insert,
+	.event_append = tx_event_append,
+};
+
 static int
 pg_cert_issue(void *be, const struct store_cert *crt, int64_t request_id,
     int from_status, int64_t now)
@@ -2193,7 +2222,7 @@ pg_cert_issue(void *be, const struct store_cert *crt, int64_t request_id,
 	if ((r = pg_conn_get(pg, &c)) != SCEP_OK)
 		return r;
 	if ((r = pg_tx_begin(c)) == SCEP_OK)
-		r = pg_tx_end(c, cert_issue_in(c, crt, request_id,
+		r = pg_tx_end(c, store_issue_in(&pg_tx, c, crt, request_id,
 		    from_status, now));
 	pg_conn_put(pg, c);
 	return r;
@@ -2536,7 +2565,6 @@ static int
 enroll_in(struct pg_conn *c, void *arg)
 {
 	struct enroll_args *a = arg;
-	struct pg_params p;
 	int r;
 
 	/* The chain lock first, as every append of a batch takes it: one
@@ -2545,15 +2573,7 @@ enroll_in(struct pg_conn *c, void *arg)
 	if (a->row != NULL &&
 	    (r = pg_exec_cmd(c, S(ST_EV_LOCK), NULL, NULL)) != SCEP_OK)
 		return r;
-	request_params(&p, a->rq);
-	if ((r = insert_id_in(c, S(ST_REQ_INS), &p, &a->rq->id)) != SCEP_OK)
-		return r;
-	if (a->crt != NULL && (r = cert_issue_in(c, a->crt, a->rq->id,
-	    a->rq->status, a->rq->updated_at)) != SCEP_OK)
-		return r;
-	if (a->row != NULL)
-		return event_append_in(c, a->row);
-	return SCEP_OK;
+	return store_enroll_in(&pg_tx, c, a->rq, a->crt, a->row);
 }
 
 /* store.c restores rq->id and copies the event back (event_copy). */

@@ -2017,54 +2017,63 @@ struct cert_issue_args {
 	int64_t			 now;
 };
 
+/* The statements of store_tx_ops (store_int.h) on this backend; the
+ * order and the errors are store_issue_in's (store.c). */
 static int
-cert_issue_in(struct sq_conn *c, void *arg)
+tx_request_insert(void *c, struct store_request *rq)
 {
-	const struct cert_issue_args *a = arg;
-	const struct store_cert *crt = a->crt;
+	return request_insert_in(c, rq);
+}
+
+static int
+tx_request_move(void *c, int64_t id, int from, int to, const char *serial,
+    const char *reason, int64_t now)
+{
+	return request_move(c, id, from, to, serial, reason, now);
+}
+
+static int
+tx_request_has(void *c, int64_t id)
+{
+	return exists_i64(c, ST_REQ_HAS, id);
+}
+
+static int
+tx_account_enroll(void *c, int64_t id, int64_t *changed)
+{
 	sqlite3_stmt *st = NULL;
 	struct bind b = { NULL, 0, SQLITE_OK };
-	int64_t n = 0;
 	int r;
 
-	if (a->request_id > 0) {
-		r = request_move(c, a->request_id, a->from_status, REQ_ISSUED,
-		    crt->serial, NULL, a->now);
-		if (r == SCEP_E_NOTFOUND) {
-			/* Taken by someone else, or never there? */
-			r = exists_i64(c, ST_REQ_HAS, a->request_id);
-			if (r == SCEP_OK)
-				r = SCEP_E_EXISTS;
-		}
-		if (r != SCEP_OK)
-			return r;
-	}
+	if ((r = stmt(c, ST_ACC_ENROLL, &st)) != SCEP_OK)
+		return r;
+	b.st = st;
+	sq_b_i64(&b, id);
+	return sq_exec_changes(c, st, &b, changed);
+}
 
-	if (crt->account_id > 0) {
-		if ((r = stmt(c, ST_ACC_ENROLL, &st)) != SCEP_OK)
-			return r;
-		b.st = st;
-		sq_b_i64(&b, crt->account_id);
-		if ((r = sq_exec_changes(c, st, &b, &n)) != SCEP_OK)
-			return r;
-		if (n == 0) {
-			r = exists_i64(c, ST_ACC_HAS, crt->account_id);
-			if (r == SCEP_OK)
-				r = SCEP_E_DENIED;	/* limit reached */
-			return r;
-		}
-	}
+static int
+tx_account_has(void *c, int64_t id)
+{
+	return exists_i64(c, ST_ACC_HAS, id);
+}
+
+static int
+tx_cert_insert(void *c, const struct store_cert *crt, int64_t request_id,
+    int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	struct bind b = { NULL, 0, SQLITE_OK };
+	int r;
 
 	if ((r = stmt(c, ST_CERT_INS, &st)) != SCEP_OK)
 		return r;
 	b.st = st;
-	b.i = 0;
-	b.rc = SQLITE_OK;
 	sq_b_text(&b, crt->serial);
 	sq_b_i64(&b, crt->ca_id);
 	sq_b_ref(&b, crt->endpoint_id);
 	sq_b_ref(&b, crt->account_id);
-	sq_b_ref(&b, a->request_id);
+	sq_b_ref(&b, request_id);
 	sq_b_ref(&b, crt->org_id);
 	sq_b_ref(&b, crt->dept_id);
 	sq_b_text(&b, crt->subject);
@@ -2075,8 +2084,35 @@ cert_issue_in(struct sq_conn *c, void *arg)
 	sq_b_i64(&b, crt->revoked_at);
 	sq_b_i64(&b, crt->revoke_reason);
 	sq_b_blob(&b, crt->der, crt->der_len);
-	sq_b_i64(&b, a->now);
+	sq_b_i64(&b, now);
 	return sq_exec_changes(c, st, &b, NULL);
+}
+
+static int	event_append_in(struct sq_conn *, void *);
+
+static int
+tx_event_append(void *c, struct store_event *row)
+{
+	return event_append_in(c, row);
+}
+
+static const struct store_tx_ops sq_tx = {
+	.request_insert = tx_request_insert,
+	.request_move = tx_request_move,
+	.request_has = tx_request_has,
+	.account_enroll = tx_account_enroll,
+	.account_has = tx_account_has,
+	.cert_insert = tx_cert_insert,
+	.event_append = tx_event_append,
+};
+
+static int
+cert_issue_in(struct sq_conn *c, void *arg)
+{
+	const struct cert_issue_args *a = arg;
+
+	return store_issue_in(&sq_tx, c, a->crt, a->request_id,
+	    a->from_status, a->now);
 }
 
 static int
@@ -2314,22 +2350,8 @@ static int
 enroll_in(struct sq_conn *c, void *arg)
 {
 	struct enroll_args *a = arg;
-	struct cert_issue_args ci;
-	int r;
 
-	if ((r = request_insert_in(c, a->rq)) != SCEP_OK)
-		return r;
-	if (a->crt != NULL) {
-		ci.crt = a->crt;
-		ci.request_id = a->rq->id;
-		ci.from_status = a->rq->status;
-		ci.now = a->rq->updated_at;
-		if ((r = cert_issue_in(c, &ci)) != SCEP_OK)
-			return r;
-	}
-	if (a->row != NULL)
-		return event_append_in(c, a->row);
-	return SCEP_OK;
+	return store_enroll_in(&sq_tx, c, a->rq, a->crt, a->row);
 }
 
 /* store.c restores rq->id and copies the event back (event_copy). */
