@@ -31,16 +31,8 @@ BASE_URL="http://127.0.0.1:$PORT"
 SCEPD_LOG="$WORK/scepd.log"
 DB="$DATA/scepd.db"
 
-"$SCEPD" init --data-dir "$DATA" --json --url "$BASE_URL" \
-    >"$WORK/init.json" 2>"$WORK/init.err" || bail "scepd init failed"
-SCEP_URL=$(json_get "$WORK/init.json" scep_url) || bail "no scep_url"
-CHALLENGE=$(json_get "$WORK/init.json" challenge) || bail "no challenge"
-CA_CERT=$(json_get "$WORK/init.json" ca_cert) || bail "no ca_cert"
-CA_FPR=$(json_get "$WORK/init.json" ca_fingerprint_sha256 |
-    tr -d ':' | tr 'A-F' 'a-f')
-SCEPD_URL="$BASE_URL"
-SCEPD_TOKEN=$(json_get "$WORK/init.json" admin_token) || bail "no token"
-export SCEPD_URL SCEPD_TOKEN
+init_scepd "$DATA"
+[ -n "$ADMIN_TOKEN" ] || bail "no token"
 
 serve()
 {
