@@ -26,6 +26,11 @@
 #   8. tools/bench-conns.sh: 10,000 idle keep-alive connections and
 #      1,000,000 GetCACaps requests, scepd's resident memory read around
 #      them (BENCH_SECTIONS without "conns" skips it).
+#   9. The cost of key isolation (issue 8, target under 10%):
+#      tests/harden/bench_isolation.sh, scepd with its key processes on
+#      and off, alternating, BENCH_ISO_ROUNDS (3) runs of
+#      BENCH_ISO_DURATION (5) seconds each at 8 clients; the medians
+#      (BENCH_SECTIONS without "isolation" skips it, about 1 minute).
 #
 # Knobs (environment): BUILD, BENCH_DURATION (10), BENCH_CONCURRENCY
 # ("1 8 32 256"), BENCH_MM_DURATION (5), BENCH_MM_CONCURRENCY ("1 2 8 32"),
@@ -33,10 +38,11 @@
 # BENCH_PG_DURATION, BENCH_PG_CONCURRENCY go to bench-pg.sh),
 # BENCH_BIGSTORE (1; 0 skips section 6, and BENCH_BIGSTORE_ROWS,
 # BENCH_BIGSTORE_DURATION go to bench-bigstore.sh), BENCH_INTUNE (1; 0
-# skips section 7, about 1 minute), BENCH_SECTIONS ("enroll get conns":
-# which of the enrollment, wrk GET and connection sections run), BENCH_DOC
+# skips section 7, about 1 minute), BENCH_SECTIONS ("enroll get conns
+# isolation": which of the enrollment, wrk GET, connection and key-isolation
+# sections run), BENCH_DOC
 # (docs/benchmarks.md; "-" = do not write).  Total time on a quiet 2-core
-# machine: about 8 minutes (sections 5 and 6 about 1 and 2.5).
+# machine: about 9 minutes (sections 5 and 6 about 1 and 2.5, 9 about 1).
 #
 # Exit status: 0 when everything ran, 1 when a part could not run (the
 # table says which).  Missing targets do not fail the run: they are
@@ -51,7 +57,7 @@ MM_DUR=${BENCH_MM_DURATION:-5}
 MM_CONCS=${BENCH_MM_CONCURRENCY:-"1 2 8 32"}
 WRK_DUR=${BENCH_WRK_DURATION:-5}
 DOC=${BENCH_DOC:-docs/benchmarks.md}
-SECTIONS=${BENCH_SECTIONS:-"enroll get conns"}
+SECTIONS=${BENCH_SECTIONS:-"enroll get conns isolation"}
 has() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 SCEPD=$BUILD/src/scepd/scepd
 SCEPBENCH=$BUILD/src/bench/scepbench
@@ -217,6 +223,16 @@ fi
 if has conns; then
 	say "10,000 connections, 1,000,000 requests (tools/bench-conns.sh)"
 	BUILD=$BUILD tools/bench-conns.sh "$R/conns.json" >&2 || status=1
+fi
+
+# ---- 9. the cost of key isolation (tests/harden/bench_isolation.sh) ----
+if has isolation; then
+	say "key isolation on and off (tests/harden/bench_isolation.sh)"
+	BENCH_ROUNDS=${BENCH_ISO_ROUNDS:-3} \
+	    BENCH_DURATION=${BENCH_ISO_DURATION:-5} BENCH_CONCURRENCY=8 \
+	    sh tests/harden/bench_isolation.sh "$BUILD" > "$R/isolation.txt" \
+	    2> "$R/isolation.err" ||
+	    { tail -3 "$R/isolation.err" >&2; status=1; }
 fi
 
 # ---- 4. the table ----
@@ -394,6 +410,17 @@ if os.path.exists(cp):
           "after (target: no growth)" % (cj["requests"],
                                         cj["rss_before_kb"] / 1024.0,
                                         cj["rss_after_kb"] / 1024.0))
+try:
+    iso = open(os.path.join(R, "isolation.txt")).read()
+except OSError:
+    iso = ""
+m = re.search(r"cost of isolation: (-?[\d.]+)%", iso)
+if m:
+    rates = dict(re.findall(r"^(on|off) +([\d.]+)", iso, re.M))
+    check(float(m.group(1)) < 10,
+          "key isolation costs %s%% of enrollments/s (on %s/s, off %s/s, "
+          "8 clients, medians; target < 10%%)" % (
+              m.group(1), rates.get("on", "?"), rates.get("off", "?")))
 mm_notes = []
 for j in mm:
     if j["duplicates"] or j["failures"]:
