@@ -164,27 +164,35 @@ svc_ra_load(struct svc *s, const struct store_ra *ra)
 	return r;
 }
 
+/* Hand CA "ca_id" and its key to keyops unless it holds it already. */
+int
+svc_ca_load(struct svc *s, int64_t ca_id)
+{
+	struct store_ca ca;
+	int r;
+
+	if (keyops_ca_cert(s->keys, ca_id) != NULL)
+		return SCEP_OK;
+	memset(&ca, 0, sizeof(ca));
+	if ((r = store_ca_get(s->store, ca_id, &ca)) == SCEP_OK &&
+	    (r = keyops_load_ca(s->keys, ca.id, ca.key_path, ca.cert_der,
+	    ca.cert_len)) != SCEP_OK)
+		log_error("msg=\"cannot load CA key\" ca=%lld err=\"%s\"",
+		    (long long)ca.id, scep_strerror(r));
+	store_ca_clear(&ca);
+	return r;
+}
+
 int
 svc_load_endpoint_keys(struct svc *s, const struct store_endpoint *ep)
 {
-	struct store_ca ca;
 	struct store_ra ras[SVC_MAX_RA];
 	size_t n = 0, i;
 	int st, r = SCEP_OK;
 
-	memset(&ca, 0, sizeof(ca));
 	memset(ras, 0, sizeof(ras));
-	if (keyops_ca_cert(s->keys, ep->ca_id) == NULL) {
-		if ((r = store_ca_get(s->store, ep->ca_id, &ca)) != SCEP_OK)
-			goto out;
-		r = keyops_load_ca(s->keys, ca.id, ca.key_path, ca.cert_der,
-		    ca.cert_len);
-		if (r != SCEP_OK) {
-			log_error("msg=\"cannot load CA key\" ca=%lld err=\"%s\"",
-			    (long long)ca.id, scep_strerror(r));
-			goto out;
-		}
-	}
+	if ((r = svc_ca_load(s, ep->ca_id)) != SCEP_OK)
+		goto out;
 	for (st = RA_ACTIVE; st <= RA_RETIRED; st++) {
 		r = store_ra_list(s->store, ep->ca_id, st, ras, SVC_MAX_RA, &n);
 		if (r != SCEP_OK)
@@ -199,7 +207,6 @@ svc_load_endpoint_keys(struct svc *s, const struct store_endpoint *ep)
  out:
 	for (i = 0; i < n; i++)
 		store_ra_clear(&ras[i]);
-	store_ca_clear(&ca);
 	return r;
 }
 

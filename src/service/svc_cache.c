@@ -271,24 +271,13 @@ static int
 ep_identities(struct svc *s, struct svc_ep *e)
 {
 	struct store_ra ras[SVC_MAX_RA];
-	struct store_ca ca;
 	int64_t first_active = 0;
 	size_t n = 0, i;
 	int st, r = SCEP_OK, ep_ra_active = 0;
 
-	memset(&ca, 0, sizeof(ca));
 	memset(ras, 0, sizeof(ras));
-	if (keyops_ca_cert(s->keys, e->row.ca_id) == NULL) {
-		if ((r = store_ca_get(s->store, e->row.ca_id, &ca)) != SCEP_OK)
-			goto out;
-		r = keyops_load_ca(s->keys, ca.id, ca.key_path, ca.cert_der,
-		    ca.cert_len);
-		if (r != SCEP_OK) {
-			log_error("msg=\"cannot load CA key\" ca=%lld err=\"%s\"",
-			    (long long)ca.id, scep_strerror(r));
-			goto out;
-		}
-	}
+	if ((r = svc_ca_load(s, e->row.ca_id)) != SCEP_OK)
+		goto out;
 	if ((r = store_ra_list(s->store, e->row.ca_id, 0, ras, SVC_MAX_RA,
 	    &n)) != SCEP_OK)
 		goto out;
@@ -315,7 +304,6 @@ ep_identities(struct svc *s, struct svc_ep *e)
  out:
 	for (i = 0; i < n; i++)
 		store_ra_clear(&ras[i]);
-	store_ca_clear(&ca);
 	return r;
 }
 

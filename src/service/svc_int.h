@@ -48,6 +48,8 @@ void	svc_cache_free(struct svc_cache *);	/* accepts NULL */
 /* Hand RA "ra" (key and certificate) to keyops unless it has it already;
  * a failure is logged. */
 int	svc_ra_load(struct svc *, const struct store_ra *ra);
+/* The same for CA "ca_id", read from the store when keyops lacks it. */
+int	svc_ca_load(struct svc *, int64_t ca_id);
 /* The identity that signs replies (0: the CA) and the ids that may
  * decrypt a request envelope (active, next, retired). */
 int64_t	svc_ep_sign_ra(const struct svc_ep *);
